@@ -1,0 +1,157 @@
+// Shared vocabulary of the provisioner library. No Electron, no HTTP: a provisioner knows how to start a
+// kernel process somewhere and how to reach it over ZMQ; nothing else.
+
+/** The contents of a Jupyter connection file. `key` is the HMAC key: it never leaves the main process. */
+export interface ConnectionInfo {
+  transport: 'tcp' | 'ipc';
+  ip: string;
+  shell_port: number;
+  iopub_port: number;
+  stdin_port: number;
+  control_port: number;
+  hb_port: number;
+  key: string;
+  signature_scheme: string; // 'hmac-sha256' in practice
+  kernel_name?: string;
+}
+
+/** kernel.json as found on disk (after validation). */
+export interface KernelSpecFile {
+  argv: string[];
+  display_name: string;
+  language: string;
+  interrupt_mode?: 'signal' | 'message';
+  env?: Record<string, string>;
+  metadata?: Record<string, unknown> & {
+    kernel_provisioner?: { provisioner_name: string; config?: Record<string, unknown> };
+  };
+}
+
+/** A discovered kernelspec: where it lives, what it says, which resource files (logos, kernel.js) it has. */
+export interface KernelSpec {
+  name: string;
+  /** Directory holding kernel.json and resources. */
+  resourceDir: string;
+  spec: KernelSpecFile;
+  /** Resource key (e.g. "logo-64x64", "logo-svg", "kernel.js") -> file name inside resourceDir. */
+  resources: Record<string, string>;
+}
+
+/** A kernelspec directory that could not be used, with the reason in words a user can act on. */
+export interface KernelSpecProblem {
+  name: string;
+  path: string;
+  message: string;
+}
+
+export type Channel = 'shell' | 'control' | 'stdin' | 'iopub';
+
+/**
+ * One Jupyter message as the raw JSON parts that travel on ZMQ. Kept as bytes so frames pass through the
+ * proxy without a parse/re-encode (v1 WebSocket protocol carries exactly these parts).
+ */
+export interface WireMessage {
+  channel: Channel;
+  header: Buffer;
+  parentHeader: Buffer;
+  metadata: Buffer;
+  content: Buffer;
+  buffers: Buffer[];
+}
+
+export type ExecutionState = 'starting' | 'idle' | 'busy' | 'restarting' | 'dead';
+
+/** Launch phases reported while a kernel starts (shown in the UI's launch-progress view). */
+export interface LaunchProgress {
+  phase: string; // e.g. 'resolving', 'spawning', 'waiting-for-ports', 'connecting', 'kernel-info'
+  message: string;
+  elapsedMs: number;
+}
+
+export interface LaunchRequest {
+  kernelId: string;
+  spec: KernelSpec;
+  /** Extra environment for the kernel (KERNEL_* and allow-listed names from the client). */
+  env: Record<string, string>;
+  cwd?: string;
+  launchTimeoutMs: number;
+  onProgress?: (p: LaunchProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** What a provisioner persists so a restarted app can re-attach to a kernel that still runs. */
+export interface ProvisionerState {
+  provisioner: string; // provisioner name, e.g. 'local-provisioner'
+  kernelId: string;
+  connection: ConnectionInfo;
+  /** Backend specific fields (pid/pgid for local, container id, pod name, ...). */
+  details: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * The jupyter_client provisioner lifecycle, one instance per kernel:
+ * preLaunch -> launch -> (poll | sendSignal | interrupt)* -> terminate/kill -> cleanup.
+ */
+export interface KernelProvisioner {
+  readonly name: string;
+  readonly kernelId: string;
+  /** True while the provisioner believes it owns a live kernel process/resource. */
+  readonly hasProcess: boolean;
+  /** Prepare argv/env/ports. Resolves argv[0] and throws a clear error when the program is missing. */
+  preLaunch(req: LaunchRequest): Promise<void>;
+  /** Start the kernel; resolves with how to reach it. */
+  launch(): Promise<ConnectionInfo>;
+  /** null while running, otherwise the exit code (or -1 when unknown). */
+  poll(): Promise<number | null>;
+  sendSignal(signal: NodeJS.Signals): Promise<void>;
+  /** SIGTERM-style request to stop. */
+  terminate(restart?: boolean): Promise<void>;
+  /** SIGKILL-style forced stop (of the whole process group). */
+  kill(restart?: boolean): Promise<void>;
+  /** Wait for the kernel to exit, up to timeoutMs; returns the exit code or null if still running. */
+  wait(timeoutMs: number): Promise<number | null>;
+  /** Release everything (connection file, ports, temp dirs). Idempotent. */
+  cleanup(restart?: boolean): Promise<void>;
+  getProvisionerInfo(): ProvisionerState;
+  loadProvisionerInfo(state: ProvisionerState): Promise<void>;
+}
+
+/** A client's private line to a kernel: shell/control/stdin use the session id as ZMQ identity. */
+export interface KernelPort {
+  /** Send a client message to the kernel (signed by the backend; clients never see the key). */
+  send(msg: WireMessage): void;
+  /** Close this port's sockets. iopub fan-out to it stops. */
+  close(): void;
+}
+
+export type KernelEvent =
+  | { type: 'state'; state: ExecutionState }
+  | { type: 'activity'; at: Date }
+  | { type: 'restarting' }
+  | { type: 'restarted' }
+  | { type: 'disconnected'; reason: string } // backend temporarily unreachable (relay); not dead
+  | { type: 'reconnected' }
+  | { type: 'dead'; reason: string };
+
+/**
+ * A running kernel as the proxy sees it, whatever runs it (ZMQ via a provisioner, or a remote gateway relay).
+ * The proxy frames WireMessages for WebSocket clients; the backend owns transport and signing.
+ */
+export interface KernelBackend {
+  readonly id: string;
+  readonly specName: string;
+  readonly executionState: ExecutionState;
+  readonly lastActivity: Date;
+  /**
+   * Open a port for one client session. `onMessage` receives every iopub message plus the
+   * shell/control/stdin replies addressed to this session id.
+   */
+  openPort(sessionId: string, onMessage: (msg: WireMessage) => void): KernelPort;
+  interrupt(): Promise<void>;
+  /** Restart in place (same id); resolves after the kernel answers kernel_info again. */
+  restart(): Promise<void>;
+  /** Graceful shutdown_request, then terminate, then kill. Leaves nothing behind. Idempotent. */
+  shutdown(): Promise<void>;
+  /** Subscribe to lifecycle events; returns an unsubscribe function. */
+  onEvent(listener: (e: KernelEvent) => void): () => void;
+}
