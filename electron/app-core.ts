@@ -1,0 +1,130 @@
+// Composition root shared by the Electron main process and the headless `serve` entry:
+// cluster directory + kernel registry + gateway proxy on one HTTP server.
+//
+// Extension points:
+//   * `clusters` / `directory`: pass your own cluster runtimes, or a whole directory (e.g. store-backed);
+//   * `extensions`: functions run after the proxy listens, e.g. to attach a host API WebSocket and static UI
+//     with `core.proxy.addRoute()` / `core.proxy.addUpgrade()`; what they return is run on close();
+//   * `core.onClose(fn)`: more cleanup, run before kernels are shut down.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { ClusterRuntime } from './clusters/types';
+import { ClusterDirectory } from './clusters/directory';
+import { LocalCluster } from './clusters/local-cluster';
+import { KernelRegistry, type KernelRegistryOptions } from './kernels/registry';
+import { GatewayProxy, generateToken, type GatewayProxyOptions } from './gateway/proxy';
+
+/** Run after the proxy listens; may return a cleanup function run on close(). */
+export type AppCoreExtension = (
+  core: AppCore,
+) => void | (() => void | Promise<void>) | Promise<void | (() => void | Promise<void>)>;
+
+export interface AppCoreOptions {
+  /** Per-user data directory (created if missing). */
+  dataDir: string;
+  /** Interface for the proxy. Default 127.0.0.1. */
+  host?: string;
+  /** Proxy port; 0/absent picks a free one. */
+  port?: number;
+  /** Proxy token; empty/absent generates one (see `tokenGenerated`). */
+  token?: string;
+  /** Cluster runtimes to enable. Default: one LocalCluster (id 'local', "This computer"). */
+  clusters?: ClusterRuntime[];
+  /** Which of `clusters` is active. Default the first. */
+  activeClusterId?: string;
+  /** A ready-made directory (takes precedence over `clusters`). */
+  directory?: ClusterDirectory;
+  /** Kernelspec directories for the default local cluster (tests use temp dirs). */
+  kernelSpecDirs?: string[];
+  /** Proxy settings (allowed origins/hosts, max payload, ping interval, replay limits). */
+  proxyOptions?: Omit<GatewayProxyOptions, 'registry' | 'directory'>;
+  /** Registry settings (launch timeout, dead-kernel retention). */
+  registryOptions?: Omit<KernelRegistryOptions, 'directory'>;
+  /** Run after the proxy listens (host API, static UI, ...). */
+  extensions?: AppCoreExtension[];
+}
+
+/** The running core. */
+export interface AppCore {
+  readonly proxy: GatewayProxy;
+  readonly registry: KernelRegistry;
+  readonly directory: ClusterDirectory;
+  /** `http://127.0.0.1:P/` */
+  readonly proxyUrl: string;
+  readonly host: string;
+  readonly port: number;
+  readonly token: string;
+  /** True when the token was generated (print it once). */
+  readonly tokenGenerated: boolean;
+  readonly dataDir: string;
+  /** Register cleanup run by close() before kernels are shut down (last registered runs first). */
+  onClose(fn: () => void | Promise<void>): void;
+  /** Shut down every kernel, then stop the proxy and the clusters' background work. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Build and start the core: directory, registry, proxy listening. */
+export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
+  const dataDir = path.resolve(opts.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const directory =
+    opts.directory ??
+    new ClusterDirectory({
+      clusters: opts.clusters ?? [
+        new LocalCluster({ id: 'local', name: 'This computer', kernelSpecDirs: opts.kernelSpecDirs }),
+      ],
+      activeId: opts.activeClusterId,
+    });
+  const registry = new KernelRegistry({ ...opts.registryOptions, directory });
+  const proxy = new GatewayProxy({ ...opts.proxyOptions, registry, directory });
+  const tokenGenerated = !opts.token || !opts.token.trim();
+  const token = tokenGenerated ? generateToken() : (opts.token as string).trim();
+  const host = opts.host ?? '127.0.0.1';
+  const { port } = await proxy.start({ host, port: opts.port ?? 0, token });
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const closeHooks: Array<() => void | Promise<void>> = [];
+  let closing: Promise<void> | null = null;
+
+  const core: AppCore = {
+    proxy,
+    registry,
+    directory,
+    proxyUrl: `http://${shownHost}:${port}/`,
+    host,
+    port,
+    token,
+    tokenGenerated,
+    dataDir,
+    onClose(fn) {
+      closeHooks.push(fn);
+    },
+    close() {
+      if (!closing) {
+        closing = (async () => {
+          for (const fn of [...closeHooks].reverse()) {
+            try {
+              await fn();
+            } catch (err) {
+              console.error('close hook failed:', err);
+            }
+          }
+          await registry.shutdownAll();
+          await proxy.stop();
+          await directory.disposeAll();
+        })();
+      }
+      return closing;
+    },
+  };
+
+  try {
+    for (const ext of opts.extensions ?? []) {
+      const cleanup = await ext(core);
+      if (typeof cleanup === 'function') core.onClose(cleanup);
+    }
+  } catch (err) {
+    await core.close();
+    throw err;
+  }
+  return core;
+}

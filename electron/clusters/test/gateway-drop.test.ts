@@ -1,0 +1,113 @@
+// Upstream stopped mid-session. Restarting jupyter_server would lose its kernels, so the honest test cuts the
+// network instead: a TCP pass-through between the relay and the real upstream is cut (every connection
+// dropped, the port closed) and restored on the same port. The kernel keeps running upstream and its
+// jupyter_server buffers the session's output while no socket is attached. Clients must see 'disconnected'
+// (not dead), the relay must reconnect with the same session_id, emit 'reconnected', deliver what was
+// buffered upstream, and send what the client sent meanwhile.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { makeGatewayConfig, secretKeys } from '../config';
+import { createSecretStore } from '../../secrets/secret-store';
+import { GatewayClusterRuntime } from '../gateway/runtime';
+import type { GatewayKernel } from '../gateway/kernel';
+import type { KernelEvent } from '../../../provisioners/types';
+import { CuttableProxy, Inbox, makeMsg, startJupyterServer, tempDir, waitFor, type JupyterServer } from './helpers';
+
+describe('upstream drop and reconnect', { timeout: 180_000 }, () => {
+  let upstream: JupyterServer;
+  let proxy: CuttableProxy;
+  let dir: string;
+  const runtimes: GatewayClusterRuntime[] = [];
+  let secrets: ReturnType<typeof createSecretStore>;
+
+  const makeRuntime = (legacy: boolean): GatewayClusterRuntime => {
+    const rt = new GatewayClusterRuntime(
+      makeGatewayConfig({
+        id: 'uni',
+        name: 'University',
+        url: `http://127.0.0.1:${proxy.port}`,
+        tokenSecret: secretKeys.token('uni'),
+        pollIntervalMs: 300,
+        timeouts: { connectMs: 1000 },
+      }),
+      secrets,
+      { backoffMs: 200, maxBackoffMs: 1000, forceLegacy: legacy },
+    );
+    runtimes.push(rt);
+    return rt;
+  };
+
+  before(async () => {
+    dir = tempDir();
+    upstream = await startJupyterServer();
+    proxy = new CuttableProxy(upstream.port);
+    await proxy.start();
+    secrets = createSecretStore({ dataDir: dir });
+    secrets.set(secretKeys.token('uni'), upstream.token);
+  });
+
+  after(async () => {
+    await proxy?.restore().catch(() => undefined);
+    for (const rt of runtimes) {
+      for (const k of rt.relayedKernels()) await k.shutdown().catch(() => undefined);
+      await rt.dispose();
+    }
+    await proxy?.close();
+    await upstream?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const legacy of [false, true]) {
+    test(`clients see disconnected, output resumes after the upstream returns (${legacy ? 'legacy' : 'v1'})`, async () => {
+      const rt = makeRuntime(legacy);
+      const k = (await rt.startKernel({ kernelId: randomUUID(), specName: 'python3', env: {} })) as GatewayKernel;
+      const events: KernelEvent[] = [];
+      k.onEvent((e) => events.push(e));
+      const inbox = new Inbox();
+      const session = randomUUID();
+      const port = k.openPort(session, inbox.push);
+      const info = makeMsg('shell', 'kernel_info_request', {}, session);
+      port.send(info.msg);
+      await inbox.wait((p) => p.msgType === 'kernel_info_reply', 60_000);
+
+      // A cell that prints 0..29 over ~3 s.
+      const ex = makeMsg(
+        'shell',
+        'execute_request',
+        {
+          code: 'import time\nfor i in range(30):\n    print(i, flush=True)\n    time.sleep(0.1)',
+          silent: false,
+          store_history: false,
+          user_expressions: {},
+          allow_stdin: false,
+          stop_on_error: true,
+        },
+        session,
+      );
+      port.send(ex.msg);
+      await waitFor('some output', () => inbox.streamText(ex.msgId).includes('3\n'), 30_000, 20);
+      await proxy.cut();
+      await waitFor('disconnected', () => events.some((e) => e.type === 'disconnected'), 10_000, 20);
+      assert.ok(!events.some((e) => e.type === 'dead'), 'not dead');
+      assert.notEqual(k.executionState, 'dead');
+
+      // While cut: the client sends another cell; it is queued, not lost.
+      const later = makeMsg('shell', 'execute_request', { code: "print('after the outage')", silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true }, session);
+      port.send(later.msg);
+      await new Promise((r) => setTimeout(r, 1500));
+      await proxy.restore();
+      await waitFor('reconnected', () => events.some((e) => e.type === 'reconnected'), 20_000, 20);
+
+      await inbox.idleFor(ex.msgId, 30_000);
+      const text = inbox.streamText(ex.msgId);
+      const numbers = text.trim().split('\n').map(Number);
+      assert.deepEqual(numbers, Array.from({ length: 30 }, (_, i) => i), 'every line arrived once, in order');
+      await inbox.idleFor(later.msgId, 30_000);
+      assert.equal(inbox.streamText(later.msgId).trim(), 'after the outage');
+      await k.shutdown();
+      port.close();
+    });
+  }
+});

@@ -1,0 +1,374 @@
+// Test helpers: a real "university gateway" (Debian's Jupyter Server 1.23 with a token), free ports, a TCP
+// proxy that can be cut and restored, self-signed certificates, and raw Jupyter messages for the relay.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Channel, WireMessage } from '../../../provisioners/types';
+
+export const PYTHON = '/usr/bin/python3';
+
+export function tempDir(prefix = 'gwd-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface JupyterServer {
+  url: string;
+  port: number;
+  token: string;
+  proc: ChildProcess;
+  log: () => string;
+  stop: () => Promise<void>;
+}
+
+export interface JupyterServerOptions {
+  token?: string;
+  port?: number;
+  certfile?: string;
+  keyfile?: string;
+  extraArgs?: string[];
+  rootDir?: string;
+}
+
+/** Start Debian's jupyter_server as an upstream gateway; resolves when GET /api answers. */
+export async function startJupyterServer(opts: JupyterServerOptions = {}): Promise<JupyterServer> {
+  const token = opts.token ?? randomUUID().replace(/-/g, '');
+  const port = opts.port ?? (await freePort());
+  const home = tempDir('gwd-jsrv-');
+  const root = opts.rootDir ?? join(home, 'root');
+  mkdirSync(root, { recursive: true });
+  const tls = opts.certfile && opts.keyfile;
+  const args = [
+    '-m',
+    'jupyter_server',
+    '--allow-root',
+    '--no-browser',
+    '--ServerApp.ip=127.0.0.1',
+    `--ServerApp.port=${port}`,
+    '--ServerApp.port_retries=0',
+    `--ServerApp.token=${token}`,
+    `--ServerApp.root_dir=${root}`,
+    '--ServerApp.iopub_data_rate_limit=0',
+    '--ServerApp.iopub_msg_rate_limit=0',
+    ...(tls ? [`--ServerApp.certfile=${opts.certfile}`, `--ServerApp.keyfile=${opts.keyfile}`] : []),
+    ...(opts.extraArgs ?? []),
+  ];
+  let out = '';
+  const proc = spawn(PYTHON, args, {
+    env: {
+      ...process.env,
+      PYDEVD_DISABLE_FILE_VALIDATION: '1',
+      JUPYTER_CONFIG_DIR: join(home, 'config'),
+      JUPYTER_RUNTIME_DIR: join(home, 'runtime'),
+      JUPYTER_PLATFORM_DIRS: '1',
+      HOME: home,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const scheme = tls ? 'https' : 'http';
+  const url = `${scheme}://127.0.0.1:${port}`;
+  let exited = false;
+  proc.on('exit', () => (exited = true));
+  const stop = async (): Promise<void> => {
+    if (!exited && proc.pid) {
+      try {
+        process.kill(-proc.pid, 'SIGTERM');
+      } catch {
+        // gone
+      }
+      const t = Date.now();
+      while (!exited && Date.now() - t < 8000) await new Promise((r) => setTimeout(r, 50));
+      if (!exited) {
+        try {
+          process.kill(-proc.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+        while (!exited && Date.now() - t < 10_000) await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    rmSync(home, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(
+      `jupyter_server on port ${port}`,
+      async () => {
+        if (exited) throw new Error(`jupyter_server exited:\n${out}`);
+        return new Promise<boolean>((resolve) => {
+          const s = net.connect(port, '127.0.0.1', () => {
+            s.destroy();
+            resolve(true);
+          });
+          s.on('error', () => resolve(false));
+        });
+      },
+      60_000,
+      150,
+    );
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { url, port, token, proc, log: () => out, stop };
+}
+
+/** A TCP pass-through (relay -> proxy -> upstream) that a test can cut (drop every connection, refuse) and restore. */
+export class CuttableProxy {
+  private server: net.Server | null = null;
+  private sockets = new Set<net.Socket>();
+  port = 0;
+
+  constructor(private readonly targetPort: number) {}
+
+  async start(port = 0): Promise<number> {
+    this.server = net.createServer((client) => {
+      const up = net.connect(this.targetPort, '127.0.0.1');
+      this.sockets.add(client);
+      this.sockets.add(up);
+      client.setNoDelay(true);
+      up.setNoDelay(true);
+      client.pipe(up);
+      up.pipe(client);
+      const done = (): void => {
+        client.destroy();
+        up.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(up);
+      };
+      client.on('error', done);
+      up.on('error', done);
+      client.on('close', done);
+      up.on('close', done);
+    });
+    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', () => resolve()));
+    const a = this.server.address();
+    this.port = typeof a === 'object' && a ? a.port : 0;
+    return this.port;
+  }
+
+  /** Drop all connections and stop listening (the upstream looks down). */
+  async cut(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = null;
+  }
+
+  async restore(): Promise<void> {
+    await this.start(this.port);
+  }
+
+  async close(): Promise<void> {
+    await this.cut();
+  }
+}
+
+/** Self-signed certificate for 127.0.0.1/localhost, made with openssl. */
+export function makeSelfSignedCert(
+  dir: string,
+  cn = 'university-gateway.test',
+  san = 'IP:127.0.0.1,DNS:localhost',
+  prefix = '',
+): { cert: string; key: string } {
+  const cert = join(dir, `${prefix}cert.pem`);
+  const key = join(dir, `${prefix}key.pem`);
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${cn}`,
+      '-addext',
+      `subjectAltName=${san}`,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+  return { cert, key };
+}
+
+export function writeText(file: string, text: string): string {
+  writeFileSync(file, text);
+  return file;
+}
+
+// ------------------------------------------------------------------------ raw Jupyter messages
+
+export function makeMsg(
+  channel: Channel,
+  msgType: string,
+  content: unknown,
+  session: string,
+  buffers: Buffer[] = [],
+): { msg: WireMessage; msgId: string } {
+  const msgId = randomUUID();
+  const header = {
+    msg_id: msgId,
+    msg_type: msgType,
+    username: 'test',
+    session,
+    date: new Date().toISOString(),
+    version: '5.3',
+  };
+  return {
+    msgId,
+    msg: {
+      channel,
+      header: Buffer.from(JSON.stringify(header)),
+      parentHeader: Buffer.from('{}'),
+      metadata: Buffer.from('{}'),
+      content: Buffer.from(JSON.stringify(content)),
+      buffers,
+    },
+  };
+}
+
+export interface Parsed {
+  channel: Channel;
+  msgType: string;
+  parentMsgId: string | undefined;
+  content: Record<string, unknown>;
+  buffers: Buffer[];
+}
+
+export function parse(m: WireMessage): Parsed {
+  const h = JSON.parse(m.header.toString()) as { msg_type: string };
+  const p = JSON.parse(m.parentHeader.toString() || '{}') as { msg_id?: string };
+  return {
+    channel: m.channel,
+    msgType: h.msg_type,
+    parentMsgId: p.msg_id,
+    content: JSON.parse(m.content.toString()) as Record<string, unknown>,
+    buffers: m.buffers,
+  };
+}
+
+/** Collects messages from a port; lets a test wait for one that matches. */
+export class Inbox {
+  readonly all: Parsed[] = [];
+  private waiters: { pred: (p: Parsed) => boolean; resolve: (p: Parsed) => void }[] = [];
+
+  readonly push = (m: WireMessage): void => {
+    const p = parse(m);
+    this.all.push(p);
+    for (const w of [...this.waiters]) {
+      if (w.pred(p)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve(p);
+      }
+    }
+  };
+
+  wait(pred: (p: Parsed) => boolean, timeoutMs = 30_000, what = 'a message'): Promise<Parsed> {
+    const found = this.all.find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== res);
+        reject(new Error(`timed out waiting for ${what}`));
+      }, timeoutMs);
+      const res = (p: Parsed): void => {
+        clearTimeout(t);
+        resolve(p);
+      };
+      this.waiters.push({ pred, resolve: res });
+    });
+  }
+
+  /** Text of all stream output to a parent request. */
+  streamText(parentMsgId: string): string {
+    return this.all
+      .filter((p) => p.parentMsgId === parentMsgId && p.msgType === 'stream')
+      .map((p) => String(p.content.text))
+      .join('');
+  }
+
+  idleFor(parentMsgId: string, timeoutMs = 30_000): Promise<Parsed> {
+    return this.wait(
+      (p) => p.parentMsgId === parentMsgId && p.msgType === 'status' && p.content.execution_state === 'idle',
+      timeoutMs,
+      `idle after ${parentMsgId}`,
+    );
+  }
+}
+
+/**
+ * A TCP port that never completes a connection (a listen backlog of 0, already full), so a connect
+ * attempt hangs like one to a host that drops packets. Used to test the connect timeout.
+ */
+export async function startBlackhole(): Promise<{ port: number; stop: () => void }> {
+  const script = [
+    'import socket, time',
+    "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+    'port = s.getsockname()[1]',
+    'fill = []',
+    'for i in range(4):',
+    '    c = socket.socket(); c.setblocking(False)',
+    '    try: c.connect(("127.0.0.1", port))',
+    '    except BlockingIOError: pass',
+    '    fill.append(c)',
+    'time.sleep(0.2)',
+    'print(port, flush=True)',
+    'time.sleep(600)',
+  ].join('\n');
+  const proc = spawn(PYTHON, ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(Number(buf.trim()));
+    });
+    proc.on('exit', () => reject(new Error('blackhole helper exited')));
+  });
+  return { port, stop: () => void proc.kill('SIGKILL') };
+}

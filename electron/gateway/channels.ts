@@ -1,0 +1,387 @@
+// The kernel WebSocket channel layer: one session per (kernel id, session_id), which owns a KernelPort.
+//
+// * A reconnect with the same key replaces the stale socket and replays what was buffered while no socket
+//   was open (bounded by bytes and age; past either bound the buffer is discarded and the port closed).
+// * iopub goes to every socket of the kernel and replies only to the session that asked (the backend's
+//   port routing does that).
+// * Frames pass through without JSON re-encoding (v1) or with only the header parsed (legacy).
+// * Malformed frames close THAT socket with 1007 and a reason; oversized ones are closed 1009 by `ws`.
+// * The gateway tells clients about restarts (iopub status `restarting`) and deaths (status `dead`, then
+//   close 1011 so Lab re-reads the model, sees `dead` and marks the kernel dead).
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import type { KernelPort, WireMessage } from '../../provisioners/types';
+import type { KernelRegistry } from '../kernels/registry';
+import {
+  FrameError,
+  decodeLegacyBinary,
+  decodeLegacyText,
+  decodeV1,
+  encodeLegacy,
+  encodeV1,
+  statusMessage,
+  type Decoded,
+  type WsProtocol,
+} from './frames';
+
+export interface ChannelHubOptions {
+  registry: KernelRegistry;
+  /** Max bytes buffered for a session with no socket (default 64 MB). */
+  replayMaxBytes?: number;
+  /** Max time a session waits for its socket to come back (default 5 min). */
+  replayMaxAgeMs?: number;
+  /** Protocol-level ping interval (default 30 s; 0 disables). */
+  pingIntervalMs?: number;
+  /** A socket that has not answered pings for this long is terminated (default max(3 × interval, 30 s)). */
+  pingTimeoutMs?: number;
+  /** A socket whose unsent output exceeds this is terminated (slow consumer; default 512 MB). */
+  maxBufferedAmount?: number;
+  /** Diagnostics sink (default console.warn). */
+  log?: (message: string) => void;
+}
+
+/** Close codes the channel layer uses. */
+export const CloseCodes = {
+  normal: 1000,
+  goingAway: 1001,
+  invalidData: 1007,
+  tooBig: 1009,
+  kernelDied: 1011,
+} as const;
+
+interface SocketState {
+  ws: WebSocket;
+  protocol: WsProtocol;
+  lastPong: number;
+  counted: boolean;
+}
+
+/** One (kernel, session_id) pairing: the port to the kernel, the current socket, the replay buffer. */
+class ChannelSession {
+  socket: SocketState | null = null;
+  queue: WireMessage[] = [];
+  queuedBytes = 0;
+  orphanTimer: NodeJS.Timeout | null = null;
+  closed = false;
+  port: KernelPort | null = null;
+
+  constructor(
+    readonly hub: ChannelHub,
+    readonly kernelId: string,
+    readonly sessionId: string,
+  ) {}
+
+  get key(): string {
+    return `${this.kernelId}:${this.sessionId}`;
+  }
+
+  deliver(msg: WireMessage): void {
+    if (this.closed) return;
+    const s = this.socket;
+    if (s && s.ws.readyState === 1) {
+      this.hub.sendTo(s, msg);
+      return;
+    }
+    this.enqueue(msg);
+  }
+
+  private enqueue(msg: WireMessage): void {
+    let size = msg.header.length + msg.parentHeader.length + msg.metadata.length + msg.content.length;
+    for (const b of msg.buffers) size += b.length;
+    if (this.queuedBytes + size > this.hub.replayMaxBytes) {
+      this.hub.log(`session ${this.key}: replay buffer over ${this.hub.replayMaxBytes} bytes; discarded`);
+      this.hub.dropSession(this);
+      return;
+    }
+    this.queue.push(msg);
+    this.queuedBytes += size;
+  }
+
+  /** Send what was buffered to the (new) socket, in order. */
+  flush(): void {
+    const s = this.socket;
+    if (!s) return;
+    const q = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    for (const m of q) this.hub.sendTo(s, m);
+  }
+}
+
+/** Counts for diagnostics and tests. */
+export interface ChannelStats {
+  sessions: number;
+  sockets: number;
+  orphanedSessions: number;
+  malformedFrames: number;
+  droppedMessages: number;
+  /** Open sockets per protocol. */
+  protocols: { v1: number; legacy: number };
+}
+
+/** Owns every kernel WebSocket and its session. The proxy hands it sockets after the upgrade. */
+export class ChannelHub {
+  readonly replayMaxBytes: number;
+  readonly replayMaxAgeMs: number;
+  private readonly registry: KernelRegistry;
+  private readonly sessions = new Map<string, ChannelSession>();
+  private readonly byKernel = new Map<string, Set<ChannelSession>>();
+  private readonly synthSession = new Map<string, string>();
+  private readonly pingIntervalMs: number;
+  private readonly pingTimeoutMs: number;
+  private readonly maxBufferedAmount: number;
+  private readonly logFn: (m: string) => void;
+  private readonly unsubscribe: Array<() => void> = [];
+  private pingTimer: NodeJS.Timeout | null = null;
+  private malformed = 0;
+  private dropped = 0;
+
+  constructor(opts: ChannelHubOptions) {
+    this.registry = opts.registry;
+    this.replayMaxBytes = opts.replayMaxBytes ?? 64 * 1024 * 1024;
+    this.replayMaxAgeMs = opts.replayMaxAgeMs ?? 5 * 60_000;
+    this.pingIntervalMs = opts.pingIntervalMs ?? 30_000;
+    this.pingTimeoutMs = opts.pingTimeoutMs ?? Math.max(3 * this.pingIntervalMs, 30_000);
+    this.maxBufferedAmount = opts.maxBufferedAmount ?? 512 * 1024 * 1024;
+    this.logFn = opts.log ?? ((m) => console.warn(`[gateway] ${m}`));
+    const r = this.registry;
+    this.unsubscribe.push(
+      r.on('kernel-restarted', ({ id }) => this.broadcastStatus(id, 'restarting')),
+      r.on('kernel-dead', ({ id, reason }) => this.kernelDied(id, reason)),
+      r.on('kernel-removed', ({ id, reason }) =>
+        this.closeKernel(id, CloseCodes.normal, reason === 'shutdown' ? 'kernel shut down' : reason),
+      ),
+    );
+    if (this.pingIntervalMs > 0) {
+      this.pingTimer = setInterval(() => this.pingAll(), this.pingIntervalMs);
+      this.pingTimer.unref();
+    }
+  }
+
+  log(message: string): void {
+    this.logFn(message);
+  }
+
+  /** Counts of sessions, sockets and rejected frames. */
+  stats(): ChannelStats {
+    let sockets = 0;
+    let orphaned = 0;
+    const protocols = { v1: 0, legacy: 0 };
+    for (const s of this.sessions.values()) {
+      if (s.socket) {
+        sockets++;
+        protocols[s.socket.protocol]++;
+      } else orphaned++;
+    }
+    return {
+      sessions: this.sessions.size,
+      sockets,
+      orphanedSessions: orphaned,
+      malformedFrames: this.malformed,
+      droppedMessages: this.dropped,
+      protocols,
+    };
+  }
+
+  /**
+   * Take over an upgraded socket for a kernel. `sessionId` null means the client sent none (a random one is
+   * used; such a session cannot be resumed).
+   */
+  attach(ws: WebSocket, kernelId: string, sessionId: string | null, protocol: WsProtocol): void {
+    const entry = this.registry.get(kernelId);
+    if (!entry || entry.executionState === 'dead') {
+      ws.close(CloseCodes.kernelDied, entry ? 'kernel is dead' : 'no such kernel');
+      return;
+    }
+    const sid = sessionId || randomUUID();
+    const key = `${kernelId}:${sid}`;
+    let session = this.sessions.get(key);
+    if (session?.socket) {
+      const stale = session.socket;
+      session.socket = null;
+      this.detachSocket(session, stale);
+      stale.ws.close(CloseCodes.normal, 'replaced by a newer connection with the same session id');
+    }
+    if (!session) {
+      session = new ChannelSession(this, kernelId, sid);
+      const s = session;
+      this.sessions.set(key, s);
+      let set = this.byKernel.get(kernelId);
+      if (!set) {
+        set = new Set();
+        this.byKernel.set(kernelId, set);
+      }
+      set.add(s);
+      s.port = entry.backend.openPort(sid, (m) => s.deliver(m));
+    }
+    if (session.orphanTimer) {
+      clearTimeout(session.orphanTimer);
+      session.orphanTimer = null;
+    }
+    const state: SocketState = { ws, protocol, lastPong: Date.now(), counted: true };
+    session.socket = state;
+    this.registry.connectionOpened(kernelId);
+    const s = session;
+    ws.on('pong', () => {
+      state.lastPong = Date.now();
+    });
+    ws.on('message', (data, isBinary) => this.onClientFrame(s, state, data as Buffer, isBinary));
+    ws.on('close', () => this.onSocketClosed(s, state));
+    ws.on('error', (err) => this.log(`session ${s.key}: socket error: ${err.message}`));
+    s.flush();
+  }
+
+  /** Close every socket and port of a kernel (it was shut down, or died). */
+  closeKernel(kernelId: string, code: number, reason: string): void {
+    const set = this.byKernel.get(kernelId);
+    if (!set) return;
+    for (const s of [...set]) {
+      const sock = s.socket;
+      this.dropSession(s);
+      if (sock) sock.ws.close(code, truncateReason(reason));
+    }
+    this.byKernel.delete(kernelId);
+    this.synthSession.delete(kernelId);
+  }
+
+  /** Close everything (proxy stop). */
+  closeAll(code: number = CloseCodes.goingAway, reason = 'gateway shutting down'): void {
+    for (const id of [...this.byKernel.keys()]) this.closeKernel(id, code, reason);
+  }
+
+  /** Stop timers and listeners, close everything. */
+  dispose(): void {
+    this.closeAll();
+    for (const u of this.unsubscribe) u();
+    if (this.pingTimer) clearInterval(this.pingTimer);
+  }
+
+  /** @internal Send one kernel message to one socket in its protocol. */
+  sendTo(s: SocketState, msg: WireMessage): void {
+    const ws = s.ws;
+    if (ws.bufferedAmount > this.maxBufferedAmount) {
+      this.log(`socket too slow (${ws.bufferedAmount} bytes unsent); terminating it`);
+      ws.terminate();
+      return;
+    }
+    if (s.protocol === 'v1') {
+      ws.send(encodeV1(msg), { binary: true });
+    } else {
+      const { data, binary } = encodeLegacy(msg);
+      ws.send(data, { binary });
+    }
+  }
+
+  /** @internal Forget a session and close its port (socket, if any, is left to the caller). */
+  dropSession(s: ChannelSession): void {
+    if (s.closed) return;
+    s.closed = true;
+    if (s.orphanTimer) clearTimeout(s.orphanTimer);
+    s.orphanTimer = null;
+    s.queue = [];
+    s.queuedBytes = 0;
+    if (s.socket) {
+      this.detachSocket(s, s.socket);
+      s.socket = null;
+    }
+    s.port?.close();
+    s.port = null;
+    this.sessions.delete(s.key);
+    const set = this.byKernel.get(s.kernelId);
+    set?.delete(s);
+    if (set && set.size === 0) this.byKernel.delete(s.kernelId);
+  }
+
+  private detachSocket(s: ChannelSession, state: SocketState): void {
+    state.ws.removeAllListeners('message');
+    state.ws.removeAllListeners('close');
+    state.ws.removeAllListeners('pong');
+    state.ws.on('error', () => undefined);
+    if (state.counted) {
+      state.counted = false;
+      this.registry.connectionClosed(s.kernelId);
+    }
+  }
+
+  private onSocketClosed(s: ChannelSession, state: SocketState): void {
+    if (state.counted) {
+      state.counted = false;
+      this.registry.connectionClosed(s.kernelId);
+    }
+    if (s.socket !== state || s.closed) return;
+    s.socket = null;
+    // Keep the port and buffer output for a while: the same session may come back (network blip, reload).
+    s.orphanTimer = setTimeout(() => {
+      s.orphanTimer = null;
+      if (!s.socket) {
+        this.log(`session ${s.key}: no reconnect within ${this.replayMaxAgeMs} ms; buffer discarded`);
+        this.dropSession(s);
+      }
+    }, this.replayMaxAgeMs);
+    s.orphanTimer.unref();
+  }
+
+  private onClientFrame(s: ChannelSession, state: SocketState, data: Buffer, isBinary: boolean): void {
+    if (s.socket !== state || !s.port) return;
+    let decoded: Decoded;
+    try {
+      if (state.protocol === 'v1') {
+        if (!isBinary) throw new FrameError('v1.kernel.websocket.jupyter.org expects binary frames');
+        decoded = decodeV1(data);
+      } else {
+        decoded = isBinary ? decodeLegacyBinary(data) : decodeLegacyText(data);
+      }
+    } catch (err) {
+      const reason = err instanceof FrameError ? err.message : `bad frame: ${String(err)}`;
+      this.malformed++;
+      this.log(`session ${s.key}: malformed frame, closing socket: ${reason}`);
+      state.ws.close(CloseCodes.invalidData, truncateReason(`malformed message: ${reason}`));
+      return;
+    }
+    if ('drop' in decoded) {
+      this.dropped++;
+      this.log(`session ${s.key}: message dropped: ${decoded.drop}`);
+      return;
+    }
+    s.port.send(decoded.msg);
+  }
+
+  private broadcastStatus(kernelId: string, state: 'restarting' | 'dead'): void {
+    const set = this.byKernel.get(kernelId);
+    if (!set) return;
+    let session = this.synthSession.get(kernelId);
+    if (!session) {
+      session = `gateway-desktop-${randomUUID()}`;
+      this.synthSession.set(kernelId, session);
+    }
+    const msg = statusMessage(state, session);
+    for (const s of set) s.deliver(msg);
+  }
+
+  private kernelDied(kernelId: string, reason: string): void {
+    this.broadcastStatus(kernelId, 'dead');
+    // Non-1000 close: Lab re-reads GET /api/kernels/{id}, sees execution_state "dead" and marks it dead.
+    this.closeKernel(kernelId, CloseCodes.kernelDied, `kernel died: ${reason}`);
+  }
+
+  private pingAll(): void {
+    const now = Date.now();
+    for (const s of this.sessions.values()) {
+      const sock = s.socket;
+      if (!sock || sock.ws.readyState !== 1) continue;
+      if (now - sock.lastPong > this.pingTimeoutMs) {
+        this.log(`session ${s.key}: no pong for ${now - sock.lastPong} ms; terminating socket`);
+        sock.ws.terminate();
+        continue;
+      }
+      sock.ws.ping();
+    }
+  }
+}
+
+/** WebSocket close reasons are limited to 123 bytes of UTF-8. */
+export function truncateReason(reason: string): string {
+  let r = reason;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  return r;
+}

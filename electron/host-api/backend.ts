@@ -1,0 +1,82 @@
+// What the host service needs from the rest of the main process, as one narrow interface. The adapter in
+// app-core-adapter.ts builds it from app-core (registry, directory, cluster store, diagnosis, lab launcher);
+// unit tests give a small in-memory one. Plain Node types only.
+import type { KernelBackend, LaunchProgress } from '../../provisioners/types';
+import type { ClusterRuntime } from '../clusters/types';
+import type {
+  ClusterInput,
+  ConnectionDiagnosis,
+  GatewaySettingsView,
+  KernelState,
+  LabStatus,
+  OpenLabOptions,
+} from './models';
+
+export interface BackendCluster {
+  id: string;
+  name: string;
+  kind: string;
+  builtIn: boolean;
+  url: string | null;
+  active: boolean;
+}
+
+export interface BackendKernel {
+  id: string;
+  clusterId: string;
+  specName: string;
+  state: KernelState;
+  startedAt: Date;
+  lastActivity: Date;
+  connections: number;
+  reason: string | null;
+}
+
+export type BackendKernelEvent =
+  | { type: 'added'; kernel: BackendKernel }
+  | { type: 'updated'; kernel: BackendKernel }
+  | { type: 'removed'; id: string };
+
+export interface BackendLab {
+  open(opts: OpenLabOptions): Promise<LabStatus>;
+  status(): LabStatus;
+  stop(): Promise<LabStatus>;
+  onStatus(listener: (s: LabStatus) => void): () => void;
+}
+
+export interface HostBackend {
+  readonly proxyUrl: string;
+  readonly token: string;
+  readonly dataDir: string;
+
+  listClusters(): Promise<BackendCluster[]>;
+  getGatewaySettings(id: string): Promise<GatewaySettingsView | null>;
+  /** Saves a new cluster; resolves with its id. Throws a HostError('invalid-input') for bad input. */
+  addCluster(input: ClusterInput): Promise<string>;
+  editCluster(id: string, input: ClusterInput): Promise<void>;
+  removeCluster(id: string): Promise<void>;
+  setActiveCluster(id: string): Promise<void>;
+  testCluster(target: { id: string } | { input: ClusterInput; baseId?: string }): Promise<ConnectionDiagnosis>;
+  /** Where secrets are kept, in words. */
+  secretStorage(): string;
+  onClustersChanged(listener: () => void): () => void;
+  runtime(clusterId: string): ClusterRuntime | undefined;
+  /** Launch parameters a cluster adds to every start (shown with its environments). */
+  launchSettings(clusterId: string): Promise<Record<string, string>>;
+
+  listKernels(): BackendKernel[];
+  startKernel(req: {
+    clusterId: string;
+    specName: string;
+    onProgress: (p: LaunchProgress) => void;
+    onKernelId: (id: string) => void;
+  }): Promise<BackendKernel>;
+  interruptKernel(id: string): Promise<void>;
+  restartKernel(id: string): Promise<void>;
+  shutdownKernel(id: string): Promise<void>;
+  /** The running kernel, for the console's private port (null when the registry does not expose it). */
+  kernelBackend(id: string): KernelBackend | null;
+  onKernelEvent(listener: (e: BackendKernelEvent) => void): () => void;
+
+  lab: BackendLab | null;
+}

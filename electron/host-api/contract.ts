@@ -1,0 +1,198 @@
+// The one host API contract. Both transports (Electron IPC through the preload, and the WebSocket of
+// `npm run serve`) carry exactly these methods and events; the renderer cannot tell which it has.
+// Pure types and constants only: the renderer's tsconfig includes this file.
+import type {
+  AppInfo,
+  ClusterDetail,
+  ClusterInput,
+  ClusterSummary,
+  ConnectionDiagnosis,
+  ConsoleDoneEvent,
+  ConsoleOutputEvent,
+  ConsoleRun,
+  EnvironmentList,
+  HostErrorData,
+  KernelSummary,
+  LabStatus,
+  LaunchProgressEvent,
+  LogEntry,
+  OpenLabOptions,
+  ProxyInfo,
+  Settings,
+} from './models';
+
+export type * from './models';
+
+/** Every request the renderer can make. All return promises; errors reject with a HostError. */
+export interface HostMethods {
+  getAppInfo(): Promise<AppInfo>;
+  // clusters
+  listClusters(): Promise<ClusterSummary[]>;
+  getCluster(id: string): Promise<ClusterDetail>;
+  addCluster(input: ClusterInput): Promise<ClusterSummary>;
+  editCluster(id: string, input: ClusterInput): Promise<ClusterSummary>;
+  removeCluster(id: string): Promise<void>;
+  /** Test a saved cluster (by id) or unsaved form input, without saving anything. */
+  testCluster(target: { id: string } | { input: ClusterInput; baseId?: string }): Promise<ConnectionDiagnosis>;
+  setActiveCluster(id: string): Promise<void>;
+  // kernel environments
+  listEnvironments(clusterId: string): Promise<EnvironmentList>;
+  // kernels
+  listKernels(): Promise<KernelSummary[]>;
+  /** Starts in the background; progress arrives as `launch-progress` events with the returned launchId. */
+  startKernel(req: { clusterId: string; specName: string }): Promise<{ launchId: string }>;
+  interruptKernel(id: string): Promise<void>;
+  restartKernel(id: string): Promise<void>;
+  shutdownKernel(id: string): Promise<void>;
+  // console (runs in the main process; the kernel's key never leaves it)
+  execute(req: { kernelId: string; code: string }): Promise<ConsoleRun>;
+  // proxy + JupyterLab
+  getProxyInfo(): Promise<ProxyInfo>;
+  openLab(opts: OpenLabOptions): Promise<LabStatus>;
+  getLabStatus(): Promise<LabStatus>;
+  stopLab(): Promise<LabStatus>;
+  // settings + log
+  getSettings(): Promise<Settings>;
+  updateSettings(patch: Partial<Settings>): Promise<Settings>;
+  getLog(): Promise<LogEntry[]>;
+}
+
+export type HostMethodName = keyof HostMethods;
+
+/** The method names, in one place (preload contract tests check the exposed keys against this list). */
+export const HOST_METHOD_NAMES = [
+  'getAppInfo',
+  'listClusters',
+  'getCluster',
+  'addCluster',
+  'editCluster',
+  'removeCluster',
+  'testCluster',
+  'setActiveCluster',
+  'listEnvironments',
+  'listKernels',
+  'startKernel',
+  'interruptKernel',
+  'restartKernel',
+  'shutdownKernel',
+  'execute',
+  'getProxyInfo',
+  'openLab',
+  'getLabStatus',
+  'stopLab',
+  'getSettings',
+  'updateSettings',
+  'getLog',
+] as const satisfies readonly HostMethodName[];
+
+// Compile-time check that the list above names every method exactly.
+type MissingMethods = Exclude<HostMethodName, (typeof HOST_METHOD_NAMES)[number]>;
+export const _allMethodsListed: MissingMethods extends never ? true : never = true;
+
+/** Events pushed from the main process. */
+export interface HostEvents {
+  'clusters-changed': ClusterSummary[];
+  'environments-changed': { clusterId: string };
+  'kernel-added': KernelSummary;
+  'kernel-updated': KernelSummary;
+  'kernel-removed': { id: string };
+  'launch-progress': LaunchProgressEvent;
+  'console-output': ConsoleOutputEvent;
+  'console-done': ConsoleDoneEvent;
+  'lab-status': LabStatus;
+  'settings-changed': Settings;
+  log: LogEntry;
+}
+
+export type HostEventName = keyof HostEvents;
+
+export const HOST_EVENT_NAMES = [
+  'clusters-changed',
+  'environments-changed',
+  'kernel-added',
+  'kernel-updated',
+  'kernel-removed',
+  'launch-progress',
+  'console-output',
+  'console-done',
+  'lab-status',
+  'settings-changed',
+  'log',
+] as const satisfies readonly HostEventName[];
+
+type MissingEvents = Exclude<HostEventName, (typeof HOST_EVENT_NAMES)[number]>;
+export const _allEventsListed: MissingEvents extends never ? true : never = true;
+
+export type HostEventListener<E extends HostEventName> = (payload: HostEvents[E]) => void;
+
+/** What the renderer holds: every method plus `on` to subscribe to pushed events. */
+export type HostApi = HostMethods & {
+  on<E extends HostEventName>(event: E, listener: HostEventListener<E>): () => void;
+};
+
+/** The keys `window.gatewayDesktop` exposes, exactly. */
+export const PRELOAD_KEYS: readonly string[] = [...HOST_METHOD_NAMES, 'on'];
+
+/** Name of the global the preload exposes. */
+export const PRELOAD_GLOBAL = 'gatewayDesktop';
+
+// ---- channel names ----
+
+/** IPC channel of a method (ipcRenderer.invoke). */
+export function ipcMethodChannel(method: HostMethodName): string {
+  return `host:call:${method}`;
+}
+/** IPC channel main pushes every event on (payload: HostEventMessage). */
+export const IPC_EVENT_CHANNEL = 'host:event';
+
+/** Path of the WebSocket transport on the serve HTTP server. */
+export const HOST_WS_PATH = '/host-api';
+/** Subprotocol the WebSocket transport speaks. */
+export const HOST_WS_PROTOCOL = 'gateway-desktop.host-api.v1';
+
+// ---- wire messages (both transports) ----
+
+export interface HostCallMessage {
+  t: 'call';
+  id: number;
+  method: HostMethodName;
+  args: unknown[];
+}
+
+export type HostResultMessage =
+  | { t: 'result'; id: number; ok: true; value: unknown }
+  | { t: 'result'; id: number; ok: false; error: HostErrorData };
+
+export interface HostEventMessage {
+  t: 'event';
+  event: HostEventName;
+  payload: unknown;
+}
+
+/** IPC handler replies: errors travel as data so code and field errors survive. */
+export type HostIpcReply = { ok: true; value: unknown } | { ok: false; error: HostErrorData };
+
+/** Errors cross contextBridge as plain Errors (custom fields are dropped), so the preload puts the
+ * HostErrorData as JSON after this prefix in the message; the renderer decodes it. */
+export const ENCODED_ERROR_PREFIX = 'HostError:';
+
+/** The error a host call rejects with, on either transport. */
+export class HostError extends Error {
+  readonly code: HostErrorData['code'];
+  readonly fieldErrors: Record<string, string> | undefined;
+  constructor(data: HostErrorData) {
+    super(data.message);
+    this.name = 'HostError';
+    this.code = data.code;
+    this.fieldErrors = data.fieldErrors;
+  }
+  toData(): HostErrorData {
+    return this.fieldErrors
+      ? { code: this.code, message: this.message, fieldErrors: this.fieldErrors }
+      : { code: this.code, message: this.message };
+  }
+}
+
+export function isHostMethodName(x: unknown): x is HostMethodName {
+  return typeof x === 'string' && (HOST_METHOD_NAMES as readonly string[]).includes(x);
+}

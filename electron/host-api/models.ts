@@ -1,0 +1,385 @@
+// Data shapes that cross the host API (main process <-> renderer). Pure types and pure functions only:
+// the renderer's tsconfig includes this file, so no Node or Electron imports here.
+
+/** Execution state of a kernel as the UI shows it. `disconnected`: a remote kernel we cannot reach right now. */
+export type KernelState = 'starting' | 'idle' | 'busy' | 'restarting' | 'dead' | 'disconnected';
+
+export const KERNEL_STATES: readonly KernelState[] = [
+  'starting',
+  'idle',
+  'busy',
+  'restarting',
+  'dead',
+  'disconnected',
+];
+
+export type ClusterKind = 'local' | 'gateway';
+
+export type HealthStatus = 'ok' | 'unreachable' | 'unknown' | 'checking';
+
+export interface ClusterHealth {
+  status: HealthStatus;
+  /** A sentence a person can read ("Answered in 12 ms", "Connection refused"). */
+  message: string;
+  checkedAt: string | null;
+}
+
+/** One cluster in the list. */
+export interface ClusterSummary {
+  id: string;
+  name: string;
+  kind: ClusterKind | string;
+  active: boolean;
+  /** Built-in clusters ("This computer") cannot be removed or renamed. */
+  builtIn: boolean;
+  /** Gateway URL, or null for this computer. */
+  url: string | null;
+  health: ClusterHealth;
+  kernelCount: number;
+}
+
+/** Settings of a gateway cluster, as the edit form shows them. Secrets are never sent back: only whether set. */
+export interface GatewaySettingsView {
+  url: string;
+  hasAuthToken: boolean;
+  authHeaderName: string;
+  authScheme: string;
+  httpUser: string;
+  hasHttpPassword: boolean;
+  extraHeaders: Record<string, string>;
+  validateCert: boolean;
+  caFile: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+  kernelUsername: string;
+  connectTimeoutSec: number;
+  requestTimeoutSec: number;
+  launchTimeoutSec: number;
+  launchParams: Record<string, string>;
+  envAllowlist: string[];
+}
+
+export interface ClusterDetail extends ClusterSummary {
+  gateway: GatewaySettingsView | null;
+  /** Where secrets are kept ("the OS keychain", "an owner-only file in the data folder"). */
+  secretStorage: string;
+}
+
+/** Input of the add/edit form. Secret fields: undefined = keep, '' = clear, value = set. */
+export interface GatewaySettingsInput {
+  url: string;
+  authToken?: string;
+  authHeaderName: string;
+  authScheme: string;
+  httpUser: string;
+  httpPassword?: string;
+  extraHeaders: Record<string, string>;
+  validateCert: boolean;
+  caFile: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+  kernelUsername: string;
+  connectTimeoutSec: number;
+  requestTimeoutSec: number;
+  launchTimeoutSec: number;
+  launchParams: Record<string, string>;
+  envAllowlist: string[];
+}
+
+export interface ClusterInput {
+  name: string;
+  kind: ClusterKind;
+  gateway?: GatewaySettingsInput;
+}
+
+export type DiagnosisKind =
+  | 'ok'
+  | 'invalid-url'
+  | 'dns'
+  | 'refused'
+  | 'timeout'
+  | 'tls'
+  | 'unauthorized'
+  | 'not-found'
+  | 'forbidden'
+  | 'server-error'
+  | 'error';
+
+/** The answer of "Test connection", in words a student understands. */
+export interface ConnectionDiagnosis {
+  ok: boolean;
+  kind: DiagnosisKind | string;
+  title: string;
+  detail: string;
+  hint: string | null;
+  version: string | null;
+  kernelspecCount: number | null;
+  durationMs: number;
+}
+
+/** A kernel environment (kernelspec) of a cluster. */
+export interface KernelEnvironment {
+  clusterId: string;
+  /** Name on its cluster (e.g. `python3`). */
+  name: string;
+  displayName: string;
+  language: string;
+  isDefault: boolean;
+  /** data: URL of the logo (png or svg), or null. */
+  logo: string | null;
+  /** The command line the kernel starts with, for "where it runs". */
+  argv: string[];
+  interruptMode: 'signal' | 'message';
+  /** Environment variables from the kernelspec and the cluster's launch parameters. */
+  launchSettings: Record<string, string>;
+}
+
+export interface EnvironmentProblem {
+  name: string;
+  path: string;
+  message: string;
+}
+
+export interface EnvironmentList {
+  clusterId: string;
+  environments: KernelEnvironment[];
+  problems: EnvironmentProblem[];
+  /** Set when the list could not be read (cluster unreachable...). */
+  error: string | null;
+}
+
+export interface KernelSummary {
+  id: string;
+  clusterId: string;
+  clusterName: string;
+  specName: string;
+  displayName: string;
+  state: KernelState;
+  startedAt: string;
+  lastActivity: string;
+  connections: number;
+  /** Why a kernel is dead or disconnected. */
+  reason: string | null;
+}
+
+export type LaunchStatus = 'running' | 'done' | 'failed';
+
+export interface LaunchProgressEvent {
+  launchId: string;
+  kernelId: string | null;
+  clusterId: string;
+  specName: string;
+  phase: string;
+  message: string;
+  elapsedMs: number;
+  status: LaunchStatus;
+  error: string | null;
+}
+
+export interface ProxyInfo {
+  url: string;
+  token: string;
+  /** Ready to copy: `jupyter lab --gateway-url=… --GatewayClient.auth_token=…`. */
+  labCommand: string;
+}
+
+export type LabState = 'stopped' | 'starting' | 'running' | 'failed' | 'unavailable';
+
+export interface LabStatus {
+  state: LabState;
+  url: string | null;
+  message: string;
+  /** How to install JupyterLab when none was found. */
+  installHint: string | null;
+  log: string[];
+}
+
+export interface OpenLabOptions {
+  notebookDir?: string;
+  command?: string;
+}
+
+export type ThemeSetting = 'system' | 'light' | 'dark';
+export type QuitBehaviour = 'ask' | 'shutdown' | 'leave';
+
+export interface Settings {
+  theme: ThemeSetting;
+  quitBehaviour: QuitBehaviour;
+  notebookDir: string;
+  labCommand: string;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogEntry {
+  seq: number;
+  time: string;
+  level: LogLevel;
+  source: string;
+  message: string;
+}
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  /** 'electron' when running in the desktop shell, 'browser' in `npm run serve`. */
+  shell: 'electron' | 'browser';
+  platform: string;
+  dataDir: string;
+}
+
+/** One output of a console run. */
+export type ConsoleOutput =
+  | { type: 'stream'; name: 'stdout' | 'stderr'; text: string }
+  | { type: 'error'; ename: string; evalue: string; traceback: string[] }
+  | {
+      type: 'display';
+      data: { 'text/plain'?: string; 'text/html'?: string; 'image/png'?: string };
+      executionCount: number | null;
+    };
+
+export interface ConsoleRun {
+  runId: string;
+  kernelId: string;
+}
+
+export interface ConsoleOutputEvent {
+  runId: string;
+  kernelId: string;
+  output: ConsoleOutput;
+}
+
+export interface ConsoleDoneEvent {
+  runId: string;
+  kernelId: string;
+  status: 'ok' | 'error' | 'aborted';
+  executionCount: number | null;
+}
+
+/** A structured error a host call rejects with (the transports keep code and field errors). */
+export interface HostErrorData {
+  code: 'invalid-input' | 'not-found' | 'conflict' | 'unavailable' | 'internal' | 'unauthorized';
+  message: string;
+  fieldErrors?: Record<string, string>;
+}
+
+// ---- validation shared by the form (inline errors) and the host service (the last word) ----
+
+/** Launch parameters the gateway docs name; offered by the form. */
+export const KNOWN_KERNEL_PARAMS: readonly { key: string; hint: string }[] = [
+  { key: 'KERNEL_IMAGE', hint: 'Container image the kernel runs in' },
+  { key: 'KERNEL_CPUS', hint: 'CPUs requested, e.g. 2 or 0.5' },
+  { key: 'KERNEL_MEMORY', hint: 'Memory requested, e.g. 2Gi' },
+  { key: 'KERNEL_GPUS', hint: 'GPUs requested, e.g. 1' },
+  { key: 'KERNEL_NAMESPACE', hint: 'Kubernetes namespace to launch into' },
+  { key: 'KERNEL_LAUNCH_TIMEOUT', hint: 'Seconds the gateway waits for the kernel' },
+  { key: 'KERNEL_VOLUMES', hint: 'Volumes to mount (gateway specific)' },
+  { key: 'KERNEL_WORKING_DIR', hint: 'Working directory of the kernel' },
+  { key: 'KERNEL_SERVICE_ACCOUNT_NAME', hint: 'Kubernetes service account' },
+  { key: 'KERNEL_EXECUTOR_IMAGE', hint: 'Spark executor image' },
+];
+
+const NUMERIC_PARAMS: Record<string, RegExp> = {
+  KERNEL_CPUS: /^\d+(\.\d+)?$/,
+  KERNEL_GPUS: /^\d+$/,
+  KERNEL_LAUNCH_TIMEOUT: /^\d+$/,
+  KERNEL_MEMORY: /^\d+(\.\d+)?\s*([KMGT]i?|[kmgt]|[KMGT]B)?$/,
+};
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export function defaultGatewaySettings(username = ''): GatewaySettingsInput {
+  return {
+    url: '',
+    authToken: '',
+    authHeaderName: 'Authorization',
+    authScheme: 'token',
+    httpUser: '',
+    httpPassword: '',
+    extraHeaders: {},
+    validateCert: true,
+    caFile: '',
+    clientCertFile: '',
+    clientKeyFile: '',
+    kernelUsername: username,
+    connectTimeoutSec: 10,
+    requestTimeoutSec: 70,
+    launchTimeoutSec: 60,
+    launchParams: {},
+    envAllowlist: [],
+  };
+}
+
+/** Checks a cluster form. Returns field -> message; empty when valid. Field keys match the form's inputs. */
+export function validateClusterInput(input: ClusterInput): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const name = input.name.trim();
+  if (!name) errors.name = 'Give the cluster a name.';
+  else if (name.length > 60) errors.name = 'Keep the name under 60 characters.';
+  if (input.kind !== 'local' && input.kind !== 'gateway') errors.kind = 'Pick a cluster type.';
+  if (input.kind !== 'gateway') return errors;
+  const g = input.gateway;
+  if (!g) {
+    errors.url = 'Enter the gateway URL.';
+    return errors;
+  }
+  const url = g.url.trim();
+  if (!url) errors.url = 'Enter the gateway URL, e.g. https://gateway.example.edu';
+  else {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(url);
+    } catch {
+      errors.url = 'This is not a URL. It should look like https://gateway.example.edu:8888';
+    }
+    if (parsed && parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      errors.url = 'The URL must start with http:// or https://';
+    else if (parsed && !parsed.hostname) errors.url = 'The URL has no host name.';
+    else if (parsed && (parsed.search || parsed.hash))
+      errors.url = 'Leave out ?query and #fragment; put the token in the token field.';
+  }
+  if (!HEADER_NAME.test(g.authHeaderName.trim())) errors.authHeaderName = 'Not a valid HTTP header name.';
+  if (/\s/.test(g.authScheme.trim())) errors.authScheme = 'The scheme is one word, e.g. token or Bearer.';
+  for (const [k] of Object.entries(g.extraHeaders)) {
+    if (!HEADER_NAME.test(k)) errors.extraHeaders = `"${k}" is not a valid header name.`;
+  }
+  const secs: [keyof GatewaySettingsInput, number, number][] = [
+    ['connectTimeoutSec', 1, 600],
+    ['launchTimeoutSec', 1, 3600],
+    ['requestTimeoutSec', 1, 7200],
+  ];
+  for (const [key, min, max] of secs) {
+    const v = g[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+      errors[key] = `Enter seconds between ${min} and ${max}.`;
+  }
+  if (!errors.requestTimeoutSec && !errors.launchTimeoutSec && g.requestTimeoutSec < g.launchTimeoutSec + 10)
+    errors.requestTimeoutSec = `The request timeout must be at least the launch timeout + 10 s (${g.launchTimeoutSec + 10}).`;
+  if (g.kernelUsername && /\s/.test(g.kernelUsername)) errors.kernelUsername = 'A user name has no spaces.';
+  for (const [k, v] of Object.entries(g.launchParams)) {
+    if (!/^KERNEL_[A-Z0-9_]+$/.test(k)) {
+      errors.launchParams = `"${k}" is not a launch parameter: names start with KERNEL_ and use A-Z, 0-9, _.`;
+      break;
+    }
+    const re = NUMERIC_PARAMS[k];
+    if (re && !re.test(v.trim())) {
+      errors.launchParams = `${k} has an unexpected value "${v}".`;
+      break;
+    }
+  }
+  for (const n of g.envAllowlist) {
+    if (!ENV_NAME.test(n)) {
+      errors.envAllowlist = `"${n}" is not a valid environment variable name.`;
+      break;
+    }
+  }
+  if ((g.clientCertFile && !g.clientKeyFile) || (!g.clientCertFile && g.clientKeyFile))
+    errors.clientKeyFile = 'A client certificate needs both the certificate and the key file.';
+  return errors;
+}
+
+/** The ready-to-copy command line that points JupyterLab at the proxy. */
+export function labCommandLine(url: string, token: string): string {
+  return `jupyter lab --gateway-url=${url} --GatewayClient.auth_token=${token}`;
+}

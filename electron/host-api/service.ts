@@ -1,0 +1,635 @@
+// The host service: implements every method of the host API contract on top of a HostBackend, and pushes
+// the contract's events. Transports (IPC, WebSocket) only move calls and events; all logic lives here.
+import { randomUUID } from 'node:crypto';
+import { hostname, platform } from 'node:os';
+import type { LaunchProgress } from '../../provisioners/types';
+import type { BackendCluster, BackendKernel, HostBackend } from './backend';
+import { ConsoleManager } from './console';
+import {
+  HostError,
+  type HostEventListener,
+  type HostEventName,
+  type HostEvents,
+  type HostMethods,
+} from './contract';
+import { AppLog } from './log';
+import type {
+  AppInfo,
+  ClusterDetail,
+  ClusterHealth,
+  ClusterInput,
+  ClusterSummary,
+  ConnectionDiagnosis,
+  ConsoleRun,
+  EnvironmentList,
+  KernelEnvironment,
+  KernelSummary,
+  LabStatus,
+  LaunchProgressEvent,
+  LogEntry,
+  OpenLabOptions,
+  ProxyInfo,
+  Settings,
+} from './models';
+import { labCommandLine, validateClusterInput } from './models';
+import { SettingsStore } from './settings';
+
+export type AnyEventListener = (event: HostEventName, payload: HostEvents[HostEventName]) => void;
+
+export interface HostServiceOptions {
+  backend: HostBackend;
+  shell: AppInfo['shell'];
+  appName?: string;
+  appVersion?: string;
+  log?: AppLog;
+  /** How often gateway clusters' health is re-checked in the background (ms). 0 turns it off. */
+  healthIntervalMs?: number;
+}
+
+const LOGO_KEYS = ['logo-svg', 'logo-64x64', 'logo-128x128', 'logo-32x32'];
+
+function msg(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function asHostError(err: unknown, fallback: HostError['code'] = 'internal'): HostError {
+  if (err instanceof HostError) return err;
+  const status = (err as { status?: unknown } | null)?.status;
+  const code: HostError['code'] = status === 404 ? 'not-found' : status === 400 ? 'invalid-input' : fallback;
+  return new HostError({ code, message: msg(err) });
+}
+
+function requireString(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 1000)
+    throw new HostError({ code: 'invalid-input', message: `${what} is missing or not valid.` });
+  return v;
+}
+
+export class HostService implements HostMethods {
+  readonly log: AppLog;
+  private readonly backend: HostBackend;
+  private readonly settings: SettingsStore;
+  private readonly listeners = new Map<HostEventName, Set<(p: unknown) => void>>();
+  private readonly anyListeners = new Set<AnyEventListener>();
+  private readonly consoles: ConsoleManager;
+  private readonly health = new Map<string, ClusterHealth>();
+  private readonly startedAt = new Map<string, Date>();
+  private readonly kernels = new Map<string, KernelSummary>();
+  private clusterNames = new Map<string, string>();
+  private readonly logoCache = new Map<string, string | null>();
+  private readonly unsubs: (() => void)[] = [];
+  private healthTimer: ReturnType<typeof setInterval> | null = null;
+  private closed = false;
+
+  constructor(private readonly opts: HostServiceOptions) {
+    this.backend = opts.backend;
+    this.log = opts.log ?? new AppLog();
+    this.settings = new SettingsStore(opts.backend.dataDir);
+    this.consoles = new ConsoleManager({
+      output: (e) => this.emit('console-output', e),
+      done: (e) => this.emit('console-done', e),
+    });
+  }
+
+  /** Loads settings, subscribes to the backend, and does a first health check. */
+  async init(): Promise<void> {
+    const warn = await this.settings.load();
+    if (warn) this.log.warn('settings', warn);
+    this.unsubs.push(this.log.onEntry((e) => this.emit('log', e)));
+    this.unsubs.push(
+      this.backend.onClustersChanged(() => {
+        this.logoCache.clear();
+        void this.pushClusters();
+      }),
+    );
+    this.unsubs.push(
+      this.backend.onKernelEvent((e) => {
+        if (e.type === 'removed') {
+          this.kernels.delete(e.id);
+          this.consoles.forget(e.id);
+          this.emit('kernel-removed', { id: e.id });
+          void this.pushClusters();
+          return;
+        }
+        const k = this.summarize(e.kernel);
+        const prev = this.kernels.get(k.id);
+        this.kernels.set(k.id, k);
+        if (k.state === 'restarting' || k.state === 'dead') this.consoles.abort(k.id);
+        if (e.type === 'added' || !prev) {
+          this.emit('kernel-added', k);
+          void this.pushClusters();
+        } else this.emit('kernel-updated', k);
+      }),
+    );
+    if (this.backend.lab) this.unsubs.push(this.backend.lab.onStatus((s) => this.emit('lab-status', s)));
+    const clusters = await this.backend.listClusters();
+    this.clusterNames = new Map(clusters.map((c) => [c.id, c.name]));
+    for (const k of this.backend.listKernels()) this.kernels.set(k.id, this.summarize(k));
+    void this.checkAllHealth();
+    const every = this.opts.healthIntervalMs ?? 60_000;
+    if (every > 0) {
+      this.healthTimer = setInterval(() => void this.checkAllHealth(true), every);
+      this.healthTimer.unref?.();
+    }
+    this.log.info('host', `host API ready (${this.opts.shell}); proxy at ${this.backend.proxyUrl}`);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    for (const u of this.unsubs.splice(0)) u();
+    this.consoles.closeAll();
+    this.listeners.clear();
+    this.anyListeners.clear();
+  }
+
+  // ---- events ----
+
+  on<E extends HostEventName>(event: E, listener: HostEventListener<E>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    const l = listener as (p: unknown) => void;
+    set.add(l);
+    return () => set.delete(l);
+  }
+
+  /** Subscribe to every event (transports use this). */
+  onAny(listener: AnyEventListener): () => void {
+    this.anyListeners.add(listener);
+    return () => this.anyListeners.delete(listener);
+  }
+
+  private emit<E extends HostEventName>(event: E, payload: HostEvents[E]): void {
+    if (this.closed) return;
+    for (const l of [...(this.listeners.get(event) ?? [])]) l(payload);
+    for (const l of [...this.anyListeners]) l(event, payload);
+  }
+
+  // ---- app ----
+
+  async getAppInfo(): Promise<AppInfo> {
+    return {
+      name: this.opts.appName ?? 'Gateway Desktop',
+      version: this.opts.appVersion ?? '0.0.0',
+      shell: this.opts.shell,
+      platform: `${platform()} (${hostname()})`,
+      dataDir: this.backend.dataDir,
+    };
+  }
+
+  // ---- clusters ----
+
+  async listClusters(): Promise<ClusterSummary[]> {
+    const clusters = await this.backend.listClusters();
+    this.clusterNames = new Map(clusters.map((c) => [c.id, c.name]));
+    return clusters.map((c) => this.clusterSummary(c));
+  }
+
+  async getCluster(id: string): Promise<ClusterDetail> {
+    requireString(id, 'Cluster id');
+    const c = (await this.backend.listClusters()).find((x) => x.id === id);
+    if (!c) throw new HostError({ code: 'not-found', message: `There is no cluster "${id}".` });
+    return {
+      ...this.clusterSummary(c),
+      gateway: c.kind === 'gateway' ? await this.backend.getGatewaySettings(id) : null,
+      secretStorage: this.backend.secretStorage(),
+    };
+  }
+
+  async addCluster(input: ClusterInput): Promise<ClusterSummary> {
+    this.checkInput(input);
+    if (input.kind === 'local')
+      throw new HostError({
+        code: 'invalid-input',
+        message: '"This computer" already exists; add a gateway cluster instead.',
+        fieldErrors: { kind: 'Only one local cluster is supported.' },
+      });
+    const names = (await this.backend.listClusters()).map((c) => c.name.toLowerCase());
+    if (names.includes(input.name.trim().toLowerCase()))
+      throw new HostError({
+        code: 'invalid-input',
+        message: 'A cluster with this name exists.',
+        fieldErrors: { name: 'A cluster with this name exists; pick another name.' },
+      });
+    let id: string;
+    try {
+      id = await this.backend.addCluster(input);
+    } catch (err) {
+      throw asHostError(err, 'invalid-input');
+    }
+    this.log.info('clusters', `added cluster "${input.name}"`);
+    const summary = (await this.listClusters()).find((c) => c.id === id);
+    if (!summary) throw new HostError({ code: 'internal', message: 'The cluster was saved but is not listed.' });
+    void this.pushClusters();
+    void this.checkHealth(id);
+    return summary;
+  }
+
+  async editCluster(id: string, input: ClusterInput): Promise<ClusterSummary> {
+    requireString(id, 'Cluster id');
+    this.checkInput(input);
+    const all = await this.backend.listClusters();
+    const cur = all.find((c) => c.id === id);
+    if (!cur) throw new HostError({ code: 'not-found', message: `There is no cluster "${id}".` });
+    if (cur.kind !== input.kind)
+      throw new HostError({
+        code: 'invalid-input',
+        message: 'The type of a cluster cannot change.',
+        fieldErrors: { kind: 'The type of a cluster cannot change; add a new cluster instead.' },
+      });
+    if (all.some((c) => c.id !== id && c.name.toLowerCase() === input.name.trim().toLowerCase()))
+      throw new HostError({
+        code: 'invalid-input',
+        message: 'A cluster with this name exists.',
+        fieldErrors: { name: 'A cluster with this name exists; pick another name.' },
+      });
+    try {
+      await this.backend.editCluster(id, input);
+    } catch (err) {
+      throw asHostError(err, 'invalid-input');
+    }
+    this.log.info('clusters', `saved cluster "${input.name}"`);
+    this.logoCache.clear();
+    this.health.delete(id);
+    void this.checkHealth(id);
+    void this.pushClusters();
+    const summary = (await this.listClusters()).find((c) => c.id === id);
+    if (!summary) throw new HostError({ code: 'internal', message: 'The cluster was saved but is not listed.' });
+    return summary;
+  }
+
+  async removeCluster(id: string): Promise<void> {
+    requireString(id, 'Cluster id');
+    const c = (await this.backend.listClusters()).find((x) => x.id === id);
+    if (!c) throw new HostError({ code: 'not-found', message: `There is no cluster "${id}".` });
+    if (c.builtIn) throw new HostError({ code: 'conflict', message: `"${c.name}" is built in and cannot be removed.` });
+    try {
+      await this.backend.removeCluster(id);
+    } catch (err) {
+      throw asHostError(err, 'conflict');
+    }
+    this.health.delete(id);
+    this.log.info('clusters', `removed cluster "${c.name}"`);
+    void this.pushClusters();
+  }
+
+  async testCluster(target: { id: string } | { input: ClusterInput; baseId?: string }): Promise<ConnectionDiagnosis> {
+    if (typeof target !== 'object' || target === null)
+      throw new HostError({ code: 'invalid-input', message: 'Say which cluster to test.' });
+    if ('input' in target) {
+      const errors = validateClusterInput(target.input);
+      if (Object.keys(errors).length)
+        throw new HostError({ code: 'invalid-input', message: 'Fix the highlighted fields first.', fieldErrors: errors });
+    } else requireString(target.id, 'Cluster id');
+    const started = Date.now();
+    let d: ConnectionDiagnosis;
+    try {
+      d = await this.backend.testCluster(target);
+    } catch (err) {
+      d = {
+        ok: false,
+        kind: 'error',
+        title: 'The test could not run',
+        detail: msg(err),
+        hint: null,
+        version: null,
+        kernelspecCount: null,
+        durationMs: Date.now() - started,
+      };
+    }
+    if ('id' in target) {
+      this.setHealth(target.id, {
+        status: d.ok ? 'ok' : 'unreachable',
+        message: d.ok ? d.title : `${d.title}: ${d.detail}`,
+        checkedAt: new Date().toISOString(),
+      });
+    }
+    this.log.write(d.ok ? 'info' : 'warn', 'clusters', `test connection: ${d.title} — ${d.detail}`);
+    return d;
+  }
+
+  async setActiveCluster(id: string): Promise<void> {
+    requireString(id, 'Cluster id');
+    try {
+      await this.backend.setActiveCluster(id);
+    } catch (err) {
+      throw asHostError(err, 'not-found');
+    }
+    this.log.info('clusters', `active cluster is now "${this.clusterNames.get(id) ?? id}"`);
+    await this.pushClusters();
+  }
+
+  // ---- environments ----
+
+  async listEnvironments(clusterId: string): Promise<EnvironmentList> {
+    requireString(clusterId, 'Cluster id');
+    const rt = this.backend.runtime(clusterId);
+    if (!rt) throw new HostError({ code: 'not-found', message: `There is no enabled cluster "${clusterId}".` });
+    let listing;
+    try {
+      listing = await rt.listKernelSpecs();
+    } catch (err) {
+      this.setHealth(clusterId, { status: 'unreachable', message: msg(err), checkedAt: new Date().toISOString() });
+      return { clusterId, environments: [], problems: [], error: msg(err) };
+    }
+    if (rt.kind !== 'local' || !this.health.has(clusterId))
+      this.setHealth(clusterId, {
+        status: 'ok',
+        message: `${listing.specs.length} kernel environment${listing.specs.length === 1 ? '' : 's'}`,
+        checkedAt: new Date().toISOString(),
+      });
+    let launch: Record<string, string> = {};
+    try {
+      launch = await this.backend.launchSettings(clusterId);
+    } catch {
+      launch = {};
+    }
+    const environments: KernelEnvironment[] = await Promise.all(
+      listing.specs.map(async (s) => ({
+        clusterId,
+        name: s.name,
+        displayName: s.spec.display_name || s.name,
+        language: s.spec.language || 'unknown',
+        isDefault: listing.default === s.name,
+        logo: await this.logo(clusterId, s.name, s.resources),
+        argv: Array.isArray(s.spec.argv) ? s.spec.argv : [],
+        interruptMode: s.spec.interrupt_mode === 'message' ? 'message' : 'signal',
+        launchSettings: { ...(s.spec.env ?? {}), ...launch },
+      })),
+    );
+    environments.sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || a.displayName.localeCompare(b.displayName));
+    return { clusterId, environments, problems: listing.problems, error: null };
+  }
+
+  private async logo(clusterId: string, spec: string, resources: Record<string, string>): Promise<string | null> {
+    const key = `${clusterId}\0${spec}`;
+    if (this.logoCache.has(key)) return this.logoCache.get(key) ?? null;
+    const rt = this.backend.runtime(clusterId);
+    let url: string | null = null;
+    for (const k of LOGO_KEYS) {
+      const file = resources[k];
+      if (!file || !rt) continue;
+      try {
+        const r = await rt.getResource(spec, file);
+        if (!r || r.body.length > 256 * 1024) continue;
+        const type = k === 'logo-svg' || file.endsWith('.svg') ? 'image/svg+xml' : 'image/png';
+        url = `data:${type};base64,${r.body.toString('base64')}`;
+        break;
+      } catch {
+        // try the next size
+      }
+    }
+    this.logoCache.set(key, url);
+    return url;
+  }
+
+  // ---- kernels ----
+
+  async listKernels(): Promise<KernelSummary[]> {
+    const list = this.backend.listKernels().map((k) => this.summarize(k));
+    for (const k of list) this.kernels.set(k.id, k);
+    return list;
+  }
+
+  async startKernel(req: { clusterId: string; specName: string }): Promise<{ launchId: string }> {
+    if (typeof req !== 'object' || req === null)
+      throw new HostError({ code: 'invalid-input', message: 'Say which environment to start.' });
+    const clusterId = requireString(req.clusterId, 'Cluster id');
+    const specName = requireString(req.specName, 'Kernel environment');
+    if (!this.backend.runtime(clusterId))
+      throw new HostError({ code: 'not-found', message: `There is no enabled cluster "${clusterId}".` });
+    const launchId = randomUUID();
+    const started = Date.now();
+    let kernelId: string | null = null;
+    const push = (p: Omit<LaunchProgressEvent, 'launchId' | 'kernelId' | 'clusterId' | 'specName'>): void =>
+      this.emit('launch-progress', { launchId, kernelId, clusterId, specName, ...p });
+    const where = this.clusterNames.get(clusterId) ?? clusterId;
+    push({ phase: 'requested', message: `Starting ${specName} on ${where}`, elapsedMs: 0, status: 'running', error: null });
+    this.log.info('kernels', `starting ${specName} on ${where}`);
+    void this.backend
+      .startKernel({
+        clusterId,
+        specName,
+        onKernelId: (id) => {
+          kernelId = id;
+          this.startedAt.set(id, new Date());
+        },
+        onProgress: (p: LaunchProgress) =>
+          push({ phase: p.phase, message: p.message, elapsedMs: p.elapsedMs, status: 'running', error: null }),
+      })
+      .then(
+        (k) => {
+          kernelId = k.id;
+          push({
+            phase: 'ready',
+            message: 'The kernel is ready',
+            elapsedMs: Date.now() - started,
+            status: 'done',
+            error: null,
+          });
+          this.log.info('kernels', `kernel ${k.id.slice(0, 8)} (${specName}) is ready in ${Date.now() - started} ms`);
+        },
+        (err: unknown) => {
+          push({
+            phase: 'failed',
+            message: 'The kernel did not start',
+            elapsedMs: Date.now() - started,
+            status: 'failed',
+            error: msg(err),
+          });
+          this.log.error('kernels', `${specName} on ${where} did not start: ${msg(err)}`);
+        },
+      );
+    return { launchId };
+  }
+
+  async interruptKernel(id: string): Promise<void> {
+    requireString(id, 'Kernel id');
+    await this.kernelOp(id, 'interrupt', () => this.backend.interruptKernel(id));
+  }
+
+  async restartKernel(id: string): Promise<void> {
+    requireString(id, 'Kernel id');
+    this.consoles.abort(id);
+    await this.kernelOp(id, 'restart', () => this.backend.restartKernel(id));
+  }
+
+  async shutdownKernel(id: string): Promise<void> {
+    requireString(id, 'Kernel id');
+    this.consoles.forget(id);
+    await this.kernelOp(id, 'shut down', () => this.backend.shutdownKernel(id));
+  }
+
+  private async kernelOp(id: string, what: string, op: () => Promise<void>): Promise<void> {
+    try {
+      await op();
+      this.log.info('kernels', `${what} kernel ${id.slice(0, 8)}`);
+    } catch (err) {
+      this.log.warn('kernels', `could not ${what} kernel ${id.slice(0, 8)}: ${msg(err)}`);
+      throw asHostError(err);
+    }
+  }
+
+  async execute(req: { kernelId: string; code: string }): Promise<ConsoleRun> {
+    if (typeof req !== 'object' || req === null) throw new HostError({ code: 'invalid-input', message: 'Nothing to run.' });
+    const kernelId = requireString(req.kernelId, 'Kernel id');
+    if (typeof req.code !== 'string' || req.code.length > 1_000_000)
+      throw new HostError({ code: 'invalid-input', message: 'The code is missing or too long.' });
+    const k = this.backend.kernelBackend(kernelId);
+    if (!k) throw new HostError({ code: 'not-found', message: 'This kernel is not running any more.' });
+    const state = this.kernels.get(kernelId)?.state;
+    if (state === 'dead') throw new HostError({ code: 'unavailable', message: 'This kernel is dead; restart it first.' });
+    return this.consoles.execute(k, req.code);
+  }
+
+  // ---- proxy + lab ----
+
+  async getProxyInfo(): Promise<ProxyInfo> {
+    const url = this.backend.proxyUrl.replace(/\/+$/, '');
+    return { url, token: this.backend.token, labCommand: labCommandLine(url, this.backend.token) };
+  }
+
+  async openLab(opts: OpenLabOptions): Promise<LabStatus> {
+    const lab = this.backend.lab;
+    if (!lab) return this.noLab();
+    const s = this.settings.get();
+    const o: OpenLabOptions = {};
+    const dir = opts?.notebookDir || s.notebookDir;
+    const cmd = opts?.command || s.labCommand;
+    if (dir) o.notebookDir = dir;
+    if (cmd) o.command = cmd;
+    try {
+      const st = await lab.open(o);
+      this.log.write(st.state === 'failed' ? 'warn' : 'info', 'lab', st.message);
+      return st;
+    } catch (err) {
+      throw asHostError(err, 'unavailable');
+    }
+  }
+
+  async getLabStatus(): Promise<LabStatus> {
+    return this.backend.lab ? this.backend.lab.status() : this.noLab();
+  }
+
+  async stopLab(): Promise<LabStatus> {
+    return this.backend.lab ? this.backend.lab.stop() : this.noLab();
+  }
+
+  private async noLab(): Promise<LabStatus> {
+    const p = await this.getProxyInfo();
+    return {
+      state: 'unavailable',
+      url: null,
+      message: 'This build cannot start JupyterLab for you. Run the command below in a terminal instead.',
+      installHint: `pip install jupyterlab, then: ${p.labCommand}`,
+      log: [],
+    };
+  }
+
+  // ---- settings + log ----
+
+  async getSettings(): Promise<Settings> {
+    return this.settings.get();
+  }
+
+  async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    const s = await this.settings.update(patch);
+    this.emit('settings-changed', s);
+    return s;
+  }
+
+  async getLog(): Promise<LogEntry[]> {
+    return this.log.list();
+  }
+
+  // ---- helpers ----
+
+  private checkInput(input: ClusterInput): void {
+    if (typeof input !== 'object' || input === null || typeof input.name !== 'string')
+      throw new HostError({ code: 'invalid-input', message: 'The cluster form is incomplete.' });
+    const errors = validateClusterInput(input);
+    if (Object.keys(errors).length)
+      throw new HostError({ code: 'invalid-input', message: 'Fix the highlighted fields.', fieldErrors: errors });
+  }
+
+  private clusterSummary(c: BackendCluster): ClusterSummary {
+    const kernelCount = [...this.kernels.values()].filter((k) => k.clusterId === c.id && k.state !== 'dead').length;
+    const health =
+      this.health.get(c.id) ??
+      (c.kind === 'local'
+        ? { status: 'ok' as const, message: 'Kernels run on this computer', checkedAt: null }
+        : { status: 'unknown' as const, message: 'Not checked yet', checkedAt: null });
+    return {
+      id: c.id,
+      name: c.name,
+      kind: c.kind,
+      active: c.active,
+      builtIn: c.builtIn,
+      url: c.url,
+      health,
+      kernelCount,
+    };
+  }
+
+  private summarize(k: BackendKernel): KernelSummary {
+    const displayFromPrev = this.kernels.get(k.id)?.displayName;
+    return {
+      id: k.id,
+      clusterId: k.clusterId,
+      clusterName: this.clusterNames.get(k.clusterId) ?? k.clusterId,
+      specName: k.specName,
+      displayName: displayFromPrev ?? k.specName,
+      state: k.state,
+      startedAt: (this.startedAt.get(k.id) ?? k.startedAt).toISOString(),
+      lastActivity: k.lastActivity.toISOString(),
+      connections: k.connections,
+      reason: k.reason,
+    };
+  }
+
+  private setHealth(id: string, h: ClusterHealth): void {
+    const prev = this.health.get(id);
+    this.health.set(id, h);
+    if (!prev || prev.status !== h.status || prev.message !== h.message) void this.pushClusters();
+  }
+
+  private async checkHealth(id: string): Promise<void> {
+    const c = (await this.backend.listClusters()).find((x) => x.id === id);
+    if (!c || c.kind === 'local') return;
+    this.setHealth(id, { status: 'checking', message: 'Checking…', checkedAt: new Date().toISOString() });
+    await this.testCluster({ id }).catch(() => undefined);
+  }
+
+  private async checkAllHealth(quiet = false): Promise<void> {
+    if (this.closed) return;
+    try {
+      const clusters = await this.backend.listClusters();
+      for (const c of clusters) {
+        if (c.kind === 'local' || this.closed) continue;
+        if (quiet) {
+          const d = await this.backend.testCluster({ id: c.id }).catch(() => null);
+          if (d)
+            this.setHealth(c.id, {
+              status: d.ok ? 'ok' : 'unreachable',
+              message: d.ok ? d.title : `${d.title}: ${d.detail}`,
+              checkedAt: new Date().toISOString(),
+            });
+        } else await this.checkHealth(c.id);
+      }
+    } catch (err) {
+      this.log.warn('clusters', `health check failed: ${msg(err)}`);
+    }
+  }
+
+  private async pushClusters(): Promise<void> {
+    if (this.closed) return;
+    try {
+      this.emit('clusters-changed', await this.listClusters());
+    } catch (err) {
+      this.log.warn('clusters', `could not list clusters: ${msg(err)}`);
+    }
+  }
+}

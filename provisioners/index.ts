@@ -1,0 +1,58 @@
+// Public API of the provisioner library.
+export type * from './types';
+export {
+  jupyterDataPaths,
+  discoverKernelSpecs,
+  findKernelSpec,
+  loadKernelSpec,
+  validateKernelSpecFile,
+  substituteEnv,
+  KERNEL_NAME_RE,
+  type DiscoverOptions,
+  type DiscoveryResult,
+} from './kernelspec/discovery';
+export { allocatePorts, allocateKernelPorts, releasePorts, type KernelPorts } from './ports';
+export {
+  LocalProvisioner,
+  LOCAL_PROVISIONER_NAME,
+  OutputTail,
+  resolveProgram,
+  runtimeDir,
+  type LocalProvisionerOptions,
+} from './local/local-provisioner';
+export {
+  WireCodec,
+  DELIMITER,
+  PROTOCOL_VERSION,
+  makeMessage,
+  makeHeader,
+  parseHeader,
+  tryParseHeader,
+  parseContent,
+  isoDateMicro,
+  type MessageHeader,
+  type DecodedMessage,
+  type RejectReason,
+  type WireCodecOptions,
+} from './zmq/wire';
+export {
+  KernelConnection,
+  ClientChannels,
+  zmqUrl,
+  type KernelConnectionOptions,
+  type MessageHandler,
+} from './zmq/kernel-connection';
+export {
+  KernelMonitor,
+  DEFAULT_MONITOR_OPTIONS,
+  describeExit,
+  type MonitorOptions,
+  type DeathCause,
+} from './zmq/heartbeat';
+export {
+  KernelManager,
+  startKernel,
+  type StartKernelOptions,
+  type KernelManagerOptions,
+  type AutoRestartOptions,
+} from './kernel-manager';

@@ -1,0 +1,163 @@
+// Liveness of one kernel: a REQ/echo heartbeat on hb_port plus the provisioner's poll(). Either one failing
+// reports the kernel dead once (with the reason); the owner decides whether to restart or give up.
+import { Request } from 'zeromq';
+import type { ConnectionInfo } from '../types';
+import { zmqUrl } from './kernel-connection';
+
+export interface MonitorOptions {
+  /** Time between heartbeats (ms). Default 1000. */
+  intervalMs: number;
+  /** How long to wait for each echo (ms). Default 1500. */
+  timeoutMs: number;
+  /** Missed echoes in a row before the kernel is considered hung. Default 3. */
+  maxMisses: number;
+  /** Time between provisioner polls (ms). Default 1000. */
+  pollIntervalMs: number;
+  /** Turn the heartbeat off (poll only). Default false. */
+  disableHeartbeat: boolean;
+}
+
+export const DEFAULT_MONITOR_OPTIONS: MonitorOptions = {
+  intervalMs: 1000,
+  timeoutMs: 1500,
+  maxMisses: 3,
+  pollIntervalMs: 1000,
+  disableHeartbeat: false,
+};
+
+export type DeathCause = 'exited' | 'hung';
+
+export interface MonitorTarget {
+  connection: ConnectionInfo | null;
+  /** The provisioner's poll: null while running, else the exit code. */
+  poll: () => Promise<number | null>;
+  onDead: (cause: DeathCause, reason: string, exitCode: number | null) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
+export function describeExit(code: number): string {
+  if (code < 0 && code !== -1) {
+    const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 15: 'SIGTERM' };
+    const name = names[-code];
+    return `exit code ${code}${name ? `, killed by ${name}` : ''}`;
+  }
+  return code === -1 ? 'exit code unknown' : `exit code ${code}`;
+}
+
+export class KernelMonitor {
+  private readonly opts: MonitorOptions;
+  private running = false;
+  private fired = false;
+  private hb: Request | undefined;
+  private misses = 0;
+  /** Round trip of the last answered heartbeat (ms). */
+  lastRttMs: number | undefined;
+
+  constructor(
+    private readonly target: MonitorTarget,
+    opts: Partial<MonitorOptions> = {},
+  ) {
+    this.opts = { ...DEFAULT_MONITOR_OPTIONS, ...opts };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.fired = false;
+    this.misses = 0;
+    void this.pollLoop();
+    if (!this.opts.disableHeartbeat && this.target.connection) void this.heartbeatLoop(this.target.connection);
+  }
+
+  stop(): void {
+    this.running = false;
+    this.closeHb();
+  }
+
+  private fire(cause: DeathCause, reason: string, code: number | null): void {
+    if (this.fired || !this.running) return;
+    this.fired = true;
+    this.stop();
+    this.target.onDead(cause, reason, code);
+  }
+
+  private async pollLoop(): Promise<void> {
+    while (this.running) {
+      let code: number | null = null;
+      try {
+        code = await this.target.poll();
+      } catch {
+        code = null; // a failing poll is not a death
+      }
+      if (!this.running) return;
+      if (code !== null) {
+        this.fire('exited', `Kernel process exited unexpectedly (${describeExit(code)})`, code);
+        return;
+      }
+      await sleep(this.opts.pollIntervalMs);
+    }
+  }
+
+  private closeHb(): void {
+    const s = this.hb;
+    this.hb = undefined;
+    if (s) {
+      try {
+        s.close();
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  private async heartbeatLoop(info: ConnectionInfo): Promise<void> {
+    const ping = Buffer.from('ping');
+    while (this.running) {
+      const started = Date.now();
+      if (!this.hb) {
+        this.hb = new Request({ linger: 0, receiveTimeout: this.opts.timeoutMs, sendTimeout: this.opts.timeoutMs });
+        this.hb.connect(zmqUrl(info, info.hb_port));
+      }
+      const sock = this.hb;
+      let ok = false;
+      try {
+        await sock.send(ping);
+        await sock.receive();
+        ok = true;
+      } catch {
+        ok = false;
+      }
+      if (!this.running) return;
+      if (ok) {
+        this.misses = 0;
+        this.lastRttMs = Date.now() - started;
+      } else {
+        // A REQ socket that missed its reply is stuck: throw it away (lazy pirate).
+        this.closeHb();
+        this.misses++;
+        if (this.misses >= this.opts.maxMisses) {
+          // Before calling it hung, give a poll the chance to report a clean exit reason.
+          let code: number | null = null;
+          try {
+            code = await this.target.poll();
+          } catch {
+            code = null;
+          }
+          if (code !== null) {
+            this.fire('exited', `Kernel process exited unexpectedly (${describeExit(code)})`, code);
+          } else {
+            this.fire(
+              'hung',
+              `Kernel stopped answering heartbeats (${this.misses} missed in a row, ${this.opts.timeoutMs} ms each)`,
+              null,
+            );
+          }
+          return;
+        }
+      }
+      const rest = this.opts.intervalMs - (Date.now() - started);
+      if (rest > 0) await sleep(rest);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import { useEffect } from 'react';
+import { useModel, useSel } from '../context';
+import type { View } from '../stores/app';
+import { ClusterForm } from './ClusterForm';
+import { ClustersView } from './ClustersView';
+import { ConsoleView } from './ConsoleView';
+import { KernelsView } from './KernelsView';
+import { LabView } from './LabView';
+import { SettingsView } from './SettingsView';
+
+const NAV: { view: View; label: string }[] = [
+  { view: 'clusters', label: 'Clusters' },
+  { view: 'kernels', label: 'Kernels' },
+  { view: 'console', label: 'Console' },
+  { view: 'lab', label: 'JupyterLab' },
+  { view: 'settings', label: 'Settings & log' },
+];
+
+function ConnectionBanner() {
+  const c = useSel('app', (s) => s.connection);
+  if (c === 'open' || c === 'connecting') return null;
+  const text =
+    c === 'reconnecting'
+      ? 'Lost the connection to Gateway Desktop. Reconnecting…'
+      : c === 'unauthorized'
+        ? 'The access token was not accepted. Open the address that `npm run serve` printed (it includes ?token=…).'
+        : 'No access token. Open the address that `npm run serve` printed (it includes ?token=…).';
+  return (
+    <div className="banner banner-error" role="alert">
+      {text}
+    </div>
+  );
+}
+
+function Notices() {
+  const notices = useSel('app', (s) => s.notices);
+  const { app } = useModel();
+  return (
+    <div className="notices" aria-live="polite">
+      {notices.map((n) => (
+        <div key={n.id} className={`notice notice-${n.kind}`} role={n.kind === 'error' ? 'alert' : 'status'}>
+          <span>{n.text}</span>
+          <button className="link" aria-label="Dismiss" onClick={() => app.getState().dismiss(n.id)}>
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+export function App() {
+  const view = useSel('app', (s) => s.view);
+  const theme = useSel('app', (s) => s.settings?.theme ?? 'system');
+  const kernelCount = useSel('kernels', (s) => s.order.length);
+  const launching = useSel('kernels', (s) => Object.values(s.launches).filter((l) => l.status === 'running').length);
+  const { actions } = useModel();
+
+  useEffect(() => {
+    const html = document.documentElement;
+    if (theme === 'system') delete html.dataset.theme;
+    else html.dataset.theme = theme;
+  }, [theme]);
+
+  const navView: View = view === 'add-cluster' || view === 'edit-cluster' ? 'clusters' : view;
+  return (
+    <div className="layout">
+      <header className="topbar">
+        <div className="brand">
+          <img src="./icon.svg" alt="" width={28} height={28} />
+          <span>Gateway Desktop</span>
+        </div>
+        <ActiveClusterChip />
+      </header>
+      <nav className="sidenav" aria-label="Main">
+        <ul>
+          {NAV.map((n) => (
+            <li key={n.view}>
+              <button
+                className="navbtn"
+                aria-current={navView === n.view ? 'page' : undefined}
+                onClick={() => actions.go(n.view)}
+              >
+                {n.label}
+                {n.view === 'kernels' && kernelCount + launching > 0 ? (
+                  <span className="count" aria-label={`${kernelCount} running`}>
+                    {kernelCount}
+                  </span>
+                ) : null}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main className="content" id="main">
+        <ConnectionBanner />
+        {view === 'clusters' && <ClustersView />}
+        {view === 'add-cluster' && <ClusterForm mode="add" />}
+        {view === 'edit-cluster' && <ClusterForm mode="edit" />}
+        {view === 'kernels' && <KernelsView />}
+        {view === 'console' && <ConsoleView />}
+        {view === 'lab' && <LabView />}
+        {view === 'settings' && <SettingsView />}
+      </main>
+      <Notices />
+    </div>
+  );
+}
+
+function ActiveClusterChip() {
+  const active = useSel('clusters', (s) => s.clusters.find((c) => c.active) ?? null);
+  if (!active) return null;
+  return (
+    <div className="active-chip" title="New kernels start on the active cluster">
+      New kernels start on <strong>{active.name}</strong>
+    </div>
+  );
+}

@@ -1,0 +1,21 @@
+import type { ConnectionDiagnosis } from '../../../electron/host-api/models';
+
+export function DiagnosisPanel({ diagnosis: d }: { diagnosis: ConnectionDiagnosis }) {
+  return (
+    <div className={`diagnosis ${d.ok ? 'diagnosis-ok' : 'diagnosis-bad'}`} role="status" data-kind={d.kind}>
+      <strong className="diagnosis-title">
+        {d.ok ? '✓ ' : '✗ '}
+        {d.title}
+      </strong>
+      <p>{d.detail}</p>
+      {d.hint && <p className="hint">{d.hint}</p>}
+      {(d.version || d.kernelspecCount !== null) && (
+        <p className="muted">
+          {d.version ? `Gateway version ${d.version}. ` : ''}
+          {d.kernelspecCount !== null ? `${d.kernelspecCount} kernel environment(s). ` : ''}
+          Answered in {d.durationMs} ms.
+        </p>
+      )}
+    </div>
+  );
+}

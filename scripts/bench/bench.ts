@@ -1,0 +1,247 @@
+// Gateway Desktop benchmark: `npm run bench -- [--quick] [--json FILE]`.
+// Measures, on the same machine and the same kernelspec, with ordinary clients:
+//   direct          a ZMQ client straight to the kernel (the limit)
+//   proxy           a WebSocket client to Gateway Desktop's proxy (local cluster), legacy protocol
+//   proxy (v1)      the same with the v1 WebSocket protocol that JupyterLab offers
+//   jupyter_server  Debian's Jupyter Server 1.23 serving the same kernelspec (the peer), rate limits off
+//   lab path        Jupyter Server started with --gateway-url at the proxy (what JupyterLab does)
+//   relay           the proxy relaying to an upstream Jupyter Server (gateway cluster); compare to jupyter_server
+// plus, for the proxy alone: memory and CPU with idle kernels connected, event-loop delay while many kernels
+// stream, and fan-out of one kernel's output to many clients.
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { discoverKernelSpecs } from '../../provisioners/kernelspec/discovery';
+import { startKernel } from '../../provisioners/kernel-manager';
+import { WsBenchClient, ZmqBenchClient } from './kernel-client';
+import { gatewayPath, measurePath, streamCode, checkStream, type BenchPath, type PathResult } from './measure';
+import { procStats, runCli, startJupyterServer, startServe, type RunningServer } from './servers';
+import { nowMs, round } from './stats';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const jsonIdx = args.indexOf('--json');
+const jsonFile = jsonIdx >= 0 ? args[jsonIdx + 1] : undefined;
+if (args.includes('--help')) {
+  console.log('usage: npm run bench -- [--quick] [--json FILE] [--only path,path]');
+  process.exit(0);
+}
+const onlyIdx = args.indexOf('--only');
+const only = onlyIdx >= 0 ? new Set(args[onlyIdx + 1].split(',')) : null;
+
+const cfg = quick ? { starts: 2, rtts: 30, throughputMB: 4 } : { starts: 5, rtts: 200, throughputMB: 50 };
+const load = quick ? { idleKernels: 4, streamKernels: 4, streamMB: 1, fanoutClients: 4, fanoutMB: 2 } : { idleKernels: 50, streamKernels: 50, streamMB: 4, fanoutClients: 20, fanoutMB: 16 };
+const log = (s: string) => process.stderr.write(s + '\n');
+
+async function directPath(): Promise<BenchPath> {
+  const { specs } = await discoverKernelSpecs();
+  const spec = specs.find((s) => s.name === 'python3');
+  if (!spec) throw new Error('no python3 kernelspec found: apt-get install python3-ipykernel');
+  return {
+    name: 'direct',
+    async start() {
+      const km = await startKernel({ kernelId: randomUUID(), spec });
+      const client = new ZmqBenchClient((s, cb) => km.openPort(s, cb));
+      return {
+        id: km.id,
+        client,
+        stop: async () => {
+          client.close();
+          await km.shutdown();
+        },
+      };
+    },
+  };
+}
+
+async function metrics(server: RunningServer, reset = false) {
+  const r = await fetch(`${server.url}/api/gateway-desktop/metrics${reset ? '?reset=1' : ''}`, {
+    headers: { Authorization: `token ${server.token}` },
+  });
+  if (!r.ok) throw new Error(`metrics endpoint → ${r.status}`);
+  return (await r.json()) as { eventLoopDelayMs: { p50: number; p99: number; max: number } };
+}
+
+async function startMany(path: BenchPath, n: number, parallel = 4) {
+  const sessions = [];
+  for (let i = 0; i < n; i += parallel) {
+    const batch = await Promise.all(Array.from({ length: Math.min(parallel, n - i) }, () => path.start()));
+    for (const s of batch) await s.client.request('shell', 'kernel_info_request', {});
+    sessions.push(...batch);
+  }
+  return sessions;
+}
+
+async function proxyLoad(serve: RunningServer) {
+  const path = gatewayPath('proxy', serve, 'python3');
+  const base = procStats(serve.pid);
+  log(`  proxy load: starting ${load.idleKernels} kernels`);
+  const sessions = await startMany(path, load.idleKernels);
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    const withKernels = procStats(serve.pid);
+    const idleWindow = quick ? 2000 : 10000;
+    await new Promise((r) => setTimeout(r, idleWindow));
+    const afterIdle = procStats(serve.pid);
+    const idleCpuPct = ((afterIdle.cpuMs - withKernels.cpuMs) / idleWindow) * 100;
+
+    // Streaming: every kernel prints at once; the proxy's event loop must stay responsive.
+    await metrics(serve, true);
+    const chunks = Math.round((load.streamMB * 1024 * 1024) / 65536);
+    const streamSessions = sessions.slice(0, load.streamKernels);
+    const t0 = nowMs();
+    await Promise.all(
+      streamSessions.map(async (s) => {
+        const parts: string[] = [];
+        await s.client.execute(streamCode(chunks), (t) => parts.push(t), 600000);
+        checkStream(parts.join(''), chunks);
+      }),
+    );
+    const streamSecs = (nowMs() - t0) / 1000;
+    const m = await metrics(serve);
+    return {
+      idle_kernels: load.idleKernels,
+      rss_base_mb: round(base.rss / 1048576),
+      rss_with_idle_kernels_mb: round(withKernels.rss / 1048576),
+      rss_per_idle_kernel_mb: round((withKernels.rss - base.rss) / 1048576 / load.idleKernels, 3),
+      cpu_idle_percent: round(idleCpuPct, 2),
+      streaming_kernels: load.streamKernels,
+      streaming_total_mb_per_s: round((load.streamKernels * load.streamMB) / streamSecs),
+      event_loop_delay_ms_p50: round(m.eventLoopDelayMs.p50, 2),
+      event_loop_delay_ms_p99: round(m.eventLoopDelayMs.p99, 2),
+      event_loop_delay_ms_max: round(m.eventLoopDelayMs.max, 2),
+    };
+  } finally {
+    await Promise.all(sessions.map((s) => s.stop()));
+  }
+}
+
+async function fanout(serve: RunningServer) {
+  const path = gatewayPath('proxy', serve, 'python3');
+  const k = await path.start();
+  const others: WsBenchClient[] = [];
+  try {
+    await k.client.request('shell', 'kernel_info_request', {});
+    for (let i = 1; i < load.fanoutClients; i++) others.push(await WsBenchClient.connect(serve.url, k.id, serve.token));
+    const chunks = Math.round((load.fanoutMB * 1024 * 1024) / 65536);
+    const expected = chunks * 65536;
+    const got = others.map(() => 0);
+    const done = others.map(
+      (c, i) =>
+        new Promise<void>((resolve) => {
+          c.onMessage((m) => {
+            if (m.header.msg_type === 'stream') got[i] += String(m.content.text).length;
+            if (got[i] >= expected) resolve();
+          });
+        }),
+    );
+    const t0 = nowMs();
+    const parts: string[] = [];
+    await k.client.execute(streamCode(chunks), (t) => parts.push(t), 600000);
+    checkStream(parts.join(''), chunks);
+    await Promise.all(done);
+    const secs = (nowMs() - t0) / 1000;
+    return {
+      fanout_clients: load.fanoutClients,
+      fanout_mb_per_client: load.fanoutMB,
+      fanout_seconds_until_all_received: round(secs, 3),
+      fanout_aggregate_mb_per_s: round((load.fanoutMB * load.fanoutClients) / secs),
+      fanout_all_bytes_received: got.every((g) => g === expected),
+    };
+  } finally {
+    others.forEach((c) => c.close());
+    await k.stop();
+  }
+}
+
+async function main() {
+  const started = new Date();
+  log(`Gateway Desktop benchmark (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model}, ${round(totalmem() / 2 ** 30, 1)} GiB`);
+  const want = (name: string) => !only || only.has(name);
+  const results: PathResult[] = [];
+  const upstream = await startJupyterServer();
+  const serve = await startServe();
+  // The relay path: a gateway cluster "upstream" pointing at the same Jupyter Server, reached by pinned name.
+  const relaySpec = 'upstream--python3';
+  let lab: RunningServer | null = null;
+  let proxyExtra: Record<string, number | boolean> = {};
+  try {
+    await runCli('electron/cli/cluster-cli.ts', ['add', 'gateway', 'upstream', '--url', upstream.url, '--token-env', 'GD_BENCH_UPSTREAM_TOKEN', '--data-dir', serve.dataDir], { ...process.env, GD_BENCH_UPSTREAM_TOKEN: upstream.token }).catch((e: Error) => log(`  (relay cluster not added: ${e.message.split('\n')[0]})`));
+    lab = await startJupyterServer({ gatewayUrl: serve.url, gatewayToken: serve.token });
+
+    const paths: BenchPath[] = [];
+    if (want('direct')) paths.push(await directPath());
+    if (want('proxy')) paths.push(gatewayPath('proxy', serve, 'python3'));
+    if (want('proxy_v1')) paths.push(gatewayPath('proxy_v1', serve, 'python3', 'v1'));
+    if (want('jupyter_server')) paths.push(gatewayPath('jupyter_server', upstream, 'python3'));
+    if (want('lab_path')) paths.push(gatewayPath('lab_path', lab, 'python3'));
+    if (want('relay')) paths.push(gatewayPath('relay', serve, relaySpec));
+    for (const p of paths) {
+      log(`measuring ${p.name}`);
+      try {
+        results.push(await measurePath(p, cfg, log));
+      } catch (e) {
+        log(`  ${p.name} FAILED: ${(e as Error).message}`);
+        if (p.name === 'direct' || p.name === 'proxy') throw e;
+      }
+    }
+    if (want('load')) {
+      log('measuring proxy under load');
+      proxyExtra = { ...(await proxyLoad(serve)), ...(await fanout(serve)) };
+    }
+  } finally {
+    await lab?.stop();
+    await serve.stop();
+    await upstream.stop();
+  }
+
+  const by = (n: string) => results.find((r) => r.path === n);
+  const ratio = (a?: PathResult, b?: PathResult) =>
+    a && b
+      ? {
+          execute_rtt_median_diff_ms: round(a.execute_rtt_ms_median - b.execute_rtt_ms_median, 3),
+          execute_rtt_p95_diff_ms: round(a.execute_rtt_ms_p95 - b.execute_rtt_ms_p95, 3),
+          kernel_info_rtt_median_diff_ms: round(a.kernel_info_rtt_ms_median - b.kernel_info_rtt_ms_median, 3),
+          throughput_ratio: round(a.throughput_mb_per_s / b.throughput_mb_per_s, 3),
+          kernel_start_diff_ms: round(a.kernel_start_ms_median - b.kernel_start_ms_median, 1),
+        }
+      : null;
+  const report = {
+    date: started.toISOString(),
+    mode: quick ? 'quick' : 'full',
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memory_gib: round(totalmem() / 2 ** 30, 1), node: process.version },
+    config: { ...cfg, ...load },
+    paths: results,
+    proxy: proxyExtra,
+    ratios: {
+      proxy_vs_direct: ratio(by('proxy'), by('direct')),
+      proxy_v1_vs_direct: ratio(by('proxy_v1'), by('direct')),
+      proxy_vs_jupyter_server: ratio(by('proxy'), by('jupyter_server')),
+      relay_vs_upstream: ratio(by('relay'), by('jupyter_server')),
+    },
+  };
+
+  const cols = ['path', 'start ms', 'info rtt med', 'info p95', 'exec rtt med', 'exec p95', 'MB/s'];
+  const rows = results.map((r) => [r.path, r.kernel_start_ms_median, r.kernel_info_rtt_ms_median, r.kernel_info_rtt_ms_p95, r.execute_rtt_ms_median, r.execute_rtt_ms_p95, r.throughput_mb_per_s].map(String));
+  const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  console.log(line(cols));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  rows.forEach((r) => console.log(line(r)));
+  console.log('\nproxy:', JSON.stringify(report.proxy, null, 1));
+  console.log('ratios:', JSON.stringify(report.ratios, null, 1));
+  if (jsonFile) writeFileSync(jsonFile, JSON.stringify(report, null, 2) + '\n');
+  // Sanity: every measured number is positive and every byte arrived.
+  const bad = results.filter((r) => !(r.execute_rtt_ms_median > 0 && r.throughput_mb_per_s > 0 && r.throughput_bytes_checked > 0));
+  if (bad.length) throw new Error(`insane figures for ${bad.map((b) => b.path).join(', ')}`);
+
+
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`benchmark failed: ${(e as Error).stack ?? e}`);
+    process.exit(1);
+  },
+);

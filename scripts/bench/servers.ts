@@ -1,0 +1,150 @@
+// Child servers the benchmark measures: Gateway Desktop's headless `serve`, and Debian's Jupyter Server
+// (as a peer gateway, and as the "lab path" client started with --gateway-url at the proxy).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const PYTHON = '/usr/bin/python3';
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+export interface RunningServer {
+  url: string; // http://127.0.0.1:P
+  token: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function stopChild(child: ChildProcess, timeoutMs = 15000): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function waitForHttp(url: string, token: string, child: ChildProcess, log: () => string, timeoutMs = 60000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${log()}`);
+    try {
+      const r = await fetch(`${url}/api/kernelspecs`, { headers: { Authorization: `token ${token}` } });
+      if (r.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`server at ${url} did not answer within ${timeoutMs} ms:\n${log()}`);
+}
+
+function spawnLogged(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT) {
+  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-20000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { child, log: () => out };
+}
+
+/** Debian's Jupyter Server 1.23 with rate limits off; optionally in gateway mode against `gatewayUrl`. */
+export async function startJupyterServer(opts: { gatewayUrl?: string; gatewayToken?: string } = {}): Promise<RunningServer> {
+  const port = await freePort();
+  const token = randomBytes(16).toString('hex');
+  const dir = mkdtempSync(join(tmpdir(), 'gd-bench-js-'));
+  const args = [
+    '-m',
+    'jupyter_server',
+    '--allow-root',
+    '--no-browser',
+    `--ServerApp.ip=127.0.0.1`,
+    `--ServerApp.port=${port}`,
+    `--ServerApp.token=${token}`,
+    `--ServerApp.root_dir=${dir}`,
+    '--ServerApp.iopub_data_rate_limit=0',
+    '--ServerApp.iopub_msg_rate_limit=0',
+  ];
+  if (opts.gatewayUrl) args.push(`--gateway-url=${opts.gatewayUrl}`, `--GatewayClient.auth_token=${opts.gatewayToken}`);
+  const env = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1', JUPYTER_RUNTIME_DIR: dir, JUPYTER_CONFIG_DIR: dir };
+  const { child, log } = spawnLogged(PYTHON, args, env, dir);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(url, token, child, log);
+  } catch (e) {
+    await stopChild(child);
+    throw e;
+  }
+  return {
+    url,
+    token,
+    pid: child.pid!,
+    stop: async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Gateway Desktop's headless proxy (`electron/serve.ts`) on a fresh data dir. */
+export async function startServe(opts: { dataDir?: string } = {}): Promise<RunningServer & { dataDir: string }> {
+  const port = await freePort();
+  const token = randomBytes(16).toString('hex');
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'gd-bench-data-'));
+  const args = ['--import', 'tsx', 'electron/serve.ts', '--port', String(port), '--token', token, '--data-dir', dataDir];
+  const env = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' };
+  const { child, log } = spawnLogged(process.execPath, args, env);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(url, token, child, log);
+  } catch (e) {
+    await stopChild(child);
+    throw e;
+  }
+  return {
+    url,
+    token,
+    pid: child.pid!,
+    dataDir,
+    stop: async () => {
+      await stopChild(child, 30000);
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Run a CLI of ours (e.g. electron/cli/cluster-cli.ts) to completion; throws with its output on failure. */
+export function runCli(entry: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const { child, log } = spawnLogged(process.execPath, ['--import', 'tsx', entry, ...args], env);
+    child.once('exit', (code) => (code === 0 ? resolve(log()) : reject(new Error(`${entry} ${args.join(' ')} → ${code}\n${log()}`))));
+  });
+}
+
+/** Resident set size (bytes) and total CPU time (ms) of a process, from /proc. */
+export function procStats(pid: number): { rss: number; cpuMs: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+  return { rss: rssKb * 1024, cpuMs: (ticks * 1000) / 100 };
+}
