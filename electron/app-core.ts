@@ -13,6 +13,10 @@ import { ClusterDirectory } from './clusters/directory';
 import { LocalCluster } from './clusters/local-cluster';
 import { KernelRegistry, type KernelRegistryOptions } from './kernels/registry';
 import { GatewayProxy, generateToken, type GatewayProxyOptions } from './gateway/proxy';
+// Cluster store (issue 5): clusters from <dataDir>/clusters.json, kept in sync with the file.
+import { openClusterStore, type ClusterStoreBinding } from './clusters/runtime-factory';
+import type { SafeStorageLike } from './secrets/secret-store';
+import { advertiseProxy } from './lab/running-app';
 
 /** Run after the proxy listens; may return a cleanup function run on close(). */
 export type AppCoreExtension = (
@@ -42,6 +46,13 @@ export interface AppCoreOptions {
   registryOptions?: Omit<KernelRegistryOptions, 'directory'>;
   /** Run after the proxy listens (host API, static UI, ...). */
   extensions?: AppCoreExtension[];
+  /**
+   * Issue 5: take the clusters from the cluster store in dataDir (clusters.json + secrets), and follow its
+   * changes (CLI, UI) without a restart. Ignored when `clusters` or `directory` is given.
+   */
+  clusterStore?: boolean;
+  /** Electron's safeStorage for secrets (main.ts); absent: an owner-only file in dataDir. */
+  safeStorage?: SafeStorageLike | null;
 }
 
 /** The running core. */
@@ -57,6 +68,8 @@ export interface AppCore {
   /** True when the token was generated (print it once). */
   readonly tokenGenerated: boolean;
   readonly dataDir: string;
+  /** Issue 5: the cluster store binding (store, secrets, diagnose) when `clusterStore` was set. */
+  readonly clusterStore: ClusterStoreBinding | null;
   /** Register cleanup run by close() before kernels are shut down (last registered runs first). */
   onClose(fn: () => void | Promise<void>): void;
   /** Shut down every kernel, then stop the proxy and the clusters' background work. Idempotent. */
@@ -75,14 +88,27 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
       ],
       activeId: opts.activeClusterId,
     });
+  // Issue 5: replace the default clusters with the store's and keep them in step with clusters.json.
+  const clusterStore =
+    opts.clusterStore && !opts.directory && !opts.clusters
+      ? openClusterStore({
+          dataDir,
+          directory,
+          safeStorage: opts.safeStorage,
+          localKernelSpecDirs: opts.kernelSpecDirs,
+        })
+      : null;
   const registry = new KernelRegistry({ ...opts.registryOptions, directory });
   const proxy = new GatewayProxy({ ...opts.proxyOptions, registry, directory });
   const tokenGenerated = !opts.token || !opts.token.trim();
   const token = tokenGenerated ? generateToken() : (opts.token as string).trim();
   const host = opts.host ?? '127.0.0.1';
   const { port } = await proxy.start({ host, port: opts.port ?? 0, token });
-  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const shownHost =
+    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const closeHooks: Array<() => void | Promise<void>> = [];
+  // Issue 5: let `npm run lab` find this proxy (<dataDir>/proxy.json, owner-only) while it listens.
+  if (clusterStore) closeHooks.push(advertiseProxy(dataDir, { url: `http://${shownHost}:${port}/`, token }));
   let closing: Promise<void> | null = null;
 
   const core: AppCore = {
@@ -95,6 +121,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     token,
     tokenGenerated,
     dataDir,
+    clusterStore,
     onClose(fn) {
       closeHooks.push(fn);
     },
@@ -110,6 +137,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
           }
           await registry.shutdownAll();
           await proxy.stop();
+          await clusterStore?.dispose();
           await directory.disposeAll();
         })();
       }

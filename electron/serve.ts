@@ -5,6 +5,8 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { createAppCore, type AppCore, type AppCoreExtension } from './app-core';
+// Host API (issue 4): the UI at `/` and its WebSocket at /host-api, on the proxy's server.
+import { hostApiExtension } from './host-api/mount';
 
 const USAGE = `Usage: npm run serve -- [--port P] [--token T] [--data-dir D] [--host H]
 
@@ -50,7 +52,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     const m = /^(--[a-z-]+)(?:=(.*))?$/.exec(arg);
     if (!m) throw new UsageError(`unexpected argument: ${arg}`);
     const flag = m[1];
-    if (!['--port', '--token', '--data-dir', '--host'].includes(flag)) throw new UsageError(`unknown flag: ${flag}`);
+    if (!['--port', '--token', '--data-dir', '--host'].includes(flag))
+      throw new UsageError(`unknown flag: ${flag}`);
     let value = m[2];
     if (value === undefined) {
       const next = argv[i + 1];
@@ -108,7 +111,8 @@ async function main(): Promise<void> {
       host: args.host,
       port: args.port,
       token: args.token,
-      extensions: serveExtensions,
+      clusterStore: true, // issue 5: clusters from <data-dir>/clusters.json (npm run cluster), live
+      extensions: [...serveExtensions, hostApiExtension({ shell: 'browser', serveUi: true })],
     });
   } catch (err) {
     process.stderr.write(`serve: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -137,6 +141,9 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => stop('SIGHUP'));
   const tokenNote = core.tokenGenerated ? ` (token: ${core.token})` : '';
   process.stdout.write(`Gateway Desktop proxy ready at ${core.proxyUrl}${tokenNote}\n`);
+  process.stderr.write(
+    `serve: open the app in a browser: ${core.proxyUrl}?token=${encodeURIComponent(core.token)}\n`,
+  );
 }
 
 const entry = process.argv[1] ? path.resolve(process.argv[1]) : '';

@@ -18,6 +18,8 @@ export {
   OutputTail,
   resolveProgram,
   runtimeDir,
+  sweepStaleRuntimeFiles,
+  linuxGroupMembers,
   type LocalProvisionerOptions,
 } from './local/local-provisioner';
 export {

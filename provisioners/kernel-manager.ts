@@ -161,6 +161,8 @@ export class KernelManager implements KernelBackend {
   restartCount = 0;
   /** Why the kernel died, once it did. */
   deathReason: string | undefined;
+  /** The kernel's last output when it died unexpectedly (kept after its files are cleaned up). */
+  deathOutput: string | undefined;
 
   private state: ExecutionState = 'starting';
   private activity = new Date();
@@ -224,7 +226,11 @@ export class KernelManager implements KernelBackend {
   static async reattach(
     state: ProvisionerState,
     spec: KernelSpec,
-    opts: KernelManagerOptions & { provisioner?: KernelProvisioner; timeoutMs?: number; signal?: AbortSignal } = {},
+    opts: KernelManagerOptions & {
+      provisioner?: KernelProvisioner;
+      timeoutMs?: number;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<KernelManager> {
     const provisioner = opts.provisioner ?? new LocalProvisioner(state.kernelId);
     await provisioner.loadProvisionerInfo(state);
@@ -260,7 +266,28 @@ export class KernelManager implements KernelBackend {
 
   /** Rejected incoming messages (bad signature etc.) on the current connection. */
   get wireStats(): { rejected: number; badSignature: number; malformed: number; replayed: number } {
-    return this.conn ? { ...this.conn.codec.stats } : { rejected: 0, badSignature: 0, malformed: 0, replayed: 0 };
+    return this.conn
+      ? { ...this.conn.codec.stats }
+      : { rejected: 0, badSignature: 0, malformed: 0, replayed: 0 };
+  }
+
+  /** For a diagnostics view: what the kernel printed last, wire rejections, heartbeat, restarts. */
+  diagnostics(): {
+    state: ExecutionState;
+    outputTail: string;
+    wireStats: { rejected: number; badSignature: number; malformed: number; replayed: number };
+    heartbeatRttMs: number | undefined;
+    restartCount: number;
+    deathReason: string | undefined;
+  } {
+    return {
+      state: this.state,
+      outputTail: this.deathOutput ?? this.provisioner.outputTail?.() ?? '',
+      wireStats: this.wireStats,
+      heartbeatRttMs: this.monitor?.lastRttMs,
+      restartCount: this.restartCount,
+      deathReason: this.deathReason,
+    };
   }
 
   /** What to persist to re-attach later (includes the HMAC key: keep it in the main process). */
@@ -307,7 +334,12 @@ export class KernelManager implements KernelBackend {
    * Send a request from the manager's own session and wait for the reply (matched by parent msg_id).
    * For kernel_info, interrupt and shutdown; also handy for tests and tools.
    */
-  request(channel: Exclude<Channel, 'iopub'>, msgType: string, content: unknown, timeoutMs = 10_000): Promise<WireMessage> {
+  request(
+    channel: Exclude<Channel, 'iopub'>,
+    msgType: string,
+    content: unknown,
+    timeoutMs = 10_000,
+  ): Promise<WireMessage> {
     const mgr = this.mgr;
     if (!mgr) return Promise.reject(new Error(`Kernel ${this.id} is not connected`));
     const msg = makeMessage(channel, msgType, content, this.session);
@@ -349,7 +381,8 @@ export class KernelManager implements KernelBackend {
    * `tieToParent`.) The manager is unusable afterwards.
    */
   async release(): Promise<ProvisionerState> {
-    if (this.lifecycle !== 'running') throw new Error(`Kernel ${this.id} cannot be released: it is ${this.lifecycle}`);
+    if (this.lifecycle !== 'running')
+      throw new Error(`Kernel ${this.id} cannot be released: it is ${this.lifecycle}`);
     const state = this.provisioner.getProvisionerInfo();
     this.lifecycle = 'dead';
     this.monitor?.stop();
@@ -501,6 +534,7 @@ export class KernelManager implements KernelBackend {
     if (this.lifecycle === 'dead' || this.lifecycle === 'shutting-down') return;
     this.lifecycle = 'dead';
     this.deathReason = reason;
+    this.deathOutput = this.provisioner.outputTail?.() || undefined;
     this.monitor?.stop();
     this.detach();
     await this.killAndCleanup(false);
@@ -518,9 +552,10 @@ export class KernelManager implements KernelBackend {
       // The leader may be gone while others in its group still run.
       await this.provisioner.kill(restart).catch(() => undefined);
       const prov = this.provisioner;
-      if (prov instanceof LocalProvisioner) {
+      if (prov.processesAlive) {
         const deadline = Date.now() + 3000;
-        while (prov.groupAlive() && Date.now() < deadline) await sleep(50);
+        while (prov.processesAlive() && Date.now() < deadline) await sleep(50);
+        if (prov.processesAlive()) this.log('some processes of the kernel are still alive after SIGKILL');
       }
     } catch (err) {
       this.log(`kill failed: ${errorMessage(err)}`);
@@ -532,7 +567,9 @@ export class KernelManager implements KernelBackend {
   private async stopKernel(restart: boolean, graceMs: number): Promise<void> {
     try {
       if ((await this.provisioner.poll()) === null && this.mgr) {
-        const reply = this.request('control', 'shutdown_request', { restart }, graceMs).catch(() => undefined);
+        const reply = this.request('control', 'shutdown_request', { restart }, graceMs).catch(
+          () => undefined,
+        );
         const exited = await this.provisioner.wait(graceMs);
         void reply;
         if (exited === null) {
@@ -663,7 +700,7 @@ export class KernelManager implements KernelBackend {
       if (signal?.aborted) throw abortError();
       const code = await this.provisioner.poll();
       if (code !== null) {
-        const tail = this.provisioner instanceof LocalProvisioner ? this.provisioner.outputTail() : '';
+        const tail = this.provisioner.outputTail?.() ?? '';
         throw new Error(
           `Kernel "${this.spec.name}" exited during launch (exit code ${code}).` +
             (tail ? `\nLast output:\n${tail}` : ' It printed nothing.'),
@@ -672,7 +709,7 @@ export class KernelManager implements KernelBackend {
       if (reply && this.iopubCount > iopubAtStart) break;
       const now = Date.now();
       if (now >= deadline) {
-        const tail = this.provisioner instanceof LocalProvisioner ? this.provisioner.outputTail() : '';
+        const tail = this.provisioner.outputTail?.() ?? '';
         throw new Error(
           `Kernel "${this.spec.name}" did not become ready within ${Math.round(timeoutMs / 1000)} s ` +
             `(${reply ? 'no iopub messages' : 'no kernel_info_reply'} after ${now - t0} ms); it was stopped.` +
@@ -680,19 +717,23 @@ export class KernelManager implements KernelBackend {
         );
       }
       // One request is normally enough (the DEALER queues it until the kernel binds); repeat it every second in
-      // case it was lost, and every 500 ms once answered until iopub delivers something.
-      const interval = reply ? 500 : 1000;
+      // case it was lost. Once answered, the status messages it caused may have been published before our
+      // subscription was live (ZMQ's slow joiner): nudge again quickly until iopub delivers something.
+      const interval = reply ? 150 : 1000;
       if (now - lastNudge >= interval) {
         lastNudge = now;
         this.request('shell', 'kernel_info_request', {}, Math.max(1, deadline - now)).then(
           (m) => {
-            if (!reply) reply = m;
+            if (!reply) {
+              reply = m;
+              lastNudge = 0;
+            }
             this.kernelInfoReply = m;
           },
           () => undefined,
         );
       }
-      await this.waker.wait(Math.min(250, Math.max(1, deadline - Date.now())));
+      await this.waker.wait(Math.min(reply ? 150 : 250, Math.max(1, deadline - Date.now())));
     }
   }
 }

@@ -114,6 +114,10 @@ export interface KernelProvisioner {
   cleanup(restart?: boolean): Promise<void>;
   getProvisionerInfo(): ProvisionerState;
   loadProvisionerInfo(state: ProvisionerState): Promise<void>;
+  /** Optional: the kernel's last output (stderr first), for launch-failure messages. */
+  outputTail?(maxChars?: number): string;
+  /** Optional: true while any process of the kernel (its whole group/container) still runs. */
+  processesAlive?(): boolean;
 }
 
 /** A client's private line to a kernel: shell/control/stdin use the session id as ZMQ identity. */

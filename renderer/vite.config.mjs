@@ -8,7 +8,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   root: here,
   base: './',
-  publicDir: false,
+  publicDir: fileURLToPath(new URL('./public', import.meta.url)),
   esbuild: { jsx: 'automatic' },
   build: {
     outDir: fileURLToPath(new URL('../dist/renderer', import.meta.url)),

@@ -10,7 +10,16 @@
 //   node scripts/build.mjs --if-needed     skip targets whose outputs are newer than their sources
 //
 // Builds take a lock (dist/.build.lock) so parallel test processes never write the same files at once.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, renameSync, writeFileSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  renameSync,
+  writeFileSync,
+  readFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,10 +55,15 @@ function outputTime(file) {
   return existsSync(file) ? statSync(file).mtimeMs : 0;
 }
 
-export const RENDERER_SOURCES = ['renderer', 'electron/host-api/contract.ts', 'electron/host-api/models.ts', 'assets'].map(
-  (p) => join(root, p),
+export const RENDERER_SOURCES = [
+  'renderer',
+  'electron/host-api/contract.ts',
+  'electron/host-api/models.ts',
+  'scripts/build.mjs',
+].map((p) => join(root, p));
+const ELECTRON_SOURCES = ['electron', 'provisioners', 'package.json', 'scripts/build.mjs'].map((p) =>
+  join(root, p),
 );
-const ELECTRON_SOURCES = ['electron', 'provisioners', 'package.json'].map((p) => join(root, p));
 const RENDERER_STAMP = join(dist, 'renderer', 'index.html');
 const MAIN_OUT = join(dist, 'electron', 'main.cjs');
 const PRELOAD_OUT = join(dist, 'electron', 'preload.cjs');
@@ -83,7 +97,8 @@ async function withLock(fn) {
         rmSync(lock, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`another build holds ${lock}; remove it if no build is running`);
+      if (Date.now() > deadline)
+        throw new Error(`another build holds ${lock}; remove it if no build is running`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -126,8 +141,9 @@ async function buildElectron() {
   mkdirSync(join(dist, 'electron'), { recursive: true });
   await esbuild.build({ ...common, entryPoints: [join(root, 'electron', 'main.ts')], outfile: MAIN_OUT });
   // The sandboxed preload may only require('electron') (and a few built-ins): everything else is bundled.
+  const { define: _define, banner: _banner, ...preloadOpts } = common;
   await esbuild.build({
-    ...common,
+    ...preloadOpts,
     entryPoints: [join(root, 'electron', 'preload.ts')],
     outfile: PRELOAD_OUT,
     target: 'chrome130',

@@ -158,24 +158,105 @@ const jsonArray = (v: string): string | null => {
 const absPath = (v: string): string | null => (v.startsWith('/') ? null : 'must be an absolute path');
 
 export const KNOWN_LAUNCH_PARAMS: readonly KnownLaunchParam[] = [
-  { name: 'KERNEL_IMAGE', description: 'Container image of the kernel', validate: nonEmpty, example: 'elyra/kernel-py:3.2.3' },
-  { name: 'KERNEL_EXECUTOR_IMAGE', description: 'Container image of Spark executors', validate: nonEmpty, example: 'elyra/kernel-spark-py:3.2.3' },
-  { name: 'KERNEL_CPUS', description: 'CPUs requested for the kernel', validate: positiveNumber, example: '2' },
+  {
+    name: 'KERNEL_IMAGE',
+    description: 'Container image of the kernel',
+    validate: nonEmpty,
+    example: 'elyra/kernel-py:3.2.3',
+  },
+  {
+    name: 'KERNEL_EXECUTOR_IMAGE',
+    description: 'Container image of Spark executors',
+    validate: nonEmpty,
+    example: 'elyra/kernel-spark-py:3.2.3',
+  },
+  {
+    name: 'KERNEL_CPUS',
+    description: 'CPUs requested for the kernel',
+    validate: positiveNumber,
+    example: '2',
+  },
   { name: 'KERNEL_MEMORY', description: 'Memory requested for the kernel', validate: memory, example: '4G' },
-  { name: 'KERNEL_GPUS', description: 'GPUs requested for the kernel', validate: nonNegativeInt, example: '1' },
-  { name: 'KERNEL_CPUS_LIMIT', description: 'CPU limit of the kernel', validate: positiveNumber, example: '4' },
+  {
+    name: 'KERNEL_GPUS',
+    description: 'GPUs requested for the kernel',
+    validate: nonNegativeInt,
+    example: '1',
+  },
+  {
+    name: 'KERNEL_CPUS_LIMIT',
+    description: 'CPU limit of the kernel',
+    validate: positiveNumber,
+    example: '4',
+  },
   { name: 'KERNEL_MEMORY_LIMIT', description: 'Memory limit of the kernel', validate: memory, example: '8G' },
-  { name: 'KERNEL_GPUS_LIMIT', description: 'GPU limit of the kernel', validate: nonNegativeInt, example: '1' },
-  { name: 'KERNEL_NAMESPACE', description: 'Kubernetes namespace of the kernel pod', validate: dnsLabel, example: 'alice-kernels' },
-  { name: 'KERNEL_SERVICE_ACCOUNT_NAME', description: 'Kubernetes service account of the kernel pod', validate: dnsLabel, example: 'default' },
-  { name: 'KERNEL_LAUNCH_TIMEOUT', description: 'Seconds the gateway waits for the kernel to start (kept consistent with the request timeout)', validate: positiveNumber, example: '40' },
-  { name: 'KERNEL_VOLUMES', description: 'Volumes for the kernel pod (JSON list)', validate: jsonArray, example: '[{"name": "data", "hostPath": {"path": "/data"}}]' },
-  { name: 'KERNEL_VOLUME_MOUNTS', description: 'Volume mounts for the kernel container (JSON list)', validate: jsonArray, example: '[{"name": "data", "mountPath": "/data"}]' },
-  { name: 'KERNEL_UID', description: 'User id the kernel runs as', validate: nonNegativeInt, example: '1000' },
-  { name: 'KERNEL_GID', description: 'Group id the kernel runs as', validate: nonNegativeInt, example: '100' },
-  { name: 'KERNEL_WORKING_DIR', description: 'Working directory of the kernel on the gateway side', validate: absPath, example: '/home/alice/work' },
-  { name: 'KERNEL_REMOTE_HOST', description: 'Host the kernel should run on (overrides load balancing)', validate: nonEmpty, example: 'node7' },
-  { name: 'KERNEL_EXTRA_SPARK_OPTS', description: 'Extra spark-submit options', validate: nonEmpty, example: '--conf spark.executor.instances=2' },
+  {
+    name: 'KERNEL_GPUS_LIMIT',
+    description: 'GPU limit of the kernel',
+    validate: nonNegativeInt,
+    example: '1',
+  },
+  {
+    name: 'KERNEL_NAMESPACE',
+    description: 'Kubernetes namespace of the kernel pod',
+    validate: dnsLabel,
+    example: 'alice-kernels',
+  },
+  {
+    name: 'KERNEL_SERVICE_ACCOUNT_NAME',
+    description: 'Kubernetes service account of the kernel pod',
+    validate: dnsLabel,
+    example: 'default',
+  },
+  {
+    name: 'KERNEL_LAUNCH_TIMEOUT',
+    description:
+      'Seconds the gateway waits for the kernel to start (kept consistent with the request timeout)',
+    validate: positiveNumber,
+    example: '40',
+  },
+  {
+    name: 'KERNEL_VOLUMES',
+    description: 'Volumes for the kernel pod (JSON list)',
+    validate: jsonArray,
+    example: '[{"name": "data", "hostPath": {"path": "/data"}}]',
+  },
+  {
+    name: 'KERNEL_VOLUME_MOUNTS',
+    description: 'Volume mounts for the kernel container (JSON list)',
+    validate: jsonArray,
+    example: '[{"name": "data", "mountPath": "/data"}]',
+  },
+  {
+    name: 'KERNEL_UID',
+    description: 'User id the kernel runs as',
+    validate: nonNegativeInt,
+    example: '1000',
+  },
+  {
+    name: 'KERNEL_GID',
+    description: 'Group id the kernel runs as',
+    validate: nonNegativeInt,
+    example: '100',
+  },
+  {
+    name: 'KERNEL_WORKING_DIR',
+    description: 'Working directory of the kernel on the gateway side',
+    validate: absPath,
+    example: '/home/alice/work',
+  },
+  {
+    name: 'KERNEL_REMOTE_HOST',
+    description: 'Host the kernel should run on (overrides load balancing)',
+    validate: nonEmpty,
+    example: 'node7',
+  },
+  {
+    name: 'KERNEL_EXTRA_SPARK_OPTS',
+    description: 'Extra spark-submit options',
+    validate: nonEmpty,
+    example: '--conf spark.executor.instances=2',
+  },
 ];
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -191,7 +272,8 @@ export function validateLaunchParam(p: LaunchParam): string | null {
     return `${p.name}: set by the app (use the "kernel username" setting for KERNEL_USERNAME)`;
   }
   if (p.value.length > 4096) return `${p.name}: value is longer than 4096 characters`;
-  if (FORBIDDEN_VALUE.test(p.value)) return `${p.name}: value must not contain $, a backtick, a line break or NUL`;
+  if (FORBIDDEN_VALUE.test(p.value))
+    return `${p.name}: value must not contain $, a backtick, a line break or NUL`;
   const known = KNOWN_LAUNCH_PARAMS.find((k) => k.name === p.name);
   if (known) {
     const err = known.validate(p.value);
@@ -277,7 +359,10 @@ export interface GatewayInput {
   pollIntervalMs?: number;
 }
 
-export function makeGatewayConfig(input: GatewayInput, takenIds: Iterable<string> = []): GatewayClusterConfig {
+export function makeGatewayConfig(
+  input: GatewayInput,
+  takenIds: Iterable<string> = [],
+): GatewayClusterConfig {
   const cfg: GatewayClusterConfig = {
     id: input.id ?? uniqueClusterId(input.name, takenIds),
     name: input.name.trim(),
@@ -303,7 +388,10 @@ export function makeGatewayConfig(input: GatewayInput, takenIds: Iterable<string
   };
   if (input.wsUrl) cfg.wsUrl = input.wsUrl.trim().replace(/\/+$/, '');
   if (input.httpUser) {
-    cfg.basicAuth = { user: input.httpUser, ...(input.passwordSecret ? { passwordSecret: input.passwordSecret } : {}) };
+    cfg.basicAuth = {
+      user: input.httpUser,
+      ...(input.passwordSecret ? { passwordSecret: input.passwordSecret } : {}),
+    };
   }
   if (input.kernelUsername) cfg.kernelUsername = input.kernelUsername;
   if (input.endpoints) cfg.endpoints = { ...DEFAULT_ENDPOINTS, ...input.endpoints };
@@ -360,7 +448,10 @@ const gatewaySchema = {
     },
     basicAuth: {
       type: 'object',
-      properties: { user: { type: 'string', minLength: 1 }, passwordSecret: { type: 'string', nullable: true } },
+      properties: {
+        user: { type: 'string', minLength: 1 },
+        passwordSecret: { type: 'string', nullable: true },
+      },
       required: ['user'],
       additionalProperties: false,
       nullable: true,
@@ -454,7 +545,8 @@ function describeAjvError(e: ErrorObject, data: unknown): string {
     if (item && typeof item.name === 'string') cluster = ` (cluster "${item.name}")`;
   }
   let msg = e.message ?? 'is invalid';
-  if (e.keyword === 'additionalProperties') msg = `has an unknown field "${String(e.params.additionalProperty)}"`;
+  if (e.keyword === 'additionalProperties')
+    msg = `has an unknown field "${String(e.params.additionalProperty)}"`;
   if (e.keyword === 'required') msg = `is missing the field "${String(e.params.missingProperty)}"`;
   if (e.keyword === 'pattern' && where.endsWith('url')) msg = 'must start with http:// or https://';
   if (e.keyword === 'pattern' && where.endsWith('wsUrl')) msg = 'must start with ws:// or wss://';
@@ -468,7 +560,8 @@ export function checkCluster(c: ClusterConfig): string[] {
   const label = `cluster "${c.name}"`;
   try {
     const u = new URL(c.url);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') out.push(`${label}: the URL must start with http:// or https://`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      out.push(`${label}: the URL must start with http:// or https://`);
     if (u.search || u.hash) out.push(`${label}: the URL must not have a ?query or #fragment`);
   } catch {
     out.push(`${label}: "${c.url}" is not a valid URL (e.g. https://gateway.example.edu:8888)`);
@@ -488,7 +581,8 @@ export function checkCluster(c: ClusterConfig): string[] {
     const err = validateLaunchParam(p);
     if (err) out.push(`${label}: ${err}`);
   }
-  for (const n of c.forwardEnv) if (!ENV_NAME.test(n)) out.push(`${label}: "${n}" is not an environment variable name`);
+  for (const n of c.forwardEnv)
+    if (!ENV_NAME.test(n)) out.push(`${label}: "${n}" is not an environment variable name`);
   const t = c.timeouts;
   if (t.requestMs < t.launchMs + t.launchPadMs) {
     out.push(`${label}: the request timeout must be at least the launch timeout plus the pad`);
@@ -503,11 +597,16 @@ export function checkCluster(c: ClusterConfig): string[] {
  * Validate parsed clusters.json content. Returns the typed file or a list of problems in words
  * (paths like `clusters[1].url`, naming the cluster).
  */
-export function validateClustersFile(data: unknown): { ok: true; value: ClustersFile } | { ok: false; problems: string[] } {
+export function validateClustersFile(
+  data: unknown,
+): { ok: true; value: ClustersFile } | { ok: false; problems: string[] } {
   if (!validateFile(data)) {
     const errs = (validateFile.errors ?? []).filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'if');
     const problems = [...new Set(errs.map((e) => describeAjvError(e, data)))];
-    return { ok: false, problems: problems.length ? problems : ['the file does not have the expected structure'] };
+    return {
+      ok: false,
+      problems: problems.length ? problems : ['the file does not have the expected structure'],
+    };
   }
   const file = data as unknown as ClustersFile;
   const problems: string[] = [];
@@ -520,6 +619,7 @@ export function validateClustersFile(data: unknown): { ok: true; value: Clusters
     names.add(c.name.toLowerCase());
     problems.push(...checkCluster(c));
   }
-  if (!ids.has(file.activeClusterId)) problems.push(`activeClusterId "${file.activeClusterId}" is not one of the clusters`);
+  if (!ids.has(file.activeClusterId))
+    problems.push(`activeClusterId "${file.activeClusterId}" is not one of the clusters`);
   return problems.length ? { ok: false, problems } : { ok: true, value: file };
 }

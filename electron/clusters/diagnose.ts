@@ -142,7 +142,11 @@ export async function diagnoseGateway(
   const t0 = Date.now();
   const url = config.url;
   const base = { url, severity: 'error' as const, ok: false };
-  const done = (d: Omit<Diagnosis, 'elapsedMs' | 'url'>): Diagnosis => ({ ...d, url, elapsedMs: Date.now() - t0 });
+  const done = (d: Omit<Diagnosis, 'elapsedMs' | 'url'>): Diagnosis => ({
+    ...d,
+    url,
+    elapsedMs: Date.now() - t0,
+  });
 
   let client: GatewayClient;
   try {
@@ -157,7 +161,8 @@ export async function diagnoseGateway(
     });
   }
   const connectTimeoutMs = opts.connectTimeoutMs ?? config.timeouts.connectMs;
-  const timeoutMs = opts.requestTimeoutMs ?? Math.max(connectTimeoutMs, Math.min(config.timeouts.requestMs, 15_000));
+  const timeoutMs =
+    opts.requestTimeoutMs ?? Math.max(connectTimeoutMs, Math.min(config.timeouts.requestMs, 15_000));
   const host = client.baseUrl.host;
   const hasToken = !!(config.auth.tokenSecret && secrets.get(config.auth.tokenSecret)?.trim());
 
@@ -195,7 +200,10 @@ export async function diagnoseGateway(
     let names: string[];
     let def: string | null = null;
     try {
-      const j = JSON.parse(ks.body.toString('utf8')) as { default?: unknown; kernelspecs?: Record<string, unknown> };
+      const j = JSON.parse(ks.body.toString('utf8')) as {
+        default?: unknown;
+        kernelspecs?: Record<string, unknown>;
+      };
       if (!j.kernelspecs || typeof j.kernelspecs !== 'object') throw new Error('no kernelspecs');
       names = Object.keys(j.kernelspecs);
       def = typeof j.default === 'string' ? j.default : null;
@@ -269,7 +277,12 @@ export async function diagnoseGateway(
 
 type Done = (d: Omit<Diagnosis, 'elapsedMs' | 'url'>) => Diagnosis;
 
-function authDiagnosis(res: GatewayResponse, hasToken: boolean, config: GatewayClusterConfig, done: Done): Diagnosis {
+function authDiagnosis(
+  res: GatewayResponse,
+  hasToken: boolean,
+  config: GatewayClusterConfig,
+  done: Done,
+): Diagnosis {
   const server = upstreamErrorText(res.body);
   const header = `${config.auth.headerName}: ${config.auth.scheme} …`;
   const title = hasToken
@@ -289,7 +302,15 @@ function authDiagnosis(res: GatewayResponse, hasToken: boolean, config: GatewayC
   if (config.auth.scheme.toLowerCase() !== 'token') {
     hint += ` Kernel/Enterprise Gateway expect the scheme "token", this cluster uses "${config.auth.scheme}".`;
   }
-  return done({ ok: false, severity: 'error', code: 'unauthorized', httpStatus: res.status, title, detail, hint });
+  return done({
+    ok: false,
+    severity: 'error',
+    code: 'unauthorized',
+    httpStatus: res.status,
+    title,
+    detail,
+    hint,
+  });
 }
 
 function notGateway(res: GatewayResponse, client: GatewayClient, done: Done): Diagnosis {
@@ -386,11 +407,19 @@ async function networkDiagnosis(
       if (/hostname mismatch/.test(reason)) {
         hint = `Use the host name the certificate was made for (its subject: ${cert?.subject ?? '?'}) in the URL, or ask the admin for a certificate that covers "${hostname}".`;
       } else if (/expired|not yet valid/.test(reason)) {
-        hint = "The gateway's certificate is out of date: tell the gateway admin. Check your computer's clock too.";
+        hint =
+          "The gateway's certificate is out of date: tell the gateway admin. Check your computer's clock too.";
       } else if (/does not speak TLS/.test(reason)) {
         hint = 'Try the URL with http:// instead of https://.';
       }
-      return done({ ...base, code: 'tls', title: `TLS failure: ${reason}`, detail: certText, hint, certificate: cert });
+      return done({
+        ...base,
+        code: 'tls',
+        title: `TLS failure: ${reason}`,
+        detail: certText,
+        hint,
+        certificate: cert,
+      });
     }
     case 'reset':
     case 'protocol': {

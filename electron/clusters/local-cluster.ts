@@ -51,7 +51,13 @@ export function contentTypeFor(file: string): string {
  * no backslashes or NUL, not absolute.
  */
 export function isSafeRelativePath(file: string): boolean {
-  if (!file || file.includes('\0') || file.includes('\\') || path.isAbsolute(file) || /^[A-Za-z]:/.test(file)) {
+  if (
+    !file ||
+    file.includes('\0') ||
+    file.includes('\\') ||
+    path.isAbsolute(file) ||
+    /^[A-Za-z]:/.test(file)
+  ) {
     return false;
   }
   return file.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');

@@ -6,7 +6,15 @@
 //   naming the file and what is wrong, keeps the broken file untouched, and runs on the last good copy.
 //   The next change made through the store moves the broken file aside (clusters.json.broken-<time>).
 // - The data directory is watched, so a running app picks up `npm run cluster -- ...` changes at once.
-import { existsSync, mkdirSync, readFileSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  watch,
+  writeFileSync,
+  type FSWatcher,
+} from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
@@ -62,7 +70,9 @@ function atomicWrite(file: string, text: string): void {
   renameSync(tmp, file);
 }
 
-function parseAndValidate(text: string): { ok: true; value: ClustersFile } | { ok: false; problems: string[] } {
+function parseAndValidate(
+  text: string,
+): { ok: true; value: ClustersFile } | { ok: false; problems: string[] } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -128,7 +138,8 @@ export class ClusterStore {
   get(ref: string): ClusterConfig | undefined {
     const r = ref.trim().toLowerCase();
     const c =
-      this.data.clusters.find((x) => x.id === ref) ?? this.data.clusters.find((x) => x.name.toLowerCase() === r);
+      this.data.clusters.find((x) => x.id === ref) ??
+      this.data.clusters.find((x) => x.name.toLowerCase() === r);
     return c ? clone(c) : undefined;
   }
 
@@ -144,9 +155,12 @@ export class ClusterStore {
 
   add(cfg: ClusterConfig): ClusterConfig {
     this.mutate((d) => {
-      if (d.clusters.some((x) => x.id === cfg.id)) throw new StoreError(`a cluster with the id "${cfg.id}" exists`);
+      if (d.clusters.some((x) => x.id === cfg.id))
+        throw new StoreError(`a cluster with the id "${cfg.id}" exists`);
       if (d.clusters.some((x) => x.name.toLowerCase() === cfg.name.toLowerCase())) {
-        throw new StoreError(`a cluster named "${cfg.name}" already exists (remove it first, or pick another name)`);
+        throw new StoreError(
+          `a cluster named "${cfg.name}" already exists (remove it first, or pick another name)`,
+        );
       }
       d.clusters.push(clone(cfg));
     });
@@ -169,7 +183,8 @@ export class ClusterStore {
   /** Remove a cluster. The local cluster stays; removing the active cluster makes "This computer" active. */
   remove(ref: string): ClusterConfig {
     const c = this.require(ref);
-    if (c.id === LOCAL_CLUSTER_ID) throw new StoreError('"This computer" cannot be removed (you can disable it)');
+    if (c.id === LOCAL_CLUSTER_ID)
+      throw new StoreError('"This computer" cannot be removed (you can disable it)');
     this.mutate((d) => {
       d.clusters = d.clusters.filter((x) => x.id !== c.id);
       if (d.activeClusterId === c.id) {

@@ -69,6 +69,8 @@ class ChannelSession {
     readonly hub: ChannelHub,
     readonly kernelId: string,
     readonly sessionId: string,
+    /** False when the client sent no session_id: nobody can come back for the buffer. */
+    readonly resumable: boolean,
   ) {}
 
   get key(): string {
@@ -133,6 +135,10 @@ export class ChannelHub {
   private readonly logFn: (m: string) => void;
   private readonly unsubscribe: Array<() => void> = [];
   private pingTimer: NodeJS.Timeout | null = null;
+  private readonly encoded = new WeakMap<
+    WireMessage,
+    { v1?: Buffer; legacy?: { data: Buffer; binary: boolean } }
+  >();
   private malformed = 0;
   private dropped = 0;
 
@@ -183,6 +189,12 @@ export class ChannelHub {
     };
   }
 
+  /** Whether a (kernel, session_id) session exists, and whether a socket is attached to it. */
+  session(kernelId: string, sessionId: string): { connected: boolean; bufferedBytes: number } | null {
+    const s = this.sessions.get(`${kernelId}:${sessionId}`);
+    return s ? { connected: s.socket !== null, bufferedBytes: s.queuedBytes } : null;
+  }
+
   /**
    * Take over an upgraded socket for a kernel. `sessionId` null means the client sent none (a random one is
    * used; such a session cannot be resumed).
@@ -203,7 +215,7 @@ export class ChannelHub {
       stale.ws.close(CloseCodes.normal, 'replaced by a newer connection with the same session id');
     }
     if (!session) {
-      session = new ChannelSession(this, kernelId, sid);
+      session = new ChannelSession(this, kernelId, sid, Boolean(sessionId));
       const s = session;
       this.sessions.set(key, s);
       let set = this.byKernel.get(kernelId);
@@ -264,11 +276,18 @@ export class ChannelHub {
       ws.terminate();
       return;
     }
+    // iopub fans out the same message object to every session: encode it once per protocol.
+    let cached = this.encoded.get(msg);
+    if (!cached) {
+      cached = {};
+      this.encoded.set(msg, cached);
+    }
     if (s.protocol === 'v1') {
-      ws.send(encodeV1(msg), { binary: true });
+      cached.v1 ??= encodeV1(msg);
+      ws.send(cached.v1, { binary: true });
     } else {
-      const { data, binary } = encodeLegacy(msg);
-      ws.send(data, { binary });
+      cached.legacy ??= encodeLegacy(msg);
+      ws.send(cached.legacy.data, { binary: cached.legacy.binary });
     }
   }
 
@@ -310,6 +329,11 @@ export class ChannelHub {
     }
     if (s.socket !== state || s.closed) return;
     s.socket = null;
+    if (!s.resumable) {
+      // No session_id (jupyter_server 1.x's gateway relay sends none): nobody can resume it.
+      this.dropSession(s);
+      return;
+    }
     // Keep the port and buffer output for a while: the same session may come back (network blip, reload).
     s.orphanTimer = setTimeout(() => {
       s.orphanTimer = null;

@@ -28,7 +28,13 @@ function part(b: Buffer): Buffer {
 /** Encode a message for a v1 client: raw parts, no JSON work at all. */
 export function encodeV1(msg: WireMessage): Buffer {
   const channel = Buffer.from(msg.channel, 'latin1');
-  const parts: Buffer[] = [channel, part(msg.header), part(msg.parentHeader), part(msg.metadata), part(msg.content)];
+  const parts: Buffer[] = [
+    channel,
+    part(msg.header),
+    part(msg.parentHeader),
+    part(msg.metadata),
+    part(msg.content),
+  ];
   for (const b of msg.buffers) parts.push(b);
   const n = parts.length + 1; // offsets: start of each part + the end
   const headerLen = 8 * (n + 1);
@@ -83,7 +89,8 @@ function headerIds(header: Buffer): { msgId: string; msgType: string } {
  */
 export function encodeLegacy(msg: WireMessage): { data: Buffer; binary: boolean } {
   const { msgId, msgType } = headerIds(msg.header);
-  const prefix = LEGACY_PREFIX[msg.channel] ?? Buffer.from(`{"channel":${JSON.stringify(msg.channel)},"header":`);
+  const prefix =
+    LEGACY_PREFIX[msg.channel] ?? Buffer.from(`{"channel":${JSON.stringify(msg.channel)},"header":`);
   const ids = Buffer.from(`,"msg_id":${JSON.stringify(msgId)},"msg_type":${JSON.stringify(msgType)}`);
   const binary = msg.buffers.length > 0;
   const jsonParts = [
@@ -142,15 +149,18 @@ function checkHeaderBytes(header: Buffer): void {
   } catch (err) {
     throw new FrameError(`header is not valid JSON (${(err as Error).message})`);
   }
-  if (typeof h !== 'object' || h === null || Array.isArray(h)) throw new FrameError('header is not a JSON object');
-  if (typeof (h as { msg_type?: unknown }).msg_type !== 'string') throw new FrameError('header has no msg_type');
+  if (typeof h !== 'object' || h === null || Array.isArray(h))
+    throw new FrameError('header is not a JSON object');
+  if (typeof (h as { msg_type?: unknown }).msg_type !== 'string')
+    throw new FrameError('header has no msg_type');
 }
 
 /** Decode a v1 binary frame. Parts are zero-copy slices of the frame; only the header is checked. */
 export function decodeV1(frame: Buffer): Decoded {
   if (frame.length < 8) throw new FrameError(`v1 frame too short (${frame.length} bytes)`);
   const nBig = frame.readBigUInt64LE(0);
-  if (nBig < 6n || nBig > BigInt(MAX_PARTS)) throw new FrameError(`v1 frame has a bad offset count (${nBig})`);
+  if (nBig < 6n || nBig > BigInt(MAX_PARTS))
+    throw new FrameError(`v1 frame has a bad offset count (${nBig})`);
   const n = Number(nBig);
   const headerLen = 8 * (n + 1);
   if (frame.length < headerLen) throw new FrameError(`v1 frame too short for ${n} offsets`);

@@ -84,7 +84,12 @@ export interface UpgradeContext {
   reject(status: number, message: string): void;
 }
 
-export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, ctx: UpgradeContext) => void;
+export type UpgradeHandler = (
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  ctx: UpgradeContext,
+) => void;
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -152,7 +157,10 @@ export class GatewayProxy {
       replayMaxAgeMs: opts.replayMaxAgeMs,
       log: opts.log,
     });
-    this.sessions = new SessionTable(opts.registry, async () => (await opts.directory.listKernelSpecs()).default);
+    this.sessions = new SessionTable(
+      opts.registry,
+      async () => (await opts.directory.listKernelSpecs()).default,
+    );
     const wsOpts = {
       noServer: true,
       perMessageDeflate: false,
@@ -206,7 +214,9 @@ export class GatewayProxy {
         sendError(res, 500, 'Internal Server Error', errorMessage(err));
       });
     });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.handleUpgrade(req, socket, head),
+    );
     server.on('clientError', (_err, socket: Duplex) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
@@ -251,7 +261,11 @@ export class GatewayProxy {
    */
   addRoute(prefix: string, handler: RouteHandler, opts: RouteOptions = {}): () => void {
     if (!prefix.startsWith('/')) throw new Error(`route prefix must start with "/": ${prefix}`);
-    const r = { prefix: prefix === '/' ? '/' : prefix.replace(/\/+$/, ''), handler, auth: opts.auth !== false };
+    const r = {
+      prefix: prefix === '/' ? '/' : prefix.replace(/\/+$/, ''),
+      handler,
+      auth: opts.auth !== false,
+    };
     this.routes.push(r);
     this.routes.sort((a, b) => b.prefix.length - a.prefix.length);
     return () => {
@@ -363,7 +377,8 @@ export class GatewayProxy {
         const handled = await route.handler(ctx);
         if (handled !== false) return;
       }
-      if (!res.headersSent) sendError(res, 404, 'Not Found', `No such endpoint: ${method} ${pathname.slice(0, 200)}`);
+      if (!res.headersSent)
+        sendError(res, 404, 'Not Found', `No such endpoint: ${method} ${pathname.slice(0, 200)}`);
     } catch (err) {
       if (err instanceof GatewayError) return sendError(res, err.status, err.reason, err.message);
       throw err;
@@ -387,7 +402,11 @@ export class GatewayProxy {
     const allow = (...methods: string[]) => {
       if (!methods.includes(method)) {
         res.setHeader('Allow', methods.join(', '));
-        throw new HttpError(405, 'Method Not Allowed', `${method} is not allowed on ${ctx.pathname.slice(0, 200)}`);
+        throw new HttpError(
+          405,
+          'Method Not Allowed',
+          `${method} is not allowed on ${ctx.pathname.slice(0, 200)}`,
+        );
       }
     };
 
@@ -495,7 +514,18 @@ export class GatewayProxy {
       const { name, env } = this.parseStartBody(body);
       const specName = name ?? (await this.directory.listKernelSpecs()).default;
       if (!specName) throw new KernelSpecNotFoundError('(default)');
-      const info = await this.registry.start(specName, env);
+      // A client that gives up (jupyter_server's request_timeout) must not leave a kernel it never learns of.
+      const gaveUp = new AbortController();
+      const onClose = () => {
+        if (!res.writableEnded) gaveUp.abort(new Error('the client closed the request'));
+      };
+      res.on('close', onClose);
+      let info;
+      try {
+        info = await this.registry.start(specName, env, { signal: gaveUp.signal });
+      } finally {
+        res.off('close', onClose);
+      }
       const model = this.registry.model(info.id);
       return sendJson(res, 201, model, { Location: `/api/kernels/${encodeURIComponent(info.id)}` });
     }

@@ -99,7 +99,8 @@ export class SessionTable {
   private async kernelFor(kernel: unknown): Promise<string> {
     const k = isObject(kernel) ? kernel : {};
     if (typeof k.id === 'string' && k.id) {
-      if (!this.registry.has(k.id)) throw new GatewayError(404, 'Not Found', `Kernel does not exist: ${k.id}`);
+      if (!this.registry.has(k.id))
+        throw new GatewayError(404, 'Not Found', `Kernel does not exist: ${k.id}`);
       return k.id;
     }
     const name = typeof k.name === 'string' && k.name ? k.name : await this.defaultSpec();
@@ -108,7 +109,11 @@ export class SessionTable {
       return (await this.registry.start(name)).id;
     } catch (err) {
       if (err instanceof KernelSpecNotFoundError) {
-        throw new GatewayError(501, 'Not Implemented', `The '${name}' kernel is not available. ${err.message}`);
+        throw new GatewayError(
+          501,
+          'Not Implemented',
+          `The '${name}' kernel is not available. ${err.message}`,
+        );
       }
       throw err;
     }

@@ -56,7 +56,9 @@ export interface HostBackend {
   editCluster(id: string, input: ClusterInput): Promise<void>;
   removeCluster(id: string): Promise<void>;
   setActiveCluster(id: string): Promise<void>;
-  testCluster(target: { id: string } | { input: ClusterInput; baseId?: string }): Promise<ConnectionDiagnosis>;
+  testCluster(
+    target: { id: string } | { input: ClusterInput; baseId?: string },
+  ): Promise<ConnectionDiagnosis>;
   /** Where secrets are kept, in words. */
   secretStorage(): string;
   onClustersChanged(listener: () => void): () => void;

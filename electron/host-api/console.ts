@@ -73,7 +73,9 @@ export function toConsoleOutput(msgType: string, c: Record<string, unknown>): Co
     return { type: 'stream', name: c.name === 'stderr' ? 'stderr' : 'stdout', text: str(c.text) };
   }
   if (msgType === 'error') {
-    const tb = Array.isArray(c.traceback) ? c.traceback.filter((x): x is string => typeof x === 'string') : [];
+    const tb = Array.isArray(c.traceback)
+      ? c.traceback.filter((x): x is string => typeof x === 'string')
+      : [];
     return { type: 'error', ename: str(c.ename), evalue: str(c.evalue), traceback: tb };
   }
   if (msgType === 'execute_result' || msgType === 'display_data' || msgType === 'update_display_data') {

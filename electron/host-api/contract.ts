@@ -33,7 +33,9 @@ export interface HostMethods {
   editCluster(id: string, input: ClusterInput): Promise<ClusterSummary>;
   removeCluster(id: string): Promise<void>;
   /** Test a saved cluster (by id) or unsaved form input, without saving anything. */
-  testCluster(target: { id: string } | { input: ClusterInput; baseId?: string }): Promise<ConnectionDiagnosis>;
+  testCluster(
+    target: { id: string } | { input: ClusterInput; baseId?: string },
+  ): Promise<ConnectionDiagnosis>;
   setActiveCluster(id: string): Promise<void>;
   // kernel environments
   listEnvironments(clusterId: string): Promise<EnvironmentList>;

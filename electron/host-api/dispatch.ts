@@ -17,8 +17,13 @@ export function toErrorData(err: unknown): HostErrorData {
   return { code: 'internal', message };
 }
 
-export async function dispatch(service: HostMethods, method: unknown, args: unknown): Promise<DispatchResult> {
-  if (!isHostMethodName(method)) return { ok: false, error: { code: 'not-found', message: `Unknown method.` } };
+export async function dispatch(
+  service: HostMethods,
+  method: unknown,
+  args: unknown,
+): Promise<DispatchResult> {
+  if (!isHostMethodName(method))
+    return { ok: false, error: { code: 'not-found', message: `Unknown method.` } };
   if (!Array.isArray(args) || args.length > MAX_ARGS)
     return { ok: false, error: { code: 'invalid-input', message: 'Bad arguments.' } };
   try {

@@ -1,6 +1,12 @@
 // The Electron IPC transport of the host API, written against a tiny structural slice of ipcMain so it runs
 // (and is tested) in plain Node. main.ts passes the real ipcMain, a sender check, and a broadcast function.
-import { HOST_METHOD_NAMES, IPC_EVENT_CHANNEL, ipcMethodChannel, type HostEventMessage, type HostIpcReply } from './contract';
+import {
+  HOST_METHOD_NAMES,
+  IPC_EVENT_CHANNEL,
+  ipcMethodChannel,
+  type HostEventMessage,
+  type HostIpcReply,
+} from './contract';
 import { dispatch } from './dispatch';
 import type { HostService } from './service';
 
@@ -27,12 +33,17 @@ export function registerIpcTransport<E>(opts: IpcTransportOptions<E>): () => voi
     opts.ipcMain.handle(channel, async (event, ...args): Promise<HostIpcReply> => {
       if (!opts.isTrustedSender(event)) {
         opts.onRejected?.(event, channel);
-        return { ok: false, error: { code: 'unauthorized', message: 'This window may not use the host API.' } };
+        return {
+          ok: false,
+          error: { code: 'unauthorized', message: 'This window may not use the host API.' },
+        };
       }
       return dispatch(opts.service, method, args);
     });
   }
-  const off = opts.service.onAny((event, payload) => opts.broadcast(IPC_EVENT_CHANNEL, { t: 'event', event, payload }));
+  const off = opts.service.onAny((event, payload) =>
+    opts.broadcast(IPC_EVENT_CHANNEL, { t: 'event', event, payload }),
+  );
   return () => {
     off();
     for (const c of channels) opts.ipcMain.removeHandler(c);

@@ -226,6 +226,8 @@ export interface AppInfo {
   shell: 'electron' | 'browser';
   platform: string;
   dataDir: string;
+  /** Where cluster secrets (tokens, passwords) are kept, in words for the form. */
+  secretStorage: string;
 }
 
 /** One output of a console run. */
@@ -265,25 +267,36 @@ export interface HostErrorData {
 
 // ---- validation shared by the form (inline errors) and the host service (the last word) ----
 
-/** Launch parameters the gateway docs name; offered by the form. */
+/** Launch parameters the gateway docs name; offered by the form (the same list as electron/clusters/config.ts). */
 export const KNOWN_KERNEL_PARAMS: readonly { key: string; hint: string }[] = [
-  { key: 'KERNEL_IMAGE', hint: 'Container image the kernel runs in' },
-  { key: 'KERNEL_CPUS', hint: 'CPUs requested, e.g. 2 or 0.5' },
-  { key: 'KERNEL_MEMORY', hint: 'Memory requested, e.g. 2Gi' },
-  { key: 'KERNEL_GPUS', hint: 'GPUs requested, e.g. 1' },
-  { key: 'KERNEL_NAMESPACE', hint: 'Kubernetes namespace to launch into' },
-  { key: 'KERNEL_LAUNCH_TIMEOUT', hint: 'Seconds the gateway waits for the kernel' },
-  { key: 'KERNEL_VOLUMES', hint: 'Volumes to mount (gateway specific)' },
-  { key: 'KERNEL_WORKING_DIR', hint: 'Working directory of the kernel' },
-  { key: 'KERNEL_SERVICE_ACCOUNT_NAME', hint: 'Kubernetes service account' },
-  { key: 'KERNEL_EXECUTOR_IMAGE', hint: 'Spark executor image' },
+  { key: 'KERNEL_IMAGE', hint: 'Container image of the kernel' },
+  { key: 'KERNEL_EXECUTOR_IMAGE', hint: 'Container image of Spark executors' },
+  { key: 'KERNEL_CPUS', hint: 'CPUs requested for the kernel' },
+  { key: 'KERNEL_MEMORY', hint: 'Memory requested for the kernel' },
+  { key: 'KERNEL_GPUS', hint: 'GPUs requested for the kernel' },
+  { key: 'KERNEL_CPUS_LIMIT', hint: 'CPU limit of the kernel' },
+  { key: 'KERNEL_MEMORY_LIMIT', hint: 'Memory limit of the kernel' },
+  { key: 'KERNEL_GPUS_LIMIT', hint: 'GPU limit of the kernel' },
+  { key: 'KERNEL_NAMESPACE', hint: 'Kubernetes namespace of the kernel pod' },
+  { key: 'KERNEL_SERVICE_ACCOUNT_NAME', hint: 'Kubernetes service account of the kernel pod' },
+  {
+    key: 'KERNEL_LAUNCH_TIMEOUT',
+    hint: 'Seconds the gateway waits for the kernel to start (kept consistent with the request timeout)',
+  },
+  { key: 'KERNEL_VOLUMES', hint: 'Volumes for the kernel pod (JSON list)' },
+  { key: 'KERNEL_VOLUME_MOUNTS', hint: 'Volume mounts for the kernel container (JSON list)' },
+  { key: 'KERNEL_UID', hint: 'User id the kernel runs as' },
+  { key: 'KERNEL_GID', hint: 'Group id the kernel runs as' },
+  { key: 'KERNEL_WORKING_DIR', hint: 'Working directory of the kernel on the gateway side' },
+  { key: 'KERNEL_REMOTE_HOST', hint: 'Host the kernel should run on (overrides load balancing)' },
+  { key: 'KERNEL_EXTRA_SPARK_OPTS', hint: 'Extra spark-submit options' },
 ];
 
 const NUMERIC_PARAMS: Record<string, RegExp> = {
   KERNEL_CPUS: /^\d+(\.\d+)?$/,
   KERNEL_GPUS: /^\d+$/,
   KERNEL_LAUNCH_TIMEOUT: /^\d+$/,
-  KERNEL_MEMORY: /^\d+(\.\d+)?\s*([KMGT]i?|[kmgt]|[KMGT]B)?$/,
+  KERNEL_MEMORY: /^\d+(\.\d+)?([KMGTP]i?)?$/i,
 };
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -18,7 +18,6 @@ export interface IpcRendererLike {
   on(channel: string, listener: (event: unknown, msg: unknown) => void): unknown;
 }
 
-
 export function createPreloadApi(ipc: IpcRendererLike): HostApi {
   const listeners = new Map<HostEventName, Set<(p: unknown) => void>>();
   ipc.on(IPC_EVENT_CHANNEL, (_event, raw) => {
@@ -37,7 +36,8 @@ export function createPreloadApi(ipc: IpcRendererLike): HostApi {
     api[method] = async (...args: unknown[]): Promise<unknown> => {
       const reply = (await ipc.invoke(ipcMethodChannel(method), ...args)) as HostIpcReply;
       if (reply && reply.ok) return reply.value ?? undefined;
-      const error = reply && !reply.ok ? reply.error : { code: 'internal', message: 'No answer from the app.' };
+      const error =
+        reply && !reply.ok ? reply.error : { code: 'internal', message: 'No answer from the app.' };
       throw new Error(ENCODED_ERROR_PREFIX + JSON.stringify(error));
     };
   }

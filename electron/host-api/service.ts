@@ -42,6 +42,8 @@ export interface HostServiceOptions {
   appName?: string;
   appVersion?: string;
   log?: AppLog;
+  /** Called with JupyterLab's URL once a lab the user asked for runs (the desktop shell opens a window). */
+  onLabUrl?: (url: string) => void;
   /** How often gateway clusters' health is re-checked in the background (ms). 0 turns it off. */
   healthIntervalMs?: number;
 }
@@ -80,6 +82,7 @@ export class HostService implements HostMethods {
   private readonly unsubs: (() => void)[] = [];
   private healthTimer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
+  private labRequested = false;
 
   constructor(private readonly opts: HostServiceOptions) {
     this.backend = opts.backend;
@@ -121,7 +124,16 @@ export class HostService implements HostMethods {
         } else this.emit('kernel-updated', k);
       }),
     );
-    if (this.backend.lab) this.unsubs.push(this.backend.lab.onStatus((s) => this.emit('lab-status', s)));
+    if (this.backend.lab)
+      this.unsubs.push(
+        this.backend.lab.onStatus((s) => {
+          if (s.state === 'running' && s.url && this.labRequested) {
+            this.labRequested = false;
+            this.opts.onLabUrl?.(s.url);
+          } else if (s.state !== 'starting') this.labRequested = false;
+          this.emit('lab-status', s);
+        }),
+      );
     const clusters = await this.backend.listClusters();
     this.clusterNames = new Map(clusters.map((c) => [c.id, c.name]));
     for (const k of this.backend.listKernels()) this.kernels.set(k.id, this.summarize(k));
@@ -177,6 +189,7 @@ export class HostService implements HostMethods {
       shell: this.opts.shell,
       platform: `${platform()} (${hostname()})`,
       dataDir: this.backend.dataDir,
+      secretStorage: this.backend.secretStorage(),
     };
   }
 
@@ -222,7 +235,8 @@ export class HostService implements HostMethods {
     }
     this.log.info('clusters', `added cluster "${input.name}"`);
     const summary = (await this.listClusters()).find((c) => c.id === id);
-    if (!summary) throw new HostError({ code: 'internal', message: 'The cluster was saved but is not listed.' });
+    if (!summary)
+      throw new HostError({ code: 'internal', message: 'The cluster was saved but is not listed.' });
     void this.pushClusters();
     void this.checkHealth(id);
     return summary;
@@ -254,10 +268,12 @@ export class HostService implements HostMethods {
     this.log.info('clusters', `saved cluster "${input.name}"`);
     this.logoCache.clear();
     this.health.delete(id);
+    this.emit('environments-changed', { clusterId: id });
     void this.checkHealth(id);
     void this.pushClusters();
     const summary = (await this.listClusters()).find((c) => c.id === id);
-    if (!summary) throw new HostError({ code: 'internal', message: 'The cluster was saved but is not listed.' });
+    if (!summary)
+      throw new HostError({ code: 'internal', message: 'The cluster was saved but is not listed.' });
     return summary;
   }
 
@@ -265,7 +281,8 @@ export class HostService implements HostMethods {
     requireString(id, 'Cluster id');
     const c = (await this.backend.listClusters()).find((x) => x.id === id);
     if (!c) throw new HostError({ code: 'not-found', message: `There is no cluster "${id}".` });
-    if (c.builtIn) throw new HostError({ code: 'conflict', message: `"${c.name}" is built in and cannot be removed.` });
+    if (c.builtIn)
+      throw new HostError({ code: 'conflict', message: `"${c.name}" is built in and cannot be removed.` });
     try {
       await this.backend.removeCluster(id);
     } catch (err) {
@@ -276,13 +293,19 @@ export class HostService implements HostMethods {
     void this.pushClusters();
   }
 
-  async testCluster(target: { id: string } | { input: ClusterInput; baseId?: string }): Promise<ConnectionDiagnosis> {
+  async testCluster(
+    target: { id: string } | { input: ClusterInput; baseId?: string },
+  ): Promise<ConnectionDiagnosis> {
     if (typeof target !== 'object' || target === null)
       throw new HostError({ code: 'invalid-input', message: 'Say which cluster to test.' });
     if ('input' in target) {
       const errors = validateClusterInput(target.input);
       if (Object.keys(errors).length)
-        throw new HostError({ code: 'invalid-input', message: 'Fix the highlighted fields first.', fieldErrors: errors });
+        throw new HostError({
+          code: 'invalid-input',
+          message: 'Fix the highlighted fields first.',
+          fieldErrors: errors,
+        });
     } else requireString(target.id, 'Cluster id');
     const started = Date.now();
     let d: ConnectionDiagnosis;
@@ -327,12 +350,17 @@ export class HostService implements HostMethods {
   async listEnvironments(clusterId: string): Promise<EnvironmentList> {
     requireString(clusterId, 'Cluster id');
     const rt = this.backend.runtime(clusterId);
-    if (!rt) throw new HostError({ code: 'not-found', message: `There is no enabled cluster "${clusterId}".` });
+    if (!rt)
+      throw new HostError({ code: 'not-found', message: `There is no enabled cluster "${clusterId}".` });
     let listing;
     try {
       listing = await rt.listKernelSpecs();
     } catch (err) {
-      this.setHealth(clusterId, { status: 'unreachable', message: msg(err), checkedAt: new Date().toISOString() });
+      this.setHealth(clusterId, {
+        status: 'unreachable',
+        message: msg(err),
+        checkedAt: new Date().toISOString(),
+      });
       return { clusterId, environments: [], problems: [], error: msg(err) };
     }
     if (rt.kind !== 'local' || !this.health.has(clusterId))
@@ -360,11 +388,17 @@ export class HostService implements HostMethods {
         launchSettings: { ...(s.spec.env ?? {}), ...launch },
       })),
     );
-    environments.sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || a.displayName.localeCompare(b.displayName));
+    environments.sort(
+      (a, b) => Number(b.isDefault) - Number(a.isDefault) || a.displayName.localeCompare(b.displayName),
+    );
     return { clusterId, environments, problems: listing.problems, error: null };
   }
 
-  private async logo(clusterId: string, spec: string, resources: Record<string, string>): Promise<string | null> {
+  private async logo(
+    clusterId: string,
+    spec: string,
+    resources: Record<string, string>,
+  ): Promise<string | null> {
     const key = `${clusterId}\0${spec}`;
     if (this.logoCache.has(key)) return this.logoCache.get(key) ?? null;
     const rt = this.backend.runtime(clusterId);
@@ -407,7 +441,13 @@ export class HostService implements HostMethods {
     const push = (p: Omit<LaunchProgressEvent, 'launchId' | 'kernelId' | 'clusterId' | 'specName'>): void =>
       this.emit('launch-progress', { launchId, kernelId, clusterId, specName, ...p });
     const where = this.clusterNames.get(clusterId) ?? clusterId;
-    push({ phase: 'requested', message: `Starting ${specName} on ${where}`, elapsedMs: 0, status: 'running', error: null });
+    push({
+      phase: 'requested',
+      message: `Starting ${specName} on ${where}`,
+      elapsedMs: 0,
+      status: 'running',
+      error: null,
+    });
     this.log.info('kernels', `starting ${specName} on ${where}`);
     void this.backend
       .startKernel({
@@ -418,7 +458,13 @@ export class HostService implements HostMethods {
           this.startedAt.set(id, new Date());
         },
         onProgress: (p: LaunchProgress) =>
-          push({ phase: p.phase, message: p.message, elapsedMs: p.elapsedMs, status: 'running', error: null }),
+          push({
+            phase: p.phase,
+            message: p.message,
+            elapsedMs: p.elapsedMs,
+            status: 'running',
+            error: null,
+          }),
       })
       .then(
         (k) => {
@@ -430,7 +476,10 @@ export class HostService implements HostMethods {
             status: 'done',
             error: null,
           });
-          this.log.info('kernels', `kernel ${k.id.slice(0, 8)} (${specName}) is ready in ${Date.now() - started} ms`);
+          this.log.info(
+            'kernels',
+            `kernel ${k.id.slice(0, 8)} (${specName}) is ready in ${Date.now() - started} ms`,
+          );
         },
         (err: unknown) => {
           push({
@@ -474,14 +523,16 @@ export class HostService implements HostMethods {
   }
 
   async execute(req: { kernelId: string; code: string }): Promise<ConsoleRun> {
-    if (typeof req !== 'object' || req === null) throw new HostError({ code: 'invalid-input', message: 'Nothing to run.' });
+    if (typeof req !== 'object' || req === null)
+      throw new HostError({ code: 'invalid-input', message: 'Nothing to run.' });
     const kernelId = requireString(req.kernelId, 'Kernel id');
     if (typeof req.code !== 'string' || req.code.length > 1_000_000)
       throw new HostError({ code: 'invalid-input', message: 'The code is missing or too long.' });
     const k = this.backend.kernelBackend(kernelId);
     if (!k) throw new HostError({ code: 'not-found', message: 'This kernel is not running any more.' });
     const state = this.kernels.get(kernelId)?.state;
-    if (state === 'dead') throw new HostError({ code: 'unavailable', message: 'This kernel is dead; restart it first.' });
+    if (state === 'dead')
+      throw new HostError({ code: 'unavailable', message: 'This kernel is dead; restart it first.' });
     return this.consoles.execute(k, req.code);
   }
 
@@ -502,8 +553,13 @@ export class HostService implements HostMethods {
     if (dir) o.notebookDir = dir;
     if (cmd) o.command = cmd;
     try {
+      this.labRequested = true;
       const st = await lab.open(o);
       this.log.write(st.state === 'failed' ? 'warn' : 'info', 'lab', st.message);
+      if (st.state === 'running' && st.url && this.labRequested) {
+        this.labRequested = false;
+        this.opts.onLabUrl?.(st.url);
+      }
       return st;
     } catch (err) {
       throw asHostError(err, 'unavailable');
@@ -552,11 +608,17 @@ export class HostService implements HostMethods {
       throw new HostError({ code: 'invalid-input', message: 'The cluster form is incomplete.' });
     const errors = validateClusterInput(input);
     if (Object.keys(errors).length)
-      throw new HostError({ code: 'invalid-input', message: 'Fix the highlighted fields.', fieldErrors: errors });
+      throw new HostError({
+        code: 'invalid-input',
+        message: 'Fix the highlighted fields.',
+        fieldErrors: errors,
+      });
   }
 
   private clusterSummary(c: BackendCluster): ClusterSummary {
-    const kernelCount = [...this.kernels.values()].filter((k) => k.clusterId === c.id && k.state !== 'dead').length;
+    const kernelCount = [...this.kernels.values()].filter(
+      (k) => k.clusterId === c.id && k.state !== 'dead',
+    ).length;
     const health =
       this.health.get(c.id) ??
       (c.kind === 'local'

@@ -23,6 +23,10 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+export function contentTypeOf(file: string): string {
+  return TYPES[extname(file)] ?? 'application/octet-stream';
+}
+
 /** The CSP of the UI in a browser (the same as the meta tag in index.html, plus frame-ancestors). */
 export const UI_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
@@ -32,10 +36,19 @@ export const UI_CSP =
 export interface StaticOptions {
   distDir?: string;
   allowedHosts: string[];
+  /** While true, pages answer "building the UI" and reload themselves (serve builds in the background). */
+  building?: () => boolean;
 }
 
+const BUILDING_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+<link rel="icon" href="data:,"><title>Gateway Desktop</title></head><body style="font:16px system-ui,sans-serif;padding:40px">
+<p>Gateway Desktop is building its user interface (first start after an update). This page reloads itself.</p>
+</body></html>`;
+
 /** Returns a handler that answers the UI's routes and returns false for anything else. */
-export function createStaticHandler(opts: StaticOptions): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function createStaticHandler(
+  opts: StaticOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const dir = opts.distDir ?? RENDERER_DIST;
   const allowed = new Set(opts.allowedHosts.map((h) => h.toLowerCase()));
   return async (req, res) => {
@@ -53,6 +66,18 @@ export function createStaticHandler(opts: StaticOptions): (req: IncomingMessage,
       res.writeHead(404).end();
       return true;
     }
+    if (opts.building?.() && path === '/index.html') {
+      res
+        .writeHead(503, {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Cache-Control': 'no-store',
+          'Retry-After': '2',
+          'Content-Security-Policy': UI_CSP,
+          'Referrer-Policy': 'no-referrer',
+        })
+        .end(BUILDING_PAGE);
+      return true;
+    }
     let body: Buffer;
     try {
       const st = await stat(file);
@@ -67,7 +92,7 @@ export function createStaticHandler(opts: StaticOptions): (req: IncomingMessage,
       return true;
     }
     const headers: Record<string, string> = {
-      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'Content-Type': contentTypeOf(file),
       'Content-Length': String(body.length),
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',

@@ -19,8 +19,10 @@ export interface HostWsOptions {
 }
 
 export interface HostWsTransport {
-  /** Handles an upgrade on HOST_WS_PATH; returns false when the path is not ours. */
+  /** Handles an upgrade on HOST_WS_PATH (checks Host, Origin, token); returns false when the path is not ours. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Serves the host API on a socket someone else accepted after checking Host, Origin and token. */
+  attach(ws: WebSocket): void;
   readonly clientCount: number;
   close(): Promise<void>;
 }
@@ -82,7 +84,13 @@ export function createHostWsTransport(opts: HostWsOptions): HostWsTransport {
       const id = m.id;
       void dispatch(opts.service, m.method, m.args).then((r) => {
         if (ws.readyState !== ws.OPEN) return;
-        ws.send(JSON.stringify(r.ok ? { t: 'result', id, ok: true, value: r.value } : { t: 'result', id, ok: false, error: r.error }));
+        ws.send(
+          JSON.stringify(
+            r.ok
+              ? { t: 'result', id, ok: true, value: r.value }
+              : { t: 'result', id, ok: false, error: r.error },
+          ),
+        );
       });
     });
   }
@@ -110,7 +118,8 @@ export function createHostWsTransport(opts: HostWsOptions): HostWsTransport {
         }
       }
       const auth = req.headers.authorization;
-      const given = url.searchParams.get('token') ?? (auth?.startsWith('token ') ? auth.slice(6).trim() : null);
+      const given =
+        url.searchParams.get('token') ?? (auth?.startsWith('token ') ? auth.slice(6).trim() : null);
       if (!tokenMatches(given, opts.token)) {
         // A browser cannot read an HTTP 401 from a failed upgrade; finish it and close with 4401 so the UI
         // can say "wrong token" instead of retrying forever. Nothing is served on this socket.
@@ -119,6 +128,13 @@ export function createHostWsTransport(opts: HostWsOptions): HostWsTransport {
       }
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
       return true;
+    },
+    attach(ws) {
+      if (ws.protocol && ws.protocol !== HOST_WS_PROTOCOL) {
+        ws.close(1002, 'unsupported subprotocol');
+        return;
+      }
+      onConnection(ws);
     },
     get clientCount() {
       return clients.size;

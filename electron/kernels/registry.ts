@@ -161,6 +161,7 @@ interface Entry {
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => resolve(undefined), ms);
+    t.unref();
     p.then(
       (v) => {
         clearTimeout(t);
@@ -256,14 +257,19 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
    * Resolves once the kernel answered kernel_info; rejects with a {@link GatewayError}
    * (404 unknown spec, 400 bad env, 500 launch failure, 503 shutting down).
    */
-  async start(specName: string, env: Record<string, string> = {}, opts: StartOptions = {}): Promise<KernelInfo> {
+  async start(
+    specName: string,
+    env: Record<string, string> = {},
+    opts: StartOptions = {},
+  ): Promise<KernelInfo> {
     if (this.closing) throw new ShuttingDownError();
     for (const [k, v] of Object.entries(env)) {
       if (typeof v !== 'string') throw new BadRequestError(`env.${k} must be a string`);
     }
     let kernelId: string = randomUUID();
     if (env.KERNEL_ID !== undefined && env.KERNEL_ID !== '') {
-      if (!UUID_V4.test(env.KERNEL_ID)) throw new BadRequestError(`KERNEL_ID must be a UUID v4: ${env.KERNEL_ID}`);
+      if (!UUID_V4.test(env.KERNEL_ID))
+        throw new BadRequestError(`KERNEL_ID must be a UUID v4: ${env.KERNEL_ID}`);
       if (this.entries.has(env.KERNEL_ID.toLowerCase()) || this.pending.has(env.KERNEL_ID.toLowerCase())) {
         throw new GatewayError(409, 'Conflict', `A kernel with id ${env.KERNEL_ID} already exists`);
       }
@@ -291,7 +297,8 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
 
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort(opts.signal?.reason);
-    opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    if (opts.signal?.aborted) controller.abort(opts.signal.reason);
+    else opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const run = this.runLaunch(kernelId, specName, env, opts.cwd, timeoutMs, launch, controller);
     this.pending.set(kernelId, { controller, done: run.catch(() => undefined) });
     try {
@@ -376,15 +383,21 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
       }
       if (controller.signal.aborted && !(err instanceof GatewayError)) {
         return fail(
-          this.closing ? new ShuttingDownError() : new KernelLaunchError(`Kernel launch of "${specName}" was cancelled`),
+          this.closing
+            ? new ShuttingDownError()
+            : new KernelLaunchError(`Kernel launch of "${specName}" was cancelled`),
         );
       }
       return fail(err instanceof GatewayError ? err : new KernelLaunchError(errorMessage(err)));
     }
     clearTimeout(timer);
-    if (this.closing) {
+    if (this.closing || controller.signal.aborted) {
       await backend.shutdown().catch(() => undefined);
-      return fail(new ShuttingDownError());
+      return fail(
+        this.closing
+          ? new ShuttingDownError()
+          : new KernelLaunchError(`Kernel launch of "${specName}" was cancelled`),
+      );
     }
     const now = new Date();
     const entry: Entry = {
@@ -419,7 +432,8 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
   /** Interrupt a kernel (signal or interrupt_request, as its spec says). */
   async interrupt(id: string): Promise<void> {
     const e = this.require(id);
-    if (e.executionState === 'dead') throw new GatewayError(409, 'Conflict', `Kernel ${id} is dead: ${e.reason ?? ''}`);
+    if (e.executionState === 'dead')
+      throw new GatewayError(409, 'Conflict', `Kernel ${id} is dead: ${e.reason ?? ''}`);
     await e.backend.interrupt();
   }
 
@@ -427,7 +441,11 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
   async restart(id: string): Promise<KernelModel> {
     const e = this.require(id);
     if (e.executionState === 'dead') {
-      throw new GatewayError(500, 'Kernel is dead', `Kernel ${id} is dead and cannot be restarted: ${e.reason ?? ''}`);
+      throw new GatewayError(
+        500,
+        'Kernel is dead',
+        `Kernel ${id} is dead and cannot be restarted: ${e.reason ?? ''}`,
+      );
     }
     if (!e.restarting) {
       e.restarting = (async () => {
@@ -435,7 +453,11 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
         try {
           await e.backend.restart();
         } catch (err) {
-          throw new GatewayError(500, 'Restart failed', `Kernel ${id} could not be restarted: ${errorMessage(err)}`);
+          throw new GatewayError(
+            500,
+            'Restart failed',
+            `Kernel ${id} could not be restarted: ${errorMessage(err)}`,
+          );
         } finally {
           e.restarting = null;
         }
@@ -471,7 +493,9 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
     this.closing = true;
     const launches = [...this.pending.values()];
     for (const p of launches) p.controller.abort(new Error('shutting down'));
-    await withTimeout(Promise.allSettled(launches.map((p) => p.done)), this.shutdownTimeoutMs).catch(() => undefined);
+    await withTimeout(Promise.allSettled(launches.map((p) => p.done)), this.shutdownTimeoutMs).catch(
+      () => undefined,
+    );
     await Promise.allSettled(
       [...this.entries.keys()].map((id) =>
         withTimeout(this.shutdown(id), this.shutdownTimeoutMs).catch(() => undefined),
@@ -606,7 +630,8 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
 
   private pruneLaunches(): void {
     const finished = [...this.launchMap.values()].filter((l) => l.status !== 'launching');
-    for (let i = 0; i < finished.length - this.launchHistory; i++) this.launchMap.delete(finished[i].kernelId);
+    for (let i = 0; i < finished.length - this.launchHistory; i++)
+      this.launchMap.delete(finished[i].kernelId);
   }
 
   private info(e: Entry): KernelInfo {
@@ -617,7 +642,7 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
       clusterName: e.clusterName,
       clusterSpecName: e.clusterSpecName,
       executionState: e.executionState,
-      lastActivity: isoMicro(e.lastActivity),
+      lastActivity: isoMicro(this.lastActivityOf(e)),
       connections: e.connections,
       startedAt: e.startedAt.toISOString(),
     };
@@ -625,11 +650,17 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
     return info;
   }
 
+  /** The backend's own value is fresher than its (throttled) activity events. */
+  private lastActivityOf(e: Entry): Date {
+    const b = e.backend.lastActivity;
+    return b instanceof Date && b.getTime() > e.lastActivity.getTime() ? b : e.lastActivity;
+  }
+
   private toModel(e: Entry): KernelModel {
     const m: KernelModel = {
       id: e.id,
       name: e.specName,
-      last_activity: isoMicro(e.lastActivity),
+      last_activity: isoMicro(this.lastActivityOf(e)),
       execution_state: e.executionState,
       connections: e.connections,
     };

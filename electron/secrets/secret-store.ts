@@ -8,7 +8,16 @@
 // safeStorage is injected as a small interface so plain Node code never imports 'electron'.
 // Reads look in the keychain first, then the file, so a secret the CLI stored in the file is still found
 // by the app; writes go to the keychain when it is available.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -80,7 +89,10 @@ export interface SecretStoreOptions {
 }
 
 export function createSecretStore(opts: SecretStoreOptions): SecretStore {
-  const files = { keychain: join(opts.dataDir, 'secrets.keychain.json'), file: join(opts.dataDir, 'secrets.json') };
+  const files = {
+    keychain: join(opts.dataDir, 'secrets.keychain.json'),
+    file: join(opts.dataDir, 'secrets.json'),
+  };
   const ss = opts.safeStorage ?? null;
   const keychainUsable = (): boolean => {
     try {

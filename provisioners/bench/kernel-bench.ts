@@ -22,19 +22,26 @@ function pct(xs: number[], p: number): number {
 
 async function roundTrips(km: KernelManager, n: number): Promise<{ reply: number[]; idle: number[] }> {
   const session = `bench-${randomUUID()}`;
-  let waiting: { id: string; t0: number; reply?: number; done: () => void } | undefined;
+  let waiting: { id: string; t0: number; reply?: number; idle?: boolean; done: () => void } | undefined;
   const port = km.openPort(session, (m) => {
     if (!waiting) return;
     const parent = m.parentHeader.length > 2 ? parseHeader(m.parentHeader).msg_id : undefined;
     if (parent !== waiting.id) return;
     const type = parseHeader(m.header).msg_type;
     if (type === 'execute_reply') waiting.reply = performance.now() - waiting.t0;
-    if (type === 'status' && m.content.includes('idle') && waiting.reply !== undefined) waiting.done();
+    // iopub and shell are different sockets: the idle status may arrive before the reply.
+    if (type === 'status' && m.content.includes('idle')) waiting.idle = true;
+    if (waiting.idle && waiting.reply !== undefined) waiting.done();
   });
   const reply: number[] = [];
   const idle: number[] = [];
   for (let i = 0; i < n + 5; i++) {
-    const msg = makeMessage('shell', 'execute_request', { code: '1+1', silent: false, store_history: true }, session);
+    const msg = makeMessage(
+      'shell',
+      'execute_request',
+      { code: '1+1', silent: false, store_history: true },
+      session,
+    );
     const id = parseHeader(msg.header).msg_id;
     const t0 = performance.now();
     await new Promise<void>((done) => {

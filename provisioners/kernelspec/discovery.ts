@@ -78,7 +78,8 @@ const validateSpec = ajv.compile<KernelSpecFile>(schema);
 /** Turn one ajv error into words a user can act on. */
 function describeError(e: ErrorObject): string {
   const p = e.instancePath.split('/').filter(Boolean);
-  const top = e.keyword === 'required' ? String((e.params as { missingProperty?: string }).missingProperty) : p[0];
+  const top =
+    e.keyword === 'required' ? String((e.params as { missingProperty?: string }).missingProperty) : p[0];
   switch (top) {
     case 'argv':
       return e.keyword === 'required'
@@ -89,7 +90,7 @@ function describeError(e: ErrorObject): string {
     case 'language':
       return e.keyword === 'required' ? "'language' is missing" : "'language' must be a string";
     case 'interrupt_mode':
-      return "'interrupt_mode' must be \"signal\" or \"message\"";
+      return '\'interrupt_mode\' must be "signal" or "message"';
     case 'env':
       return p.length > 1
         ? `'env' values must be strings ('${p.slice(1).join('/')}' is not)`
@@ -117,7 +118,10 @@ export function validateKernelSpecFile(value: unknown): string[] {
 }
 
 /** Replace ${VAR} in kernelspec env values from `env`, leaving unknown variables as written (like jupyter_client). */
-export function substituteEnv(values: Record<string, string>, env: NodeJS.ProcessEnv): Record<string, string> {
+export function substituteEnv(
+  values: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(values)) {
     out[k] = v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => env[name] ?? whole);
@@ -246,7 +250,10 @@ export async function discoverKernelSpecs(opts: DiscoverOptions = {}): Promise<D
 }
 
 /** Find one spec by name (case-insensitive) in the search path. */
-export async function findKernelSpec(name: string, opts: DiscoverOptions = {}): Promise<KernelSpec | undefined> {
+export async function findKernelSpec(
+  name: string,
+  opts: DiscoverOptions = {},
+): Promise<KernelSpec | undefined> {
   const { specs } = await discoverKernelSpecs(opts);
   const n = name.toLowerCase();
   return specs.find((s) => s.name === n);

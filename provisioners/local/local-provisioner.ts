@@ -2,7 +2,15 @@
 // kills reach everything it started and nothing is left behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants as fsConstants, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+} from 'node:fs';
 import { access, chmod, lstat, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -96,6 +104,57 @@ export function linuxGroupMembers(pgid: number): number[] | null {
   return out;
 }
 
+/**
+ * Remove connection files (and kernel logs) in the runtime dir whose kernel no longer runs, e.g. after the app
+ * was killed. Linux only (it checks /proc/<pid>/cmdline for the file path); elsewhere it removes nothing.
+ * Files younger than `minAgeMs` are left alone (a launch may be writing them). Returns the removed paths.
+ */
+export async function sweepStaleRuntimeFiles(dir?: string, minAgeMs = 60_000): Promise<string[]> {
+  if (process.platform !== 'linux') return [];
+  const root = dir ?? (await runtimeDir());
+  let names: string[];
+  try {
+    names = readdirSync(root).filter((n) => /^kernel-.+\.json$/.test(n));
+  } catch {
+    return [];
+  }
+  if (!names.length) return [];
+  let cmdlines: string[];
+  try {
+    cmdlines = readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map((e) => {
+        try {
+          return readFileSync(`/proc/${e}/cmdline`, 'utf8');
+        } catch {
+          return '';
+        }
+      });
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    const file = path.join(root, n);
+    try {
+      if (Date.now() - (await stat(file)).mtimeMs < minAgeMs) continue;
+    } catch {
+      continue;
+    }
+    if (cmdlines.some((c) => c.includes(file))) continue;
+    for (const f of [file, file.replace(/\.json$/, '.log')]) {
+      if (
+        await unlink(f).then(
+          () => true,
+          () => false,
+        )
+      )
+        removed.push(f);
+    }
+  }
+  return removed;
+}
+
 async function isExecutableFile(p: string): Promise<boolean> {
   try {
     const st = await stat(p);
@@ -109,7 +168,11 @@ async function isExecutableFile(p: string): Promise<boolean> {
 }
 
 /** Resolve a program like a shell would: a path is checked as is, a bare name is searched on PATH. */
-export async function resolveProgram(program: string, env: NodeJS.ProcessEnv, cwd?: string): Promise<string | null> {
+export async function resolveProgram(
+  program: string,
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): Promise<string | null> {
   if (!program) return null;
   if (program.includes('/') || (process.platform === 'win32' && program.includes('\\'))) {
     const p = path.resolve(cwd ?? process.cwd(), program);
@@ -117,7 +180,9 @@ export async function resolveProgram(program: string, env: NodeJS.ProcessEnv, cw
   }
   const pathVar = env.PATH ?? env.Path ?? '';
   const exts =
-    process.platform === 'win32' ? ['', ...(env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean)] : [''];
+    process.platform === 'win32'
+      ? ['', ...(env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean)]
+      : [''];
   for (const d of pathVar.split(path.delimiter)) {
     if (!d) continue;
     for (const ext of exts) {
@@ -239,7 +304,8 @@ export class LocalProvisioner implements KernelProvisioner {
         (s) => s.isDirectory(),
         () => false,
       );
-      if (!ok) throw new Error(`Kernel "${spec.name}" cannot start: working directory "${req.cwd}" does not exist`);
+      if (!ok)
+        throw new Error(`Kernel "${spec.name}" cannot start: working directory "${req.cwd}" does not exist`);
     }
 
     const ip = this.opts.ip ?? '127.0.0.1';
@@ -259,7 +325,9 @@ export class LocalProvisioner implements KernelProvisioner {
     await chmod(this.connectionFile, 0o600);
 
     this.argv = spec.spec.argv.map((a) =>
-      a.replaceAll('{connection_file}', this.connectionFile as string).replaceAll('{resource_dir}', spec.resourceDir),
+      a
+        .replaceAll('{connection_file}', this.connectionFile as string)
+        .replaceAll('{resource_dir}', spec.resourceDir),
     );
     this.argv[0] = resolved;
   }
@@ -292,6 +360,7 @@ export class LocalProvisioner implements KernelProvisioner {
       if (logFd !== undefined) closeSync(logFd);
     }
     this.child = child;
+    child.on('error', () => undefined); // a late error (e.g. a failed kill) must not crash the app
     child.stdout?.on('data', (b: Buffer) => this.stdout.push(b));
     child.stderr?.on('data', (b: Buffer) => this.stderr.push(b));
     this.childExit = new Promise<number>((resolve) => {
@@ -339,6 +408,10 @@ export class LocalProvisioner implements KernelProvisioner {
     if (this._pid === undefined) return;
     // Even if the leader already exited, the rest of its group may still run.
     signalGroup(this.pgid ?? this._pid, this._pid, 'SIGKILL');
+  }
+
+  processesAlive(): boolean {
+    return this.groupAlive();
   }
 
   /** True while any process of the kernel's group is alive (leader included; zombies do not count). */
@@ -399,7 +472,8 @@ export class LocalProvisioner implements KernelProvisioner {
   }
 
   getProvisionerInfo(): ProvisionerState {
-    if (!this.connection) throw new Error(`Kernel ${this.kernelId}: no connection to describe (not launched)`);
+    if (!this.connection)
+      throw new Error(`Kernel ${this.kernelId}: no connection to describe (not launched)`);
     return {
       provisioner: this.name,
       kernelId: this.kernelId,
@@ -425,7 +499,8 @@ export class LocalProvisioner implements KernelProvisioner {
     this._pid = pid;
     this.pgid = typeof pgid === 'number' && pgid > 0 ? pgid : pid;
     this.connection = { ...state.connection };
-    this.connectionFile = typeof state.details.connectionFile === 'string' ? state.details.connectionFile : undefined;
+    this.connectionFile =
+      typeof state.details.connectionFile === 'string' ? state.details.connectionFile : undefined;
     this.logFile = typeof state.details.logFile === 'string' ? state.details.logFile : undefined;
     this.child = undefined;
     this.childExit = undefined;

@@ -9,7 +9,12 @@ let root: string;
 let dirA: string;
 let dirB: string;
 
-async function spec(dir: string, name: string, body: unknown | string, extraFiles: string[] = []): Promise<string> {
+async function spec(
+  dir: string,
+  name: string,
+  body: unknown | string,
+  extraFiles: string[] = [],
+): Promise<string> {
   const d = path.join(dir, name);
   await mkdir(d, { recursive: true });
   await writeFile(path.join(d, 'kernel.json'), typeof body === 'string' ? body : JSON.stringify(body));
@@ -29,26 +34,39 @@ describe('kernelspec discovery', { timeout: 30_000 }, () => {
     root = await mkdtemp(path.join(tmpdir(), 'gd-discovery-'));
     dirA = path.join(root, 'a', 'kernels');
     dirB = path.join(root, 'b', 'kernels');
-    await spec(dirA, 'good', valid('Good A', { env: { HOME_COPY: '${GD_TEST_HOME}/x', KEEP: '${GD_UNSET_VAR}' } }), [
-      'logo-32x32.png',
-      'logo-64x64.png',
-      'logo-svg.svg',
-      'kernel.js',
-      'kernel.css',
-      'logo-128x128.png',
-      'README.md',
-    ]);
+    await spec(
+      dirA,
+      'good',
+      valid('Good A', { env: { HOME_COPY: '${GD_TEST_HOME}/x', KEEP: '${GD_UNSET_VAR}' } }),
+      [
+        'logo-32x32.png',
+        'logo-64x64.png',
+        'logo-svg.svg',
+        'kernel.js',
+        'kernel.css',
+        'logo-128x128.png',
+        'README.md',
+      ],
+    );
     await spec(dirA, 'broken-json', '{"argv": ["python3", "-m"');
     await spec(dirA, 'no-argv', { display_name: 'No argv', language: 'python' });
     await spec(dirA, 'empty-argv', { argv: [], display_name: 'Empty', language: 'python' });
     await spec(dirA, 'wrong-types', { argv: ['x', 3], display_name: 42, language: 'python', env: { A: 1 } });
     await spec(dirA, 'bad-interrupt', valid('Bad interrupt', { interrupt_mode: 'sigint' }));
-    await spec(dirA, 'bad-provisioner', valid('Bad prov', { metadata: { kernel_provisioner: { config: {} } } }));
+    await spec(
+      dirA,
+      'bad-provisioner',
+      valid('Bad prov', { metadata: { kernel_provisioner: { config: {} } } }),
+    );
     await spec(dirA, 'bad name', valid('Space in name'));
     await spec(dirA, 'MixedCase', valid('Mixed', { interrupt_mode: 'message' }));
     // dir B: a clash with dir A (A must win) and one only here
     await spec(dirB, 'good', valid('Good B'));
-    await spec(dirB, 'only-b', valid('Only B', { metadata: { kernel_provisioner: { provisioner_name: 'x-prov' } } }));
+    await spec(
+      dirB,
+      'only-b',
+      valid('Only B', { metadata: { kernel_provisioner: { provisioner_name: 'x-prov' } } }),
+    );
   });
 
   after(async () => {
@@ -56,7 +74,10 @@ describe('kernelspec discovery', { timeout: 30_000 }, () => {
   });
 
   test('lists valid specs and reports each broken one with its path and the problem', async () => {
-    const { specs, problems } = await discoverKernelSpecs({ dirs: [dirA, dirB], env: { GD_TEST_HOME: '/home/me' } });
+    const { specs, problems } = await discoverKernelSpecs({
+      dirs: [dirA, dirB],
+      env: { GD_TEST_HOME: '/home/me' },
+    });
     const names = specs.map((s) => s.name);
     assert.deepEqual(names, ['good', 'mixedcase', 'only-b']);
 
@@ -91,7 +112,10 @@ describe('kernelspec discovery', { timeout: 30_000 }, () => {
     const mixed = specs.find((s) => s.name === 'mixedcase');
     assert.equal(mixed?.resourceDir, path.join(dirA, 'MixedCase'));
     assert.equal(mixed?.spec.interrupt_mode, 'message');
-    assert.equal(specs.find((s) => s.name === 'only-b')?.spec.metadata?.kernel_provisioner?.provisioner_name, 'x-prov');
+    assert.equal(
+      specs.find((s) => s.name === 'only-b')?.spec.metadata?.kernel_provisioner?.provisioner_name,
+      'x-prov',
+    );
   });
 
   test('substitutes ${VAR} in env values from the environment, leaves unknown ones', async () => {
@@ -132,14 +156,23 @@ describe('kernelspec discovery', { timeout: 30_000 }, () => {
       '/usr/share/jupyter/kernels',
     ]);
     const withData = jupyterDataPaths({ JUPYTER_DATA_DIR: '/data', HOME: '/home/u' });
-    assert.deepEqual(withData, ['/data/kernels', '/usr/local/share/jupyter/kernels', '/usr/share/jupyter/kernels']);
+    assert.deepEqual(withData, [
+      '/data/kernels',
+      '/usr/local/share/jupyter/kernels',
+      '/usr/share/jupyter/kernels',
+    ]);
   });
 
   test('finds the system python3 kernelspec in the default paths', async () => {
-    const { specs } = await discoverKernelSpecs({ env: { ...process.env, JUPYTER_PATH: path.dirname(dirB) } });
+    const { specs } = await discoverKernelSpecs({
+      env: { ...process.env, JUPYTER_PATH: path.dirname(dirB) },
+    });
     const py = specs.find((s) => s.name === 'python3');
     assert.ok(py, 'python3 kernelspec from /usr/share/jupyter expected');
     assert.equal(py.spec.argv[0], '/usr/bin/python3');
-    assert.ok(specs.find((s) => s.name === 'only-b'), 'JUPYTER_PATH entries are searched');
+    assert.ok(
+      specs.find((s) => s.name === 'only-b'),
+      'JUPYTER_PATH entries are searched',
+    );
   });
 });

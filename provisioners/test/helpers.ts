@@ -49,7 +49,12 @@ export function psGroup(id: number): string[] {
     });
 }
 
-export async function waitFor(cond: () => boolean, timeoutMs: number, what: string, stepMs = 50): Promise<void> {
+export async function waitFor(
+  cond: () => boolean,
+  timeoutMs: number,
+  what: string,
+  stepMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -104,7 +109,11 @@ export class TestClient {
     return this.waitForReply(id, 'execute_reply', timeoutMs);
   }
 
-  async waitForReply(id: string, replyType: string, timeoutMs = 30_000): Promise<{ reply: Received; iopub: Received[] }> {
+  async waitForReply(
+    id: string,
+    replyType: string,
+    timeoutMs = 30_000,
+  ): Promise<{ reply: Received; iopub: Received[] }> {
     const mine = (): Received[] => this.received.filter((r) => r.parentId === id);
     await waitFor(
       () =>
@@ -114,7 +123,10 @@ export class TestClient {
       `${replyType} to ${id}`,
     );
     const all = mine();
-    return { reply: all.find((r) => r.msgType === replyType) as Received, iopub: all.filter((r) => r.channel === 'iopub') };
+    return {
+      reply: all.find((r) => r.msgType === replyType) as Received,
+      iopub: all.filter((r) => r.channel === 'iopub'),
+    };
   }
 
   close(): void {

@@ -5,13 +5,28 @@ import { existsSync, statSync } from 'node:fs';
 import { KernelManager, startKernel } from '../kernel-manager';
 import { LocalProvisioner } from '../local/local-provisioner';
 import type { KernelEvent, KernelSpec, LaunchProgress } from '../types';
-import { KERNEL_ENV, TestClient, groupAlive, newKernelId, pidAlive, psGroup, pythonSpec, waitFor } from './helpers';
+import {
+  KERNEL_ENV,
+  TestClient,
+  groupAlive,
+  newKernelId,
+  pidAlive,
+  psGroup,
+  pythonSpec,
+  waitFor,
+} from './helpers';
 
 let spec: KernelSpec;
 const started: KernelManager[] = [];
 
 async function start(extra: Partial<Parameters<typeof startKernel>[0]> = {}): Promise<KernelManager> {
-  const km = await startKernel({ kernelId: newKernelId(), spec, env: KERNEL_ENV, launchTimeoutMs: 90_000, ...extra });
+  const km = await startKernel({
+    kernelId: newKernelId(),
+    spec,
+    env: KERNEL_ENV,
+    launchTimeoutMs: 90_000,
+    ...extra,
+  });
   started.push(km);
   return km;
 }
@@ -188,6 +203,8 @@ describe('a running kernel', { timeout: 240_000 }, () => {
 describe('kernel death and recovery', { timeout: 240_000 }, () => {
   test('a kernel killed from outside is reported dead within seconds, and nothing is left', async () => {
     const km = await start();
+    // ipykernel sends sys.stderr to iopub; fd 2 is the process's real stderr, which the provisioner keeps.
+    await new TestClient(km).execute('import os; os.write(2, b"last words\\n")');
     const prov = localOf(km);
     const pid = prov.pid as number;
     const file = prov.connectionFilePath as string;
@@ -201,6 +218,8 @@ describe('kernel death and recovery', { timeout: 240_000 }, () => {
     const took = Date.now() - t0;
     assert.ok(took < 5000, `dead reported after ${took} ms`);
     assert.match(dead[0], /exit code -9.*SIGKILL/);
+    assert.equal(km.diagnostics().deathReason, dead[0]);
+    assert.match(km.diagnostics().outputTail, /last words/);
     assert.equal(km.executionState, 'dead');
     assert.deepEqual(psGroup(pid), []);
     assert.equal(existsSync(file), false);
@@ -208,15 +227,19 @@ describe('kernel death and recovery', { timeout: 240_000 }, () => {
     await km.shutdown();
   });
 
-  test('a group member left behind by the kernel is killed on shutdown', async () => {
+  test('a process left in the kernel group (orphaned, ignoring SIGTERM) is killed on shutdown', async () => {
     const km = await start();
     const client = new TestClient(km);
     const pid = localOf(km).pid as number;
-    const { reply } = await client.execute(
-      'import subprocess; p = subprocess.Popen(["sleep", "300"]); print(p.pid)',
-    );
+    // sh backgrounds a grandchild and exits: the grandchild is re-parented away from the kernel but stays in
+    // its process group, and it ignores SIGTERM. Only a SIGKILL to the group ends it.
+    const code = [
+      'import subprocess',
+      'subprocess.run(["/bin/sh", "-c", "/usr/bin/python3 -c \'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(301)\' >/dev/null 2>&1 &"])',
+    ].join('\n');
+    const { reply } = await client.execute(code);
     assert.equal(reply.content.status, 'ok');
-    await waitFor(() => psGroup(pid).some((l) => l.includes('sleep 300')), 10_000, 'the sleep child');
+    await waitFor(() => psGroup(pid).some((l) => l.includes('time.sleep(301)')), 10_000, 'the orphan');
     await km.shutdown();
     assert.deepEqual(psGroup(pid), []);
   });

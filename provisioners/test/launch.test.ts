@@ -3,11 +3,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startKernel } from '../kernel-manager';
-import { LocalProvisioner } from '../local/local-provisioner';
+import { LocalProvisioner, sweepStaleRuntimeFiles } from '../local/local-provisioner';
 import type { KernelSpec, LaunchProgress } from '../types';
 import { KERNEL_ENV, newKernelId, pidAlive, psGroup, pythonSpec, waitFor } from './helpers';
 
@@ -43,7 +43,10 @@ describe('launch failures', { timeout: 180_000 }, () => {
         launchTimeoutMs: 60_000,
       }),
       (err: Error) => {
-        assert.match(err.message, /Kernel "testkernel" cannot start: program "\/usr\/bin\/nope" was not found/);
+        assert.match(
+          err.message,
+          /Kernel "testkernel" cannot start: program "\/usr\/bin\/nope" was not found/,
+        );
         assert.ok(err.message.includes(path.join(base.resourceDir, 'kernel.json')), err.message);
         return true;
       },
@@ -72,7 +75,11 @@ describe('launch failures', { timeout: 180_000 }, () => {
     await assert.rejects(
       startKernel({
         kernelId,
-        spec: withArgv(['/usr/bin/python3', '-c', 'import sys; sys.stderr.write("boom: no module named kernelxyz\\n"); sys.exit(3)']),
+        spec: withArgv([
+          '/usr/bin/python3',
+          '-c',
+          'import sys; sys.stderr.write("boom: no module named kernelxyz\\n"); sys.exit(3)',
+        ]),
         provisioner: prov,
         launchTimeoutMs: 60_000,
       }),
@@ -93,7 +100,11 @@ describe('launch failures', { timeout: 180_000 }, () => {
     await assert.rejects(
       startKernel({
         kernelId,
-        spec: withArgv(['/usr/bin/python3', '-c', 'import time; print("sleeping", flush=True); time.sleep(120)']),
+        spec: withArgv([
+          '/usr/bin/python3',
+          '-c',
+          'import time; print("sleeping", flush=True); time.sleep(120)',
+        ]),
         provisioner: prov,
         launchTimeoutMs: 2500,
         onProgress: (p) => {
@@ -152,6 +163,30 @@ describe('launch failures', { timeout: 180_000 }, () => {
       }),
       (err: Error) => err.name === 'AbortError',
     );
+    assert.deepEqual(await connectionFiles(), []);
+  });
+
+  test('stale connection files of kernels that no longer run are swept; live ones are kept', async () => {
+    const kernelId = newKernelId();
+    const km = await startKernel({
+      kernelId,
+      spec: base,
+      env: KERNEL_ENV,
+      provisioner: new LocalProvisioner(kernelId, { runtimeDir: runDir }),
+    });
+    try {
+      const stale = path.join(runDir, 'kernel-stale.json');
+      await writeFile(stale, '{}');
+      const old = new Date(Date.now() - 3600_000);
+      await utimes(stale, old, old);
+      const live = path.join(runDir, `kernel-${kernelId}.json`);
+      await utimes(live, old, old);
+      const removed = await sweepStaleRuntimeFiles(runDir);
+      assert.deepEqual(removed, [stale]);
+      assert.deepEqual(await connectionFiles(), [`kernel-${kernelId}.json`]);
+    } finally {
+      await km.shutdown();
+    }
     assert.deepEqual(await connectionFiles(), []);
   });
 });

@@ -20,7 +20,16 @@ function signedFrames(msg: WireMessage, key: string, ids: Buffer[] = []): Buffer
         .update(msg.content)
         .digest('hex')
     : '';
-  return [...ids, DELIMITER, Buffer.from(sig), msg.header, msg.parentHeader, msg.metadata, msg.content, ...msg.buffers];
+  return [
+    ...ids,
+    DELIMITER,
+    Buffer.from(sig),
+    msg.header,
+    msg.parentHeader,
+    msg.metadata,
+    msg.content,
+    ...msg.buffers,
+  ];
 }
 
 describe('wire format', { timeout: 30_000 }, () => {
@@ -85,7 +94,13 @@ describe('wire format', { timeout: 30_000 }, () => {
 describe('KernelConnection against fake kernel sockets', { timeout: 30_000 }, () => {
   test('drops iopub and shell messages signed with a wrong key, delivers good ones, routes by session id', async () => {
     const ports = await allocateKernelPorts();
-    const info: ConnectionInfo = { transport: 'tcp', ip: '127.0.0.1', ...ports, key: KEY, signature_scheme: 'hmac-sha256' };
+    const info: ConnectionInfo = {
+      transport: 'tcp',
+      ip: '127.0.0.1',
+      ...ports,
+      key: KEY,
+      signature_scheme: 'hmac-sha256',
+    };
     const pub = new Publisher({ linger: 0 });
     const shell = new Router({ linger: 0 });
     await pub.bind(`tcp://127.0.0.1:${ports.iopub_port}`);
@@ -97,7 +112,9 @@ describe('KernelConnection against fake kernel sockets', { timeout: 30_000 }, ()
       conn.onIopub((m) => iopubSeen.push(parseHeader(m.header).msg_type));
       // Slow joiner: publish probes until the subscription is live.
       for (let i = 0; !iopubSeen.includes('probe'); i++) {
-        await pub.send(signedFrames(makeMessage('iopub', 'probe', {}, 'k'), KEY, [Buffer.from('kernel.x.probe')]));
+        await pub.send(
+          signedFrames(makeMessage('iopub', 'probe', {}, 'k'), KEY, [Buffer.from('kernel.x.probe')]),
+        );
         await new Promise((r) => setTimeout(r, 50));
         assert.ok(i < 200, 'subscription never became live');
       }

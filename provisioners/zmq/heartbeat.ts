@@ -38,7 +38,14 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export function describeExit(code: number): string {
   if (code < 0 && code !== -1) {
-    const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 15: 'SIGTERM' };
+    const names: Record<number, string> = {
+      1: 'SIGHUP',
+      2: 'SIGINT',
+      6: 'SIGABRT',
+      9: 'SIGKILL',
+      11: 'SIGSEGV',
+      15: 'SIGTERM',
+    };
     const name = names[-code];
     return `exit code ${code}${name ? `, killed by ${name}` : ''}`;
   }
@@ -67,7 +74,8 @@ export class KernelMonitor {
     this.fired = false;
     this.misses = 0;
     void this.pollLoop();
-    if (!this.opts.disableHeartbeat && this.target.connection) void this.heartbeatLoop(this.target.connection);
+    if (!this.opts.disableHeartbeat && this.target.connection)
+      void this.heartbeatLoop(this.target.connection);
   }
 
   stop(): void {
@@ -116,7 +124,11 @@ export class KernelMonitor {
     while (this.running) {
       const started = Date.now();
       if (!this.hb) {
-        this.hb = new Request({ linger: 0, receiveTimeout: this.opts.timeoutMs, sendTimeout: this.opts.timeoutMs });
+        this.hb = new Request({
+          linger: 0,
+          receiveTimeout: this.opts.timeoutMs,
+          sendTimeout: this.opts.timeoutMs,
+        });
         this.hb.connect(zmqUrl(info, info.hb_port));
       }
       const sock = this.hb;

@@ -17,6 +17,8 @@ export interface KernelConnectionOptions {
 
 export type MessageHandler = (msg: WireMessage) => void;
 
+const MAX_QUEUED_SENDS = 10_000;
+
 /** Serialises sends on one socket: zeromq v6 rejects a send while a previous one is still pending. */
 class SendQueue {
   private queue: Buffer[][] = [];
@@ -30,6 +32,11 @@ class SendQueue {
 
   push(frames: Buffer[]): void {
     if (this.closed) return;
+    if (this.queue.length >= MAX_QUEUED_SENDS) {
+      // The kernel is not taking messages (hung, or gone without us noticing yet): do not grow without bound.
+      this.onError(new Error(`more than ${MAX_QUEUED_SENDS} messages waiting; message dropped`));
+      return;
+    }
     this.queue.push(frames);
     if (!this.running) void this.run();
   }

@@ -141,7 +141,8 @@ export class WireCodec {
       }
       if (this.historyMax > 0) {
         const sig = signature.toString('ascii');
-        if (this.history.has(sig)) return this.reject('replayed-signature', `duplicate signature on ${channel}`);
+        if (this.history.has(sig))
+          return this.reject('replayed-signature', `duplicate signature on ${channel}`);
         this.history.add(sig);
         if (this.history.size > this.historyMax) {
           // Drop the oldest tenth (Sets iterate in insertion order).

@@ -9,7 +9,9 @@ import './styles.css';
 
 const VIEWS: View[] = ['clusters', 'kernels', 'console', 'lab', 'settings'];
 const fromHash = location.hash.replace(/^#\/?/, '') as View;
-const model = createModel(connectHost(window), { initialView: VIEWS.includes(fromHash) ? fromHash : 'clusters' });
+const model = createModel(connectHost(window), {
+  initialView: VIEWS.includes(fromHash) ? fromHash : 'clusters',
+});
 
 // Keep the screen in the address (#kernels) so a reload stays on it.
 model.app.subscribe((s, prev) => {

@@ -6,7 +6,12 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import WebSocket from 'ws';
-import { DEFAULT_ENDPOINTS, type GatewayClusterConfig, type GatewayEndpoints, type GatewayTimeouts } from '../config';
+import {
+  DEFAULT_ENDPOINTS,
+  type GatewayClusterConfig,
+  type GatewayEndpoints,
+  type GatewayTimeouts,
+} from '../config';
 import type { SecretLookup } from '../../secrets/secret-store';
 import { GatewayError, describeNetError } from './errors';
 
@@ -83,7 +88,8 @@ export class GatewayClient {
     this.endpoints = config.endpoints ?? DEFAULT_ENDPOINTS;
     this.timeouts = config.timeouts;
     const tlsOptions: https.AgentOptions = { rejectUnauthorized: config.tls.validate };
-    if (config.tls.caFile) tlsOptions.ca = [...rootCertificates, readPem(config.tls.caFile, 'CA bundle').toString()];
+    if (config.tls.caFile)
+      tlsOptions.ca = [...rootCertificates, readPem(config.tls.caFile, 'CA bundle').toString()];
     if (config.tls.clientCertFile) tlsOptions.cert = readPem(config.tls.clientCertFile, 'client certificate');
     if (config.tls.clientKeyFile) tlsOptions.key = readPem(config.tls.clientKeyFile, 'client key');
     if (config.tls.keyPassphraseSecret) {
@@ -145,7 +151,10 @@ export class GatewayClient {
       };
       const req = mod.request(target, { method, headers, agent: this.agent });
       const overall = setTimeout(() => {
-        fail(new GatewayError(`no answer from ${target.host} within ${timeoutMs / 1000} s`, 'timeout'), timeoutMs);
+        fail(
+          new GatewayError(`no answer from ${target.host} within ${timeoutMs / 1000} s`, 'timeout'),
+          timeoutMs,
+        );
         req.destroy();
       }, timeoutMs);
       let connectTimer: NodeJS.Timeout | undefined;
@@ -184,7 +193,12 @@ export class GatewayClient {
   }
 
   /** Request expecting one of `ok` statuses; any other status becomes a GatewayError with the upstream text. */
-  async call(method: string, path: string, ok: number[], opts: RequestOptions = {}): Promise<GatewayResponse> {
+  async call(
+    method: string,
+    path: string,
+    ok: number[],
+    opts: RequestOptions = {},
+  ): Promise<GatewayResponse> {
     const res = await this.request(method, path, opts);
     if (!ok.includes(res.status)) {
       const text = upstreamErrorText(res.body);

@@ -40,7 +40,8 @@ const TLS_REASONS: Record<string, string> = {
   CERT_REVOKED: 'certificate has been revoked',
   CERT_SIGNATURE_FAILURE: 'certificate signature is invalid',
   INVALID_CA: 'invalid certificate authority',
-  ERR_SSL_WRONG_VERSION_NUMBER: 'the server does not speak TLS here (is the URL http:// rather than https://?)',
+  ERR_SSL_WRONG_VERSION_NUMBER:
+    'the server does not speak TLS here (is the URL http:// rather than https://?)',
   ERR_TLS_HANDSHAKE_TIMEOUT: 'the TLS handshake timed out',
 };
 
@@ -56,10 +57,12 @@ export function classifyNetError(err: unknown): { kind: NetFailure; code: string
   const e = (err ?? {}) as ErrnoLike;
   const code = typeof e.code === 'string' ? e.code : '';
   const msg = typeof e.message === 'string' ? e.message : String(err);
-  if (['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA'].includes(code)) return { kind: 'dns', code };
+  if (['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA'].includes(code))
+    return { kind: 'dns', code };
   if (code === 'ECONNREFUSED') return { kind: 'refused', code };
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') return { kind: 'timeout', code };
-  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') return { kind: 'unreachable', code };
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL')
+    return { kind: 'unreachable', code };
   if (code in TLS_REASONS) return { kind: 'tls', code, tlsReason: TLS_REASONS[code] };
   if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || code === 'EPROTO' || /ssl|tls/i.test(msg)) {
     return { kind: 'tls', code, tlsReason: msg };
@@ -82,9 +85,21 @@ export function describeNetError(err: unknown, url: string, timeoutMs?: number):
   const raw = err instanceof Error ? err.message : String(err);
   switch (c.kind) {
     case 'dns':
-      return new GatewayError(`cannot find the gateway host ${host} (DNS lookup failed: ${c.code})`, 'dns', undefined, undefined, c.code);
+      return new GatewayError(
+        `cannot find the gateway host ${host} (DNS lookup failed: ${c.code})`,
+        'dns',
+        undefined,
+        undefined,
+        c.code,
+      );
     case 'refused':
-      return new GatewayError(`the gateway at ${host} refused the connection (nothing listens on that port)`, 'refused', undefined, undefined, c.code);
+      return new GatewayError(
+        `the gateway at ${host} refused the connection (nothing listens on that port)`,
+        'refused',
+        undefined,
+        undefined,
+        c.code,
+      );
     case 'timeout':
       return new GatewayError(
         `no answer from the gateway at ${host}${timeoutMs ? ` within ${Math.round(timeoutMs / 100) / 10} s` : ''}`,
@@ -94,13 +109,37 @@ export function describeNetError(err: unknown, url: string, timeoutMs?: number):
         c.code,
       );
     case 'unreachable':
-      return new GatewayError(`the gateway at ${host} cannot be reached (${c.code})`, 'unreachable', undefined, undefined, c.code);
+      return new GatewayError(
+        `the gateway at ${host} cannot be reached (${c.code})`,
+        'unreachable',
+        undefined,
+        undefined,
+        c.code,
+      );
     case 'tls':
-      return new GatewayError(`TLS connection to ${host} refused: ${c.tlsReason ?? raw}`, 'tls', undefined, c.tlsReason ?? raw, c.code);
+      return new GatewayError(
+        `TLS connection to ${host} refused: ${c.tlsReason ?? raw}`,
+        'tls',
+        undefined,
+        c.tlsReason ?? raw,
+        c.code,
+      );
     case 'reset':
-      return new GatewayError(`the connection to ${host} was closed unexpectedly (${c.code || raw})`, 'reset', undefined, undefined, c.code);
+      return new GatewayError(
+        `the connection to ${host} was closed unexpectedly (${c.code || raw})`,
+        'reset',
+        undefined,
+        undefined,
+        c.code,
+      );
     case 'protocol':
-      return new GatewayError(`the server at ${host} did not answer with valid HTTP (${raw})`, 'protocol', undefined, undefined, c.code);
+      return new GatewayError(
+        `the server at ${host} did not answer with valid HTTP (${raw})`,
+        'protocol',
+        undefined,
+        undefined,
+        c.code,
+      );
     default:
       return new GatewayError(`request to ${host} failed: ${raw}`, 'unknown', undefined, undefined, c.code);
   }

@@ -21,6 +21,7 @@ import { FrameError, decodeLegacy, decodeV1, encodeLegacy, encodeV1, peekStatus 
 
 const STATES: ReadonlySet<string> = new Set(['starting', 'idle', 'busy', 'restarting', 'dead']);
 const MAX_QUEUED_MESSAGES = 10_000;
+const TRACE = !!process.env.GATEWAY_DESKTOP_RELAY_TRACE;
 const MAX_QUEUED_BYTES = 256 * 1024 * 1024;
 
 export interface RelayOptions {
@@ -52,6 +53,9 @@ export class GatewayKernel implements KernelBackend {
   private reportedDown = false;
   private gone = false;
   private shuttingDown: Promise<void> | null = null;
+  private lastRestartAt = 0;
+  /** Upstream sockets still closing, by session id (a new port for that session waits for them). */
+  readonly closingSessions = new Map<string, Promise<void>>();
   readonly options: Required<Omit<RelayOptions, 'log'>> & Pick<RelayOptions, 'log'>;
 
   constructor(
@@ -93,18 +97,27 @@ export class GatewayKernel implements KernelBackend {
   }
 
   openPort(sessionId: string, onMessage: (msg: WireMessage) => void): KernelPort {
-    if (this.gone) throw new GatewayError(`kernel ${this.id} is no longer running on the gateway`, 'http', 404);
+    if (this.gone)
+      throw new GatewayError(`kernel ${this.id} is no longer running on the gateway`, 'http', 404);
     const port = new RelayPort(this, sessionId || randomUUID(), onMessage);
     this.ports.add(port);
-    port.connect();
+    // A client reconnecting with the same session id (Lab does after every restart) must not race the
+    // upstream's close of the previous socket: the upstream keys its buffer and the kernel's ZMQ identity
+    // by session id, and a second socket with the same identity would get nothing.
+    const previous = this.closingSessions.get(port.sessionId);
+    if (previous) void previous.then(() => port.connect());
+    else port.connect();
     return port;
   }
 
   async interrupt(): Promise<void> {
-    await this.client.call('POST', this.client.kernelPath(this.upstreamId, '/interrupt'), [200, 204], { body: {} });
+    await this.client.call('POST', this.client.kernelPath(this.upstreamId, '/interrupt'), [200, 204], {
+      body: {},
+    });
   }
 
   async restart(): Promise<void> {
+    this.lastRestartAt = Date.now();
     this.emit({ type: 'restarting' });
     this.setState('restarting');
     try {
@@ -124,7 +137,20 @@ export class GatewayKernel implements KernelBackend {
       }
     }
     if (this._state === 'restarting' || this._state === 'starting') this.setState('idle');
+    this.lastRestartAt = Date.now();
+    // A fresh upstream socket per session: the upstream then re-subscribes iopub to the restarted kernel and
+    // "nudges" it (as it does for a client reconnecting after a restart), so status updates are not lost.
+    await Promise.all([...this.ports].map((p) => p.reopen()));
     this.emit({ type: 'restarted' });
+  }
+
+  /** The upstream announced a restart of its own (auto-restart after a crash): refresh the sockets. */
+  upstreamRestarting(): void {
+    if (Date.now() - this.lastRestartAt < 5000) return;
+    this.lastRestartAt = Date.now();
+    setTimeout(() => {
+      for (const p of this.ports) void p.reopen();
+    }, 500);
   }
 
   shutdown(): Promise<void> {
@@ -261,6 +287,7 @@ export class RelayPort implements KernelPort {
   }
 
   send(msg: WireMessage): void {
+    if (TRACE) this.kernel.log(`-> ${msg.channel} ${peekStatus(msg).msgType} open=${this.isOpen}`);
     if (this.closed) return;
     if (this.ws && this.ws.readyState === 1) {
       this.write(this.ws, msg);
@@ -285,13 +312,66 @@ export class RelayPort implements KernelPort {
     if (ws) {
       ws.removeAllListeners();
       ws.on('error', () => undefined);
-      if (ws.readyState === 1) ws.close(1000);
-      else ws.terminate();
+      if (ws.readyState === 1) {
+        const closed = new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            ws.terminate();
+            resolve();
+          }, 3000);
+          ws.once('close', () => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+        const sessions = this.kernel.closingSessions;
+        sessions.set(this.sessionId, closed);
+        void closed.then(() => {
+          if (sessions.get(this.sessionId) === closed) sessions.delete(this.sessionId);
+        });
+        ws.close(1000);
+      } else ws.terminate();
     }
     this.queue = [];
     this.queuedBytes = 0;
     this.kernel.portClosed(this);
   }
+
+  /** Close the upstream socket and open a new one with the same session id (no 'disconnected' event). */
+  async reopen(): Promise<void> {
+    if (this.closed) return;
+    const ws = this.ws;
+    this.ws = null;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (ws) {
+      ws.removeAllListeners();
+      ws.on('error', () => undefined);
+      if (ws.readyState === 1) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            ws.terminate();
+            resolve();
+          }, 3000);
+          ws.once('close', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          ws.close(1000);
+        });
+      } else ws.terminate();
+    }
+    if (this.closed) return;
+    const opened = new Promise<void>((resolve) => {
+      this.onNextOpen = resolve;
+      setTimeout(resolve, 10_000).unref();
+    });
+    this.connect();
+    await opened;
+  }
+
+  private onNextOpen: (() => void) | null = null;
 
   connect(): void {
     if (this.closed) return;
@@ -322,6 +402,9 @@ export class RelayPort implements KernelPort {
     });
     ws.on('open', () => {
       if (this.ws !== ws) return;
+      this.kernel.log(
+        `session ${this.sessionId.slice(0, 8)}: upstream socket open (${ws.protocol || 'legacy'})`,
+      );
       this.protocol = ws.protocol === 'v1.kernel.websocket.jupyter.org' ? 'v1' : 'legacy';
       if (hint.v1 === null) hint.v1 = this.protocol === 'v1';
       this.attempt = 0;
@@ -334,22 +417,38 @@ export class RelayPort implements KernelPort {
         this.kernel.log(`session ${this.sessionId.slice(0, 8)} reconnected (${this.protocol})`);
       }
       this.kernel.portUp(this);
+      const cb = this.onNextOpen;
+      this.onNextOpen = null;
+      cb?.();
     });
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      const buf = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data);
       let msg: WireMessage;
       try {
-        msg = this.protocol === 'v1' ? decodeV1(buf) : decodeLegacy(buf, isBinary);
+        // In v1 mode jupyter_server still writes the status messages it makes up itself (restarting, dead)
+        // as legacy JSON text frames.
+        msg = this.protocol === 'v1' && isBinary ? decodeV1(buf) : decodeLegacy(buf, isBinary);
       } catch (e) {
         this.kernel.log(`dropping an upstream frame: ${e instanceof FrameError ? e.message : String(e)}`);
         return;
       }
+      if (TRACE)
+        this.kernel.log(
+          `<- ${msg.channel} ${peekStatus(msg).msgType} ${peekStatus(msg).executionState ?? ''}`,
+        );
       if (msg.channel === 'iopub') {
         const { executionState } = peekStatus(msg);
         if (executionState && STATES.has(executionState)) {
           if (executionState === 'dead') {
             // The upstream says the kernel died; the poll confirms and marks it gone.
-          } else this.kernel.setState(executionState as ExecutionState);
+          } else {
+            if (executionState === 'restarting') this.kernel.upstreamRestarting();
+            this.kernel.setState(executionState as ExecutionState);
+          }
         }
         this.kernel.touch();
       }
@@ -370,10 +469,13 @@ export class RelayPort implements KernelPort {
       this.kernel.log(`upstream socket error: ${err.message}`);
     });
     ws.on('close', (code: number) => {
+      this.kernel.log(`session ${this.sessionId.slice(0, 8)}: upstream socket closed (${code})`);
       if (this.ws !== ws || this.closed) return;
       this.ws = null;
       if (upgradeStatus === 404 || upgradeStatus === 410) {
-        this.kernel.markGone(`the gateway no longer knows this kernel${upgradeBody ? ` (${upgradeBody})` : ''}`);
+        this.kernel.markGone(
+          `the gateway no longer knows this kernel${upgradeBody ? ` (${upgradeBody})` : ''}`,
+        );
         return;
       }
       const why = upgradeStatus

@@ -136,7 +136,8 @@ export function decodeLegacy(data: Buffer, isBinary: boolean): WireMessage {
   }
   if (data.length < 4) throw new FrameError('legacy binary frame too short');
   const n = data.readUInt32BE(0);
-  if (n < 1 || 4 * (n + 1) > data.length) throw new FrameError(`legacy binary frame has a bad part count (${n})`);
+  if (n < 1 || 4 * (n + 1) > data.length)
+    throw new FrameError(`legacy binary frame has a bad part count (${n})`);
   const offs: number[] = [];
   for (let i = 0; i < n; i++) offs.push(data.readUInt32BE(4 * (i + 1)));
   offs.push(data.length);

@@ -39,8 +39,8 @@ interface UpstreamSpecModel {
 }
 
 export interface GatewayRuntimeOptions extends RelayOptions {
-  /** Environment the KERNEL_USERNAME default and forwarded names come from (default process.env). */
-  env?: NodeJS.ProcessEnv;
+  /** How long a kernelspec listing is reused (ms; the directory asks on every start). Default 3000. */
+  specsCacheMs?: number;
   /** Never offer v1 upstream (tests the legacy leg against servers that would select v1). */
   forceLegacy?: boolean;
 }
@@ -78,22 +78,41 @@ export class GatewayClusterRuntime implements ClusterRuntime {
     return [...this.kernels.values()];
   }
 
-  async listKernelSpecs(): Promise<ClusterKernelSpecs> {
+  private specsCache: { at: number; value: Promise<ClusterKernelSpecs> } | null = null;
+
+  /** The upstream's kernelspecs (one request serves concurrent callers; reused for a few seconds). */
+  listKernelSpecs(): Promise<ClusterKernelSpecs> {
+    const ttl = this.options.specsCacheMs ?? 3000;
+    const c = this.specsCache;
+    if (c && Date.now() - c.at < ttl) return c.value;
+    const value = this.fetchKernelSpecs();
+    const entry = { at: Date.now(), value };
+    this.specsCache = entry;
+    value.catch(() => {
+      if (this.specsCache === entry) this.specsCache = null; // never cache a failure
+    });
+    return value;
+  }
+
+  private async fetchKernelSpecs(): Promise<ClusterKernelSpecs> {
     let path = this.client.config.endpoints?.kernelspecs ?? '/api/kernelspecs';
     const user = this.kernelUsername();
     if (user) path += `?user=${encodeURIComponent(user)}`;
-    const body = await this.client.json<{ default?: unknown; kernelspecs?: Record<string, UpstreamSpecModel> }>(
-      'GET',
-      path,
-      [200],
-    );
+    const body = await this.client.json<{
+      default?: unknown;
+      kernelspecs?: Record<string, UpstreamSpecModel>;
+    }>('GET', path, [200]);
     const specs: ClusterKernelSpec[] = [];
     const problems: ClusterKernelSpecs['problems'] = [];
     for (const [key, model] of Object.entries(body.kernelspecs ?? {})) {
       const name = typeof model.name === 'string' ? model.name : key;
       const s = model.spec;
       if (!s || typeof s.display_name !== 'string' || typeof s.language !== 'string') {
-        problems.push({ name, path: this.client.url(path).href, message: 'the gateway sent an incomplete kernelspec' });
+        problems.push({
+          name,
+          path: this.client.url(path).href,
+          message: 'the gateway sent an incomplete kernelspec',
+        });
         continue;
       }
       const spec: KernelSpecFile = {
@@ -101,7 +120,8 @@ export class GatewayClusterRuntime implements ClusterRuntime {
         display_name: s.display_name,
         language: s.language,
       };
-      if (s.interrupt_mode === 'signal' || s.interrupt_mode === 'message') spec.interrupt_mode = s.interrupt_mode;
+      if (s.interrupt_mode === 'signal' || s.interrupt_mode === 'message')
+        spec.interrupt_mode = s.interrupt_mode;
       if (s.env && typeof s.env === 'object') spec.env = s.env;
       if (s.metadata && typeof s.metadata === 'object') spec.metadata = s.metadata;
       const resources: Record<string, string> = {};
@@ -115,7 +135,8 @@ export class GatewayClusterRuntime implements ClusterRuntime {
       }
       specs.push({ name, spec, resources });
     }
-    const def = typeof body.default === 'string' && specs.some((x) => x.name === body.default) ? body.default : null;
+    const def =
+      typeof body.default === 'string' && specs.some((x) => x.name === body.default) ? body.default : null;
     return { default: def ?? specs[0]?.name ?? null, specs, problems };
   }
 
@@ -157,7 +178,11 @@ export class GatewayClusterRuntime implements ClusterRuntime {
   async startKernel(req: StartKernelRequest): Promise<KernelBackend> {
     this.assertLive();
     const started = Date.now();
-    req.onProgress?.({ phase: 'requesting', message: `asking ${this.config.name} to start ${req.specName}`, elapsedMs: 0 });
+    req.onProgress?.({
+      phase: 'requesting',
+      message: `asking ${this.config.name} to start ${req.specName}`,
+      elapsedMs: 0,
+    });
     const env = this.launchEnv(req);
     let model: UpstreamKernelModel;
     try {
@@ -169,12 +194,14 @@ export class GatewayClusterRuntime implements ClusterRuntime {
     } catch (e) {
       // Keep the gateway's status for clients (403 resource limit, 400 bad env ...); network trouble is 503.
       if (e instanceof GatewayError) {
-        const status = e.status && e.status >= 400 && e.status < 500 ? e.status : e.kind === 'http' ? 500 : 503;
+        const status =
+          e.status && e.status >= 400 && e.status < 500 ? e.status : e.kind === 'http' ? 500 : 503;
         throw new HttpStatusError(status, 'Gateway error', `${this.config.name}: ${e.message}`);
       }
       throw e;
     }
-    if (typeof model.id !== 'string') throw new GatewayError('the gateway answered without a kernel id', 'protocol');
+    if (typeof model.id !== 'string')
+      throw new GatewayError('the gateway answered without a kernel id', 'protocol');
     req.onProgress?.({
       phase: 'started',
       message: `kernel ${model.id} started on ${this.config.name}`,
@@ -267,7 +294,8 @@ export class GatewayClusterRuntime implements ClusterRuntime {
   }
 
   private assertLive(): void {
-    if (this.disposed) throw new GatewayError(`cluster "${this.config.name}" was removed or reconfigured`, 'unknown');
+    if (this.disposed)
+      throw new GatewayError(`cluster "${this.config.name}" was removed or reconfigured`, 'unknown');
   }
 
   private track(proxyId: string, upstreamId: string, specName: string): GatewayKernel {

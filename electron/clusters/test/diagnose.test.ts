@@ -38,20 +38,26 @@ describe('diagnosis', { timeout: 180_000 }, () => {
     });
   };
 
-  before(async () => {
-    dir = tempDir();
-    secrets = createSecretStore({ dataDir: dir });
-    cert = makeSelfSignedCert(dir);
-    [upstream, tlsUpstream] = await Promise.all([
-      startJupyterServer(),
-      startJupyterServer({ certfile: cert.cert, keyfile: cert.key }),
-    ]);
-  });
+  before(
+    async () => {
+      dir = tempDir();
+      secrets = createSecretStore({ dataDir: dir });
+      cert = makeSelfSignedCert(dir);
+      [upstream, tlsUpstream] = await Promise.all([
+        startJupyterServer(),
+        startJupyterServer({ certfile: cert.cert, keyfile: cert.key }),
+      ]);
+    },
+    { timeout: 90_000 },
+  );
 
-  after(async () => {
-    await Promise.all([upstream?.stop(), tlsUpstream?.stop()]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(
+    async () => {
+      await Promise.all([upstream?.stop(), tlsUpstream?.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    { timeout: 90_000 },
+  );
 
   test('all well: version and kernelspec count', async () => {
     const d = await diagnoseGateway(cfg({ url: upstream.url }, upstream.token), secrets);
@@ -168,7 +174,10 @@ describe('diagnosis', { timeout: 180_000 }, () => {
     assert.ok(d.certificate?.selfSigned);
     assert.match(d.hint, /--ca-file/);
 
-    const ok = await diagnoseGateway(cfg({ url: tlsUpstream.url, caFile: cert.cert }, tlsUpstream.token), secrets);
+    const ok = await diagnoseGateway(
+      cfg({ url: tlsUpstream.url, caFile: cert.cert }, tlsUpstream.token),
+      secrets,
+    );
     assert.equal(ok.code, 'ok', JSON.stringify(ok));
 
     const insecure = await diagnoseGateway(
@@ -186,7 +195,10 @@ describe('diagnosis', { timeout: 180_000 }, () => {
     await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', () => r()));
     try {
       const p = (tlsServer.address() as { port: number }).port;
-      const mismatch = await diagnoseGateway(cfg({ url: `https://localhost:${p}`, caFile: other.cert }), secrets);
+      const mismatch = await diagnoseGateway(
+        cfg({ url: `https://localhost:${p}`, caFile: other.cert }),
+        secrets,
+      );
       assert.equal(mismatch.code, 'tls', JSON.stringify(mismatch));
       assert.match(mismatch.title, /hostname mismatch/);
       assert.match(mismatch.hint, /CN=other-host\.test/);
@@ -198,7 +210,10 @@ describe('diagnosis', { timeout: 180_000 }, () => {
     const rt = new GatewayClusterRuntime(cfg({ url: tlsUpstream.url }, tlsUpstream.token), secrets);
     await assert.rejects(rt.listKernelSpecs(), /self-signed certificate/);
     await rt.dispose();
-    const rt2 = new GatewayClusterRuntime(cfg({ url: tlsUpstream.url, caFile: cert.cert }, tlsUpstream.token), secrets);
+    const rt2 = new GatewayClusterRuntime(
+      cfg({ url: tlsUpstream.url, caFile: cert.cert }, tlsUpstream.token),
+      secrets,
+    );
     const specs = await rt2.listKernelSpecs();
     assert.ok(specs.specs.some((s) => s.name === 'python3'));
     await rt2.dispose();

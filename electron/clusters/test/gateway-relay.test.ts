@@ -42,19 +42,25 @@ describe('gateway relay against Jupyter Server 1.23', { timeout: 240_000 }, () =
     return rt;
   }
 
-  before(async () => {
-    dataDir = tempDir();
-    upstream = await startJupyterServer();
-  });
+  before(
+    async () => {
+      dataDir = tempDir();
+      upstream = await startJupyterServer();
+    },
+    { timeout: 90_000 },
+  );
 
-  after(async () => {
-    for (const rt of runtimes) {
-      for (const k of rt.relayedKernels()) await k.shutdown().catch(() => undefined);
-      await rt.dispose();
-    }
-    await upstream?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(
+    async () => {
+      for (const rt of runtimes) {
+        for (const k of rt.relayedKernels()) await k.shutdown().catch(() => undefined);
+        await rt.dispose();
+      }
+      await upstream?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    { timeout: 90_000 },
+  );
 
   test('lists the upstream kernelspecs and serves their resources', async () => {
     const rt = makeRuntime();
@@ -82,7 +88,11 @@ describe('gateway relay against Jupyter Server 1.23', { timeout: 240_000 }, () =
         return orig(method, path, opts);
       };
       const kernelId = randomUUID();
-      const backend = (await rt.startKernel({ kernelId, specName: 'python3', env: { KERNEL_FOO: 'bar', SECRET: 'no' } })) as GatewayKernel;
+      const backend = (await rt.startKernel({
+        kernelId,
+        specName: 'python3',
+        env: { KERNEL_FOO: 'bar', SECRET: 'no' },
+      })) as GatewayKernel;
       assert.equal(backend.id, kernelId, 'the proxy id is kept');
       const events: KernelEvent[] = [];
       backend.onEvent((e) => events.push(e));
@@ -92,7 +102,11 @@ describe('gateway relay against Jupyter Server 1.23', { timeout: 240_000 }, () =
 
       const info = makeMsg('shell', 'kernel_info_request', {}, session);
       port.send(info.msg);
-      await inbox.wait((p) => p.msgType === 'kernel_info_reply' && p.parentMsgId === info.msgId, 60_000, 'kernel_info_reply');
+      await inbox.wait(
+        (p) => p.msgType === 'kernel_info_reply' && p.parentMsgId === info.msgId,
+        60_000,
+        'kernel_info_reply',
+      );
       assert.equal(port.upstreamProtocol, legacy ? 'legacy' : 'v1');
 
       const post = sent.find((r) => r.method === 'POST' && r.path === '/api/kernels');
@@ -124,11 +138,25 @@ describe('gateway relay against Jupyter Server 1.23', { timeout: 240_000 }, () =
       assert.equal(backend.executionState, 'idle');
 
       // Binary buffers (not valid UTF-8) client -> kernel -> client.
-      const reg = makeMsg('shell', 'execute_request', { code: ECHO_TARGET, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true }, session);
+      const reg = makeMsg(
+        'shell',
+        'execute_request',
+        {
+          code: ECHO_TARGET,
+          silent: false,
+          store_history: false,
+          user_expressions: {},
+          allow_stdin: false,
+          stop_on_error: true,
+        },
+        session,
+      );
       port.send(reg.msg);
       await inbox.idleFor(reg.msgId);
       const commId = randomUUID();
-      port.send(makeMsg('shell', 'comm_open', { comm_id: commId, target_name: 'echo', data: {} }, session).msg);
+      port.send(
+        makeMsg('shell', 'comm_open', { comm_id: commId, target_name: 'echo', data: {} }, session).msg,
+      );
       const b1 = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0x01, 0x02]);
       const b2 = Buffer.alloc(70_000);
       for (let i = 0; i < b2.length; i++) b2[i] = (i * 7 + 3) & 0xff;
@@ -144,27 +172,74 @@ describe('gateway relay against Jupyter Server 1.23', { timeout: 240_000 }, () =
       assert.deepEqual(data.sizes, [8, 70_000], 'the kernel received both buffers intact');
       assert.equal(echoed.buffers.length, 2);
       assert.deepEqual(echoed.buffers[0], Buffer.from(b1).reverse());
-      assert.ok(echoed.buffers[1].equals(Buffer.from(b2).reverse()), 'large buffer round-tripped byte for byte');
+      assert.ok(
+        echoed.buffers[1].equals(Buffer.from(b2).reverse()),
+        'large buffer round-tripped byte for byte',
+      );
 
       // Interrupt a sleeping cell.
-      const sleep = makeMsg('shell', 'execute_request', { code: "import time; print('sleeping', flush=True); time.sleep(60)", silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true }, session);
+      const sleep = makeMsg(
+        'shell',
+        'execute_request',
+        {
+          code: "import time; print('sleeping', flush=True); time.sleep(60)",
+          silent: false,
+          store_history: false,
+          user_expressions: {},
+          allow_stdin: false,
+          stop_on_error: true,
+        },
+        session,
+      );
       port.send(sleep.msg);
       // Interrupt once the cell really runs (ipykernel ignores SIGINT between 'busy' and the cell's start).
-      await inbox.wait((p) => p.parentMsgId === sleep.msgId && p.msgType === 'stream', 30_000, 'cell running');
+      await inbox.wait(
+        (p) => p.parentMsgId === sleep.msgId && p.msgType === 'stream',
+        30_000,
+        'cell running',
+      );
       await waitState(backend, 'busy');
       await backend.interrupt();
-      const reply = await inbox.wait((p) => p.parentMsgId === sleep.msgId && p.msgType === 'execute_reply', 30_000, 'interrupted reply');
+      const reply = await inbox.wait(
+        (p) => p.parentMsgId === sleep.msgId && p.msgType === 'execute_reply',
+        30_000,
+        'interrupted reply',
+      );
       assert.equal(reply.content.status, 'error');
       assert.equal(reply.content.ename, 'KeyboardInterrupt');
 
       // Restart in place: same id, kernel answers again, the variable is gone.
-      const setVar = makeMsg('shell', 'execute_request', { code: 'x = 41', silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true }, session);
+      const setVar = makeMsg(
+        'shell',
+        'execute_request',
+        {
+          code: 'x = 41',
+          silent: false,
+          store_history: false,
+          user_expressions: {},
+          allow_stdin: false,
+          stop_on_error: true,
+        },
+        session,
+      );
       port.send(setVar.msg);
       await inbox.idleFor(setVar.msgId);
       await backend.restart();
       assert.ok(events.some((e) => e.type === 'restarting'));
       assert.ok(events.some((e) => e.type === 'restarted'));
-      const check = makeMsg('shell', 'execute_request', { code: "print('x' in dir())", silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true }, session);
+      const check = makeMsg(
+        'shell',
+        'execute_request',
+        {
+          code: "print('x' in dir())",
+          silent: false,
+          store_history: false,
+          user_expressions: {},
+          allow_stdin: false,
+          stop_on_error: true,
+        },
+        session,
+      );
       port.send(check.msg);
       await inbox.idleFor(check.msgId, 60_000);
       assert.equal(inbox.streamText(check.msgId).trim(), 'False');
@@ -181,19 +256,39 @@ describe('gateway relay against Jupyter Server 1.23', { timeout: 240_000 }, () =
 
   test('kernels started by other clients are listed and can be adopted; a kernel culled upstream goes dead', async () => {
     const rt = makeRuntime();
-    const started = await rt.client.json<{ id: string }>('POST', '/api/kernels', [201], { body: { name: 'python3' } });
+    const started = await rt.client.json<{ id: string }>('POST', '/api/kernels', [201], {
+      body: { name: 'python3' },
+    });
     const foreign = await rt.listForeignKernels();
-    assert.ok(foreign.some((f) => f.id === started.id && f.name === 'python3'), 'foreign kernel listed');
+    assert.ok(
+      foreign.some((f) => f.id === started.id && f.name === 'python3'),
+      'foreign kernel listed',
+    );
     const adopted = (await rt.adoptKernel(started.id)) as GatewayKernel;
     assert.equal(adopted.id, started.id);
     const inbox = new Inbox();
     const session = randomUUID();
     const port = adopted.openPort(session, inbox.push);
-    const ex = makeMsg('shell', 'execute_request', { code: 'print(6*7)', silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true }, session);
+    const ex = makeMsg(
+      'shell',
+      'execute_request',
+      {
+        code: 'print(6*7)',
+        silent: false,
+        store_history: false,
+        user_expressions: {},
+        allow_stdin: false,
+        stop_on_error: true,
+      },
+      session,
+    );
     port.send(ex.msg);
     await inbox.idleFor(ex.msgId, 60_000);
     assert.equal(inbox.streamText(ex.msgId).trim(), '42');
-    assert.ok(!(await rt.listForeignKernels()).some((f) => f.id === started.id), 'adopted kernel is no longer foreign');
+    assert.ok(
+      !(await rt.listForeignKernels()).some((f) => f.id === started.id),
+      'adopted kernel is no longer foreign',
+    );
 
     // Someone else shuts it down on the gateway: the poll notices and the kernel goes dead.
     const dead = new Promise<void>((resolve) => adopted.onEvent((e) => e.type === 'dead' && resolve()));

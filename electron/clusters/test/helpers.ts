@@ -10,6 +10,19 @@ import type { Channel, WireMessage } from '../../../provisioners/types';
 
 export const PYTHON = '/usr/bin/python3';
 
+// Safety net: process groups this test process started are killed when it exits, even if an after() hook
+// did not get to run.
+const startedGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pgid of startedGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+});
+
 export function tempDir(prefix = 'gwd-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -43,7 +56,9 @@ export async function waitFor<T>(
       last = e;
     }
     if (Date.now() > end) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
@@ -103,12 +118,16 @@ export async function startJupyterServer(opts: JupyterServerOptions = {}): Promi
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  if (proc.pid) startedGroups.add(proc.pid);
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const scheme = tls ? 'https' : 'http';
   const url = `${scheme}://127.0.0.1:${port}`;
   let exited = false;
-  proc.on('exit', () => (exited = true));
+  proc.on('exit', () => {
+    exited = true;
+    if (proc.pid) startedGroups.delete(proc.pid);
+  });
   const stop = async (): Promise<void> => {
     if (!exited && proc.pid) {
       try {
@@ -180,8 +199,12 @@ export class CuttableProxy {
       client.on('close', done);
       up.on('close', done);
     });
-    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', () => resolve()));
-    const a = this.server.address();
+    const server = this.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    const a = server.address();
     this.port = typeof a === 'object' && a ? a.port : 0;
     return this.port;
   }
@@ -195,6 +218,7 @@ export class CuttableProxy {
   }
 
   async restore(): Promise<void> {
+    if (this.server) return; // not cut
     await this.start(this.port);
   }
 
@@ -361,7 +385,8 @@ export async function startBlackhole(): Promise<{ port: number; stop: () => void
     'print(port, flush=True)',
     'time.sleep(600)',
   ].join('\n');
-  const proc = spawn(PYTHON, ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(PYTHON, ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  if (proc.pid) startedGroups.add(proc.pid);
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     proc.stdout?.on('data', (d: Buffer) => {
@@ -370,5 +395,11 @@ export async function startBlackhole(): Promise<{ port: number; stop: () => void
     });
     proc.on('exit', () => reject(new Error('blackhole helper exited')));
   });
-  return { port, stop: () => void proc.kill('SIGKILL') };
+  return {
+    port,
+    stop: () => {
+      proc.kill('SIGKILL');
+      if (proc.pid) startedGroups.delete(proc.pid);
+    },
+  };
 }

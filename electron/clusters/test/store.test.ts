@@ -16,7 +16,8 @@ import {
 import { createSecretStore, SECRET_LOCATION_TEXT, type SafeStorageLike } from '../../secrets/secret-store';
 import { tempDir, waitFor } from './helpers';
 
-const gw = (name: string, url = 'https://gw.example.edu:8888'): ClusterConfig => makeGatewayConfig({ name, url });
+const gw = (name: string, url = 'https://gw.example.edu:8888'): ClusterConfig =>
+  makeGatewayConfig({ name, url });
 
 describe('cluster store', { timeout: 60_000 }, () => {
   test('default content: one local cluster "This computer", active', () => {
@@ -95,7 +96,10 @@ describe('cluster store', { timeout: 60_000 }, () => {
       good.clusters[1].url = 'ftp://nope';
       writeFileSync(file, JSON.stringify(good));
       const u = ClusterStore.open(dir);
-      assert.match(u.problem?.message ?? '', /clusters\[1\]\.url \(cluster "Uni"\) must start with http:\/\/ or https:\/\//);
+      assert.match(
+        u.problem?.message ?? '',
+        /clusters\[1\]\.url \(cluster "Uni"\) must start with http:\/\/ or https:\/\//,
+      );
 
       // The next change through the store moves the broken file aside and writes a good one.
       u.setActive('Uni');
@@ -134,11 +138,19 @@ describe('cluster store', { timeout: 60_000 }, () => {
   });
 
   test('config rules: timeouts kept consistent, launch parameters validated', () => {
-    assert.deepEqual(normalizeTimeouts({}), { connectMs: 20_000, requestMs: 42_000, launchMs: 40_000, launchPadMs: 2_000 });
+    assert.deepEqual(normalizeTimeouts({}), {
+      connectMs: 20_000,
+      requestMs: 42_000,
+      launchMs: 40_000,
+      launchPadMs: 2_000,
+    });
     assert.equal(normalizeTimeouts({ launchMs: 100_000, requestMs: 30_000 }).requestMs, 102_000);
     assert.equal(normalizeTimeouts({ launchMs: 100_000 }).requestMs, 102_000);
     assert.equal(validateLaunchParam({ name: 'KERNEL_MEMORY', value: '4G' }), null);
-    assert.match(validateLaunchParam({ name: 'KERNEL_MEMORY', value: 'lots' }) ?? '', /KERNEL_MEMORY must be an amount/);
+    assert.match(
+      validateLaunchParam({ name: 'KERNEL_MEMORY', value: 'lots' }) ?? '',
+      /KERNEL_MEMORY must be an amount/,
+    );
     assert.match(validateLaunchParam({ name: 'KERNEL_CPUS', value: '-1' }) ?? '', /positive number/);
     assert.match(validateLaunchParam({ name: 'KERNEL_NAMESPACE', value: 'Bad_NS' }) ?? '', /namespace/);
     assert.match(validateLaunchParam({ name: 'KERNEL_VOLUMES', value: '{' }) ?? '', /JSON list/);
@@ -146,7 +158,12 @@ describe('cluster store', { timeout: 60_000 }, () => {
     assert.match(validateLaunchParam({ name: 'PATH', value: '/bin' }) ?? '', /KERNEL_\*/);
     assert.equal(validateLaunchParam({ name: 'KERNEL_CUSTOM_THING', value: 'ok' }), null);
     assert.throws(
-      () => makeGatewayConfig({ name: 'x', url: 'https://h', launchParams: [{ name: 'KERNEL_GPUS', value: 'two' }] }),
+      () =>
+        makeGatewayConfig({
+          name: 'x',
+          url: 'https://h',
+          launchParams: [{ name: 'KERNEL_GPUS', value: 'two' }],
+        }),
       /KERNEL_GPUS must be a whole number/,
     );
     assert.throws(() => makeGatewayConfig({ name: 'x', url: 'not a url' }), /not a valid URL/);
@@ -159,7 +176,10 @@ describe('secret store', () => {
     try {
       const s = createSecretStore({ dataDir: dir });
       assert.equal(s.defaultLocation, 'file');
-      assert.equal(SECRET_LOCATION_TEXT[s.set('cluster/uni/token', 's3cret')], 'stored in a file only you can read');
+      assert.equal(
+        SECRET_LOCATION_TEXT[s.set('cluster/uni/token', 's3cret')],
+        'stored in a file only you can read',
+      );
       assert.equal(s.get('cluster/uni/token'), 's3cret');
       assert.equal(statSync(s.files.file).mode & 0o777, 0o600);
       s.set('cluster/uni/http-password', 'pw');
@@ -177,7 +197,7 @@ describe('secret store', () => {
       // A stand-in with the same contract as Electron's safeStorage (reversible, opaque bytes).
       const fake: SafeStorageLike = {
         isEncryptionAvailable: () => true,
-        encryptString: (t) => Buffer.from(t, 'utf8').map((b) => b ^ 0x5a),
+        encryptString: (t) => Buffer.from(Buffer.from(t, 'utf8').map((b) => b ^ 0x5a)),
         decryptString: (b) => Buffer.from(b.map((x) => x ^ 0x5a)).toString('utf8'),
       };
       createSecretStore({ dataDir: dir }).set('cluster/a/token', 'from-cli');

@@ -59,11 +59,11 @@ export async function waitFor<T>(
   timeoutMs = 20_000,
   what = 'condition',
   intervalMs = 50,
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await cond();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -142,16 +142,23 @@ export class RawClient {
   readonly opened: Promise<void>;
   readonly closed: Promise<number>;
 
-  constructor(core: AppCore, kernelId: string, session: string, opts: { protocols?: string[]; headers?: Record<string, string> } = {}) {
-    const url = `${core.proxyUrl.replace(/^http/, 'ws')}api/kernels/${kernelId}/channels?session_id=${session}`;
+  constructor(
+    server: { proxyUrl: string; token: string },
+    kernelId: string,
+    session: string,
+    opts: { protocols?: string[]; headers?: Record<string, string> } = {},
+  ) {
+    const url = `${server.proxyUrl.replace(/^http/, 'ws')}api/kernels/${kernelId}/channels?session_id=${session}`;
     this.ws = new WebSocket(url, opts.protocols ?? [], {
-      headers: { Authorization: `token ${core.token}`, ...opts.headers },
+      headers: { Authorization: `token ${server.token}`, ...opts.headers },
       perMessageDeflate: false,
     });
     this.ws.on('error', () => undefined);
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
-      this.ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      this.ws.once('unexpected-response', (_req, res) =>
+        reject(new Error(`upgrade refused: ${res.statusCode}`)),
+      );
       this.ws.once('error', reject);
     });
     this.opened.catch(() => undefined);
@@ -182,9 +189,43 @@ export class RawClient {
     this.ws.send(JSON.stringify(msg));
   }
 
+  /**
+   * Send kernel_info_request every 500 ms until one is answered (what Lab does on connect). Needed behind
+   * jupyter_server 1.23, whose gateway relay drops messages sent before its own gateway socket is up.
+   */
+  async ready(session: string, timeoutMs = 20_000): Promise<void> {
+    const ids = new Set<string>();
+    await waitFor(
+      () => {
+        if (
+          this.messages.some(
+            (m) => m.msg_type === 'kernel_info_reply' && ids.has(m.parent_header.msg_id ?? ''),
+          )
+        ) {
+          return true;
+        }
+        const m = rawMessage('kernel_info_request', {}, session);
+        ids.add(m.header.msg_id);
+        this.send(m);
+        return false;
+      },
+      timeoutMs,
+      'kernel_info_reply',
+      500,
+    );
+  }
+
   /** Execute code; resolves with the stream text produced and the reply. */
-  async execute(code: string, session: string, timeoutMs = 20_000): Promise<{ stdout: string; reply: RawMessage }> {
-    const msg = rawMessage('execute_request', { code, silent: false, store_history: false, allow_stdin: false }, session);
+  async execute(
+    code: string,
+    session: string,
+    timeoutMs = 20_000,
+  ): Promise<{ stdout: string; reply: RawMessage }> {
+    const msg = rawMessage(
+      'execute_request',
+      { code, silent: false, store_history: false, allow_stdin: false },
+      session,
+    );
     this.send(msg);
     const id = msg.header.msg_id;
     const reply = await waitFor(
@@ -195,7 +236,8 @@ export class RawClient {
     await waitFor(
       () =>
         this.messages.find(
-          (m) => m.parent_header.msg_id === id && m.msg_type === 'status' && m.content.execution_state === 'idle',
+          (m) =>
+            m.parent_header.msg_id === id && m.msg_type === 'status' && m.content.execution_state === 'idle',
         ),
       timeoutMs,
       'idle',

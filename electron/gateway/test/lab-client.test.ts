@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { KernelAPI, KernelManager, KernelSpecAPI, type Kernel, type KernelMessage } from '@jupyterlab/services';
+import {
+  KernelAPI,
+  KernelManager,
+  KernelSpecAPI,
+  SessionManager,
+  type Kernel,
+  type KernelMessage,
+} from '@jupyterlab/services';
 import type { AppCore } from '../../app-core';
 import { labSettings, processesMatching, startTestCore, waitFor } from './helpers';
 
@@ -15,12 +22,16 @@ def _gd_echo_target(comm, open_msg):
 get_ipython().kernel.comm_manager.register_target('gd_echo', _gd_echo_target)
 `;
 
-async function run(kernel: Kernel.IKernelConnection, code: string): Promise<{ out: string; reply: KernelMessage.IExecuteReplyMsg }> {
+async function run(
+  kernel: Kernel.IKernelConnection,
+  code: string,
+): Promise<{ out: string; reply: KernelMessage.IExecuteReplyMsg }> {
   let out = '';
   const future = kernel.requestExecute({ code, store_history: false });
   future.onIOPub = (msg) => {
     if (msg.header.msg_type === 'stream') out += (msg.content as { text: string }).text;
-    if (msg.header.msg_type === 'execute_result') out += String((msg.content as { data: Record<string, string> }).data['text/plain']);
+    if (msg.header.msg_type === 'execute_result')
+      out += String((msg.content as { data: Record<string, string> }).data['text/plain']);
   };
   const reply = (await future.done) as KernelMessage.IExecuteReplyMsg;
   return { out, reply };
@@ -76,7 +87,11 @@ describe('@jupyterlab/services through the proxy', { timeout: 240_000 }, () => {
       });
 
       test('negotiates the protocol', async () => {
-        await waitFor(() => core.proxy.channels.stats().protocols[protocol] >= 1, 10_000, `${protocol} socket`);
+        await waitFor(
+          () => core.proxy.channels.stats().protocols[protocol] >= 1,
+          10_000,
+          `${protocol} socket`,
+        );
         const model = await KernelAPI.getKernelModel(kernel.id, labSettings(core));
         assert.ok(model);
         assert.match(model.last_activity ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
@@ -111,15 +126,21 @@ describe('@jupyterlab/services through the proxy', { timeout: 240_000 }, () => {
         });
         await comm.open({}).done;
         // every byte value, plus random bytes (not valid UTF-8), 70 kB
-        const payload = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), randomBytes(70_000)]);
+        const payload = Buffer.concat([
+          Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+          randomBytes(70_000),
+        ]);
         const small = Buffer.from([0xff, 0xfe, 0x00, 0x80]);
         // Standalone ArrayBuffers: Lab's serializers send `view.buffer` whole (a pooled Node Buffer would leak).
         const standalone = (b: Buffer) => new Uint8Array(b).buffer;
         comm.send({ tag: 'x' }, undefined, [standalone(payload), standalone(small)]);
+        let timer: NodeJS.Timeout | undefined;
         const msg = await Promise.race([
           got,
-          new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no echo')), 20_000)),
-        ]);
+          new Promise<never>((_, rej) => {
+            timer = setTimeout(() => rej(new Error('no echo within 20 s')), 20_000);
+          }),
+        ]).finally(() => clearTimeout(timer));
         assert.deepEqual(msg.content.data, { echo: { tag: 'x' } });
         const bufs = (msg.buffers ?? []).map((b) =>
           ArrayBuffer.isView(b) ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.from(b),
@@ -135,7 +156,11 @@ describe('@jupyterlab/services through the proxy', { timeout: 240_000 }, () => {
         const id = kernel.id;
         await kernel.restart();
         assert.equal(kernel.id, id);
-        await waitFor(() => kernel.connectionStatus === 'connected' && kernel.status === 'idle', 30_000, 'idle after restart');
+        await waitFor(
+          () => kernel.connectionStatus === 'connected' && kernel.status === 'idle',
+          30_000,
+          'idle after restart',
+        );
         const { out } = await run(kernel, "print('gd_marker' in globals(), 6*7)");
         assert.equal(out, 'False 42\n');
         assert.equal(core.registry.get(id)?.executionState, 'idle');
@@ -152,4 +177,41 @@ describe('@jupyterlab/services through the proxy', { timeout: 240_000 }, () => {
       });
     });
   }
+  test('a kernel killed from outside is marked dead by Lab', async () => {
+    const manager = new KernelManager({ serverSettings: labSettings(core) });
+    await manager.ready;
+    const kernel = await manager.startNew({ name: 'python3' });
+    started.push(kernel.id);
+    await waitFor(() => kernel.connectionStatus === 'connected' && kernel.status === 'idle', 30_000, 'idle');
+    for (const pid of processesMatching(kernel.id)) process.kill(pid, 'SIGKILL');
+    await waitFor(() => kernel.status === 'dead' || kernel.isDisposed, 30_000, 'Lab marks the kernel dead');
+    const model = core.registry.model(kernel.id);
+    assert.equal(model?.execution_state, 'dead');
+    await KernelAPI.shutdownKernel(kernel.id, labSettings(core));
+    assert.equal(core.registry.has(kernel.id), false);
+    manager.dispose();
+  });
+
+  test('SessionManager (direct, case B): start a session, run code, shut it down', async () => {
+    const settings = labSettings(core);
+    const kernels = new KernelManager({ serverSettings: settings });
+    const sessions = new SessionManager({ serverSettings: settings, kernelManager: kernels });
+    await sessions.ready;
+    const session = await sessions.startNew({
+      path: 'x.ipynb',
+      type: 'notebook',
+      name: 'x.ipynb',
+      kernel: { name: 'python3' },
+    });
+    const kernel = session.kernel;
+    assert.ok(kernel);
+    started.push(kernel.id);
+    await waitFor(() => kernel.connectionStatus === 'connected', 30_000, 'connected');
+    const { out } = await run(kernel, 'print(6*7)');
+    assert.equal(out, '42\n');
+    await session.shutdown();
+    assert.equal(core.registry.has(kernel.id), false);
+    sessions.dispose();
+    kernels.dispose();
+  });
 });

@@ -53,7 +53,10 @@ export function App() {
   const view = useSel('app', (s) => s.view);
   const theme = useSel('app', (s) => s.settings?.theme ?? 'system');
   const kernelCount = useSel('kernels', (s) => s.order.length);
-  const launching = useSel('kernels', (s) => Object.values(s.launches).filter((l) => l.status === 'running').length);
+  const launching = useSel(
+    'kernels',
+    (s) => Object.values(s.launches).filter((l) => l.status === 'running').length,
+  );
   const { actions } = useModel();
 
   useEffect(() => {
@@ -62,6 +65,8 @@ export function App() {
     else html.dataset.theme = theme;
   }, [theme]);
 
+  const connection = useSel('app', (s) => s.connection);
+  const blocked = connection === 'no-token' || connection === 'unauthorized';
   const navView: View = view === 'add-cluster' || view === 'edit-cluster' ? 'clusters' : view;
   return (
     <div className="layout">
@@ -94,13 +99,24 @@ export function App() {
       </nav>
       <main className="content" id="main">
         <ConnectionBanner />
-        {view === 'clusters' && <ClustersView />}
-        {view === 'add-cluster' && <ClusterForm mode="add" />}
-        {view === 'edit-cluster' && <ClusterForm mode="edit" />}
-        {view === 'kernels' && <KernelsView />}
-        {view === 'console' && <ConsoleView />}
-        {view === 'lab' && <LabView />}
-        {view === 'settings' && <SettingsView />}
+        {blocked && (
+          <section className="empty" aria-label="How to open the app">
+            <p>
+              <strong>This page needs the address with its access token.</strong>
+            </p>
+            <p>
+              In the terminal where <code>npm run serve</code> runs, find the line{' '}
+              <code>open the app in a browser: http://127.0.0.1:…/?token=…</code> and open that address.
+            </p>
+          </section>
+        )}
+        {blocked ? null : view === 'clusters' && <ClustersView />}
+        {!blocked && view === 'add-cluster' && <ClusterForm mode="add" />}
+        {!blocked && view === 'edit-cluster' && <ClusterForm mode="edit" />}
+        {!blocked && view === 'kernels' && <KernelsView />}
+        {!blocked && view === 'console' && <ConsoleView />}
+        {!blocked && view === 'lab' && <LabView />}
+        {!blocked && view === 'settings' && <SettingsView />}
       </main>
       <Notices />
     </div>

@@ -1,100 +1,10 @@
 import { useEffect, useId, useState, type ReactNode } from 'react';
-import type { ClusterInput, ConnectionDiagnosis, GatewaySettingsInput } from '../../../electron/host-api/models';
-import { KNOWN_KERNEL_PARAMS, defaultGatewaySettings, validateClusterInput } from '../../../electron/host-api/models';
+import type { ClusterInput, ConnectionDiagnosis } from '../../../electron/host-api/models';
+import { KNOWN_KERNEL_PARAMS, validateClusterInput } from '../../../electron/host-api/models';
 import { useModel, useSel } from '../context';
 import { toHostError } from '../host/errors';
+import { emptyForm, toInput, type FormState, type Pair } from './cluster-form-model';
 import { DiagnosisPanel } from './DiagnosisPanel';
-
-interface Pair {
-  key: string;
-  value: string;
-}
-
-/** The form's own state: numbers as text, maps as editable rows. */
-export interface FormState {
-  name: string;
-  url: string;
-  authToken: string;
-  hasAuthToken: boolean;
-  clearToken: boolean;
-  authHeaderName: string;
-  authScheme: string;
-  httpUser: string;
-  httpPassword: string;
-  hasHttpPassword: boolean;
-  headers: Pair[];
-  validateCert: boolean;
-  caFile: string;
-  clientCertFile: string;
-  clientKeyFile: string;
-  kernelUsername: string;
-  connectTimeoutSec: string;
-  launchTimeoutSec: string;
-  requestTimeoutSec: string;
-  launchParams: Pair[];
-  envAllowlist: string;
-}
-
-export function emptyForm(): FormState {
-  const d = defaultGatewaySettings();
-  return {
-    name: '',
-    url: '',
-    authToken: '',
-    hasAuthToken: false,
-    clearToken: false,
-    authHeaderName: d.authHeaderName,
-    authScheme: d.authScheme,
-    httpUser: '',
-    httpPassword: '',
-    hasHttpPassword: false,
-    headers: [],
-    validateCert: true,
-    caFile: '',
-    clientCertFile: '',
-    clientKeyFile: '',
-    kernelUsername: '',
-    connectTimeoutSec: String(d.connectTimeoutSec),
-    launchTimeoutSec: String(d.launchTimeoutSec),
-    requestTimeoutSec: String(d.requestTimeoutSec),
-    launchParams: [],
-    envAllowlist: '',
-  };
-}
-
-const toMap = (pairs: Pair[]): Record<string, string> =>
-  Object.fromEntries(pairs.filter((p) => p.key.trim()).map((p) => [p.key.trim(), p.value]));
-
-const num = (s: string): number => (s.trim() === '' ? NaN : Number(s));
-
-/** Form state -> the contract's ClusterInput (secrets: undefined keeps the saved one). */
-export function toInput(f: FormState): ClusterInput {
-  const gateway: GatewaySettingsInput = {
-    url: f.url.trim(),
-    authHeaderName: f.authHeaderName.trim(),
-    authScheme: f.authScheme.trim(),
-    httpUser: f.httpUser.trim(),
-    extraHeaders: toMap(f.headers),
-    validateCert: f.validateCert,
-    caFile: f.caFile.trim(),
-    clientCertFile: f.clientCertFile.trim(),
-    clientKeyFile: f.clientKeyFile.trim(),
-    kernelUsername: f.kernelUsername.trim(),
-    connectTimeoutSec: num(f.connectTimeoutSec),
-    launchTimeoutSec: num(f.launchTimeoutSec),
-    requestTimeoutSec: num(f.requestTimeoutSec),
-    launchParams: toMap(f.launchParams),
-    envAllowlist: f.envAllowlist
-      .split(/[\s,]+/)
-      .map((s) => s.trim())
-      .filter(Boolean),
-  };
-  if (f.authToken) gateway.authToken = f.authToken;
-  else if (f.clearToken || !f.hasAuthToken) gateway.authToken = '';
-  if (f.httpPassword) gateway.httpPassword = f.httpPassword;
-  else if (!f.hasHttpPassword) gateway.httpPassword = '';
-  return { name: f.name.trim(), kind: 'gateway', gateway };
-}
 
 function Field(props: {
   id: string;
@@ -109,7 +19,11 @@ function Field(props: {
   return (
     <div className={`field ${props.error ? 'field-error' : ''}`}>
       <label htmlFor={props.id}>{props.label}</label>
-      {props.children({ id: props.id, 'aria-invalid': Boolean(props.error), 'aria-describedby': describedBy || undefined })}
+      {props.children({
+        id: props.id,
+        'aria-invalid': Boolean(props.error),
+        'aria-describedby': describedBy || undefined,
+      })}
       {props.hint && (
         <div className="hint" id={`${props.id}-hint`}>
           {props.hint}
@@ -150,7 +64,9 @@ function PairsEditor(props: {
             placeholder={props.keyLabel}
             list={props.listId}
             value={p.key}
-            onChange={(e) => props.onChange(props.pairs.map((x, j) => (j === i ? { ...x, key: e.target.value } : x)))}
+            onChange={(e) =>
+              props.onChange(props.pairs.map((x, j) => (j === i ? { ...x, key: e.target.value } : x)))
+            }
           />
           <label className="sr-only" htmlFor={`${base}-v${i}`}>
             {props.valueLabel} {i + 1}
@@ -159,7 +75,9 @@ function PairsEditor(props: {
             id={`${base}-v${i}`}
             placeholder={props.valueLabel}
             value={p.value}
-            onChange={(e) => props.onChange(props.pairs.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)))}
+            onChange={(e) =>
+              props.onChange(props.pairs.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)))
+            }
           />
           <button
             type="button"
@@ -171,7 +89,11 @@ function PairsEditor(props: {
           </button>
         </div>
       ))}
-      <button type="button" className="secondary small" onClick={() => props.onChange([...props.pairs, { key: '', value: '' }])}>
+      <button
+        type="button"
+        className="secondary small"
+        onClick={() => props.onChange([...props.pairs, { key: '', value: '' }])}
+      >
         {props.addLabel}
       </button>
       {props.error && (
@@ -186,6 +108,7 @@ function PairsEditor(props: {
 export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
   const { actions, host } = useModel();
   const editingId = useSel('app', (s) => s.editingClusterId);
+  const appSecretStorage = useSel('app', (s) => s.appInfo?.secretStorage ?? '');
   const [form, setForm] = useState<FormState>(emptyForm);
   const [loading, setLoading] = useState(mode === 'edit');
   const [secretStorage, setSecretStorage] = useState<string>('');
@@ -281,7 +204,9 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
     setTesting(true);
     setDiag(null);
     try {
-      setDiag(await actions.testCluster(mode === 'edit' && editingId ? { input, baseId: editingId } : { input }));
+      setDiag(
+        await actions.testCluster(mode === 'edit' && editingId ? { input, baseId: editingId } : { input }),
+      );
     } catch (err) {
       const he = toHostError(err);
       if (he.fieldErrors) setErrors(he.fieldErrors);
@@ -298,8 +223,8 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
     <section aria-labelledby="form-title" className="cluster-form">
       <h1 id="form-title">{mode === 'add' ? 'Add a cluster' : `Edit ${f.name || 'cluster'}`}</h1>
       <p className="lead">
-        A remote gateway (Jupyter Enterprise Gateway, Kernel Gateway, or a Jupyter server) runs your kernels on its
-        machines. Ask its administrator for the URL and a token.
+        A remote gateway (Jupyter Enterprise Gateway, Kernel Gateway, or a Jupyter server) runs your kernels
+        on its machines. Ask its administrator for the URL and a token.
       </p>
       <form
         noValidate
@@ -315,7 +240,12 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
         )}
         <fieldset>
           <legend>Connection</legend>
-          <Field id="cf-name" label="Name" error={errors.name} hint="How the app calls it, e.g. University gateway">
+          <Field
+            id="cf-name"
+            label="Name"
+            error={errors.name}
+            hint="How the app calls it, e.g. University gateway"
+          >
             {(a) => <input {...a} value={f.name} onChange={(e) => set('name', e.target.value)} autoFocus />}
           </Field>
           <Field id="cf-type" label="Type" error={errors.kind}>
@@ -349,7 +279,7 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
             hint={
               f.hasAuthToken
                 ? `A token is saved${secretStorage ? ` (${secretStorage})` : ''}. Leave empty to keep it.`
-                : 'Kept out of the settings file, in the OS keychain where there is one.'
+                : `Kept out of the settings file: ${appSecretStorage || 'in the OS keychain where there is one'}.`
             }
           >
             {(a) => (
@@ -364,16 +294,28 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
           </Field>
           {f.hasAuthToken && (
             <label className="check">
-              <input type="checkbox" checked={f.clearToken} onChange={(e) => set('clearToken', e.target.checked)} /> Remove
-              the saved token
+              <input
+                type="checkbox"
+                checked={f.clearToken}
+                onChange={(e) => set('clearToken', e.target.checked)}
+              />{' '}
+              Remove the saved token
             </label>
           )}
           <div className="row">
             <Field id="cf-hname" label="Token header" error={errors.authHeaderName}>
-              {(a) => <input {...a} value={f.authHeaderName} onChange={(e) => set('authHeaderName', e.target.value)} />}
+              {(a) => (
+                <input
+                  {...a}
+                  value={f.authHeaderName}
+                  onChange={(e) => set('authHeaderName', e.target.value)}
+                />
+              )}
             </Field>
             <Field id="cf-scheme" label="Scheme" error={errors.authScheme} hint="token, or Bearer">
-              {(a) => <input {...a} value={f.authScheme} onChange={(e) => set('authScheme', e.target.value)} />}
+              {(a) => (
+                <input {...a} value={f.authScheme} onChange={(e) => set('authScheme', e.target.value)} />
+              )}
             </Field>
           </div>
           <Field
@@ -382,7 +324,13 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
             error={errors.kernelUsername}
             hint="Your user name on the gateway; empty means your user name on this computer."
           >
-            {(a) => <input {...a} value={f.kernelUsername} onChange={(e) => set('kernelUsername', e.target.value)} />}
+            {(a) => (
+              <input
+                {...a}
+                value={f.kernelUsername}
+                onChange={(e) => set('kernelUsername', e.target.value)}
+              />
+            )}
           </Field>
         </fieldset>
 
@@ -424,18 +372,46 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
           <fieldset>
             <legend>TLS</legend>
             <label className="check">
-              <input type="checkbox" checked={f.validateCert} onChange={(e) => set('validateCert', e.target.checked)} />{' '}
+              <input
+                type="checkbox"
+                checked={f.validateCert}
+                onChange={(e) => set('validateCert', e.target.checked)}
+              />{' '}
               Check the server certificate (turn off only for a test server you trust)
             </label>
-            <Field id="cf-ca" label="CA bundle file (PEM)" error={errors.caFile} hint="For a university CA or a self-signed server">
-              {(a) => <input {...a} value={f.caFile} onChange={(e) => set('caFile', e.target.value)} placeholder="/path/to/ca.pem" />}
+            <Field
+              id="cf-ca"
+              label="CA bundle file (PEM)"
+              error={errors.caFile}
+              hint="For a university CA or a self-signed server"
+            >
+              {(a) => (
+                <input
+                  {...a}
+                  value={f.caFile}
+                  onChange={(e) => set('caFile', e.target.value)}
+                  placeholder="/path/to/ca.pem"
+                />
+              )}
             </Field>
             <div className="row">
               <Field id="cf-cert" label="Client certificate" error={errors.clientCertFile}>
-                {(a) => <input {...a} value={f.clientCertFile} onChange={(e) => set('clientCertFile', e.target.value)} />}
+                {(a) => (
+                  <input
+                    {...a}
+                    value={f.clientCertFile}
+                    onChange={(e) => set('clientCertFile', e.target.value)}
+                  />
+                )}
               </Field>
               <Field id="cf-key" label="Client key" error={errors.clientKeyFile}>
-                {(a) => <input {...a} value={f.clientKeyFile} onChange={(e) => set('clientKeyFile', e.target.value)} />}
+                {(a) => (
+                  <input
+                    {...a}
+                    value={f.clientKeyFile}
+                    onChange={(e) => set('clientKeyFile', e.target.value)}
+                  />
+                )}
               </Field>
             </div>
           </fieldset>
@@ -444,17 +420,32 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
             <div className="row">
               <Field id="cf-tc" label="Connect" error={errors.connectTimeoutSec}>
                 {(a) => (
-                  <input {...a} inputMode="numeric" value={f.connectTimeoutSec} onChange={(e) => set('connectTimeoutSec', e.target.value)} />
+                  <input
+                    {...a}
+                    inputMode="numeric"
+                    value={f.connectTimeoutSec}
+                    onChange={(e) => set('connectTimeoutSec', e.target.value)}
+                  />
                 )}
               </Field>
               <Field id="cf-tl" label="Kernel launch" error={errors.launchTimeoutSec}>
                 {(a) => (
-                  <input {...a} inputMode="numeric" value={f.launchTimeoutSec} onChange={(e) => set('launchTimeoutSec', e.target.value)} />
+                  <input
+                    {...a}
+                    inputMode="numeric"
+                    value={f.launchTimeoutSec}
+                    onChange={(e) => set('launchTimeoutSec', e.target.value)}
+                  />
                 )}
               </Field>
               <Field id="cf-tr" label="Request" error={errors.requestTimeoutSec} hint="At least launch + 10">
                 {(a) => (
-                  <input {...a} inputMode="numeric" value={f.requestTimeoutSec} onChange={(e) => set('requestTimeoutSec', e.target.value)} />
+                  <input
+                    {...a}
+                    inputMode="numeric"
+                    value={f.requestTimeoutSec}
+                    onChange={(e) => set('requestTimeoutSec', e.target.value)}
+                  />
                 )}
               </Field>
             </div>
@@ -485,7 +476,9 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
           error={errors.envAllowlist}
           hint="Names separated by commas, e.g. SPARK_OPTS, MY_PROJECT"
         >
-          {(a) => <input {...a} value={f.envAllowlist} onChange={(e) => set('envAllowlist', e.target.value)} />}
+          {(a) => (
+            <input {...a} value={f.envAllowlist} onChange={(e) => set('envAllowlist', e.target.value)} />
+          )}
         </Field>
 
         {diag && <DiagnosisPanel diagnosis={diag} />}

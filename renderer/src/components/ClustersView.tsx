@@ -8,7 +8,7 @@ import { EnvironmentsPanel } from './EnvironmentsPanel';
 import { HealthBadge } from './StateBadge';
 
 function kindLabel(kind: string): string {
-  return kind === 'local' ? 'This computer' : kind === 'gateway' ? 'Remote gateway' : kind;
+  return kind === 'local' ? 'Local kernels' : kind === 'gateway' ? 'Remote gateway' : kind;
 }
 
 export function ClustersView() {
@@ -89,7 +89,9 @@ function ClusterDetail({ cluster }: { cluster: ClusterSummary }) {
       <div className="view-head">
         <h2 id="cluster-detail-title">{cluster.name}</h2>
         <div className="actions">
-          {!cluster.active && <button onClick={() => void actions.makeActive(cluster.id)}>Make active</button>}
+          {!cluster.active && (
+            <button onClick={() => void actions.makeActive(cluster.id)}>Make active</button>
+          )}
           {cluster.kind !== 'local' && (
             <button className="secondary" onClick={() => void test()} disabled={testing}>
               {testing ? 'Testing…' : 'Test connection'}
@@ -130,13 +132,16 @@ function ClusterDetail({ cluster }: { cluster: ClusterSummary }) {
         )}
         <dt>Status</dt>
         <dd>
-          <HealthBadge status={cluster.health.status} text={cluster.health.message} /> {cluster.health.message}
+          <HealthBadge status={cluster.health.status} text={cluster.health.message} />{' '}
+          {cluster.health.message}
         </dd>
         <dt>Kernels running</dt>
         <dd>{cluster.kernelCount}</dd>
       </dl>
       {cluster.active ? (
-        <p className="muted">This is the active cluster: notebooks asking for an environment by name start here.</p>
+        <p className="muted">
+          This is the active cluster: notebooks asking for an environment by name start here.
+        </p>
       ) : null}
       {testError && (
         <p className="error-text" role="alert">

@@ -12,7 +12,9 @@ function Entry({ e }: { e: ConsoleEntry }) {
   return (
     <li className={`entry entry-${e.status}`} data-status={e.status}>
       <div className="entry-code">
-        <span className="prompt">In [{e.executionCount ?? (e.status === 'running' || e.status === 'sending' ? '*' : ' ')}]:</span>
+        <span className="prompt">
+          In [{e.executionCount ?? (e.status === 'running' || e.status === 'sending' ? '*' : ' ')}]:
+        </span>
         <pre>{e.code}</pre>
       </div>
       <div className="entry-outputs">
@@ -77,16 +79,25 @@ export function ConsoleView() {
         <>
           <div className="console-bar">
             <label htmlFor="console-kernel">Kernel</label>
-            <select id="console-kernel" value={kernelId ?? ''} onChange={(e) => con.getState().selectKernel(e.target.value)}>
+            <select
+              id="console-kernel"
+              value={kernelId ?? ''}
+              onChange={(e) => con.getState().selectKernel(e.target.value)}
+            >
               {kernels.map((k) => (
                 <option key={k.id} value={k.id}>
-                  {envDisplayName(names, k.clusterId, k.specName)} on {k.clusterName} ({shortId(k.id)}) — {k.state}
+                  {envDisplayName(names, k.clusterId, k.specName)} on {k.clusterName} ({shortId(k.id)}) —{' '}
+                  {k.state}
                 </option>
               ))}
             </select>
             {kernel && <StateBadge state={kernel.state} />}
             {kernel && (
-              <button className="secondary small" onClick={() => void actions.interrupt(kernel.id)} disabled={kernel.state === 'dead'}>
+              <button
+                className="secondary small"
+                onClick={() => void actions.interrupt(kernel.id)}
+                disabled={kernel.state === 'dead'}
+              >
                 Interrupt
               </button>
             )}
@@ -117,7 +128,11 @@ export function ConsoleView() {
                 if (e.key === 'Enter' && (e.shiftKey || e.ctrlKey || e.metaKey)) {
                   e.preventDefault();
                   run();
-                } else if ((e.key === 'ArrowUp' || e.key === 'ArrowDown') && !draft.includes('\n') && history.length) {
+                } else if (
+                  (e.key === 'ArrowUp' || e.key === 'ArrowDown') &&
+                  !draft.includes('\n') &&
+                  history.length
+                ) {
                   e.preventDefault();
                   const pos =
                     e.key === 'ArrowUp'

@@ -1,7 +1,15 @@
 import { useState } from 'react';
 
 /** Copies text; falls back to selecting it when the clipboard API is not allowed. */
-export function CopyButton({ text, label = 'Copy', targetId }: { text: string; label?: string; targetId?: string }) {
+export function CopyButton({
+  text,
+  label = 'Copy',
+  targetId,
+}: {
+  text: string;
+  label?: string;
+  targetId?: string;
+}) {
   const [state, setState] = useState<'idle' | 'copied' | 'select'>('idle');
   const copy = async () => {
     try {

@@ -11,8 +11,10 @@ export function DiagnosisPanel({ diagnosis: d }: { diagnosis: ConnectionDiagnosi
       {d.hint && <p className="hint">{d.hint}</p>}
       {(d.version || d.kernelspecCount !== null) && (
         <p className="muted">
-          {d.version ? `Gateway version ${d.version}. ` : ''}
-          {d.kernelspecCount !== null ? `${d.kernelspecCount} kernel environment(s). ` : ''}
+          {d.version && !d.detail.includes(d.version) ? `Gateway version ${d.version}. ` : ''}
+          {d.kernelspecCount !== null && !/kernelspec/.test(d.detail)
+            ? `${d.kernelspecCount} kernel environment(s). `
+            : ''}
           Answered in {d.durationMs} ms.
         </p>
       )}

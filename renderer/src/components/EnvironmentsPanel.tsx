@@ -25,9 +25,7 @@ function NoEnvironments({ local }: { local: boolean }) {
         <strong>No kernel environments were found on this computer.</strong>
       </p>
       <p>Install the Python kernel and register it, in a terminal:</p>
-      <pre className="command">
-        pip install ipykernel{'\n'}python -m ipykernel install --user
-      </pre>
+      <pre className="command">pip install ipykernel{'\n'}python -m ipykernel install --user</pre>
       <p className="muted">Then come back here: the list refreshes when you open this screen.</p>
     </div>
   );
@@ -37,7 +35,9 @@ export function EnvironmentsPanel({ cluster }: { cluster: ClusterSummary }) {
   const entry = useSel('clusters', (s) => s.environments[cluster.id]);
   const launching = useSel(
     'kernels',
-    useShallow((s) => Object.values(s.launches).filter((l) => l.clusterId === cluster.id && l.status === 'running')),
+    useShallow((s) =>
+      Object.values(s.launches).filter((l) => l.clusterId === cluster.id && l.status === 'running'),
+    ),
   );
   const { actions } = useModel();
   const data = entry?.data ?? null;
@@ -51,7 +51,9 @@ export function EnvironmentsPanel({ cluster }: { cluster: ClusterSummary }) {
           Refresh
         </button>
       </div>
-      {(!entry || entry.status === 'loading') && !data && <p className="muted">Looking for kernel environments…</p>}
+      {(!entry || entry.status === 'loading') && !data && (
+        <p className="muted">Looking for kernel environments…</p>
+      )}
       {entry?.status === 'error' && (
         <p className="error-text" role="alert">
           Could not list the environments: {entry.message}

@@ -12,19 +12,29 @@ function LaunchCard({ l }: { l: LaunchProgressEvent }) {
   const now = useSel('clock', (s) => s.now);
   const [started] = useState(() => Date.now() - l.elapsedMs);
   const elapsed = l.status === 'running' ? Math.max(l.elapsedMs, now - started) : l.elapsedMs;
-  const cluster = useSel('clusters', (s) => s.clusters.find((c) => c.id === l.clusterId)?.name ?? l.clusterId);
+  const cluster = useSel(
+    'clusters',
+    (s) => s.clusters.find((c) => c.id === l.clusterId)?.name ?? l.clusterId,
+  );
+  const display = useSel('clusters', (s) => envDisplayName(s, l.clusterId, l.specName));
+  const phases = useSel('kernels', (s) => s.launchPhases[l.launchId]);
   return (
     <li className={`launch launch-${l.status}`} data-launch-status={l.status}>
       <div className="launch-head">
         <strong>
-          {l.status === 'failed' ? 'Could not start' : l.status === 'done' ? 'Started' : 'Starting'} {l.specName} on{' '}
-          {cluster}
+          {l.status === 'failed' ? 'Could not start' : l.status === 'done' ? 'Started' : 'Starting'} {display}{' '}
+          on {cluster}
         </strong>
         <span className="muted">{seconds(elapsed)}</span>
       </div>
-      <div className="launch-phase">
-        <span className="phase">{l.phase}</span> {l.message}
-      </div>
+      <ol className="launch-phases" aria-label="Launch phases">
+        {(phases ?? []).map((p, i) => (
+          <li key={i} className={i === (phases ?? []).length - 1 ? 'current' : undefined}>
+            <span className="phase">{p.phase}</span> <span className="muted">{seconds(p.elapsedMs)}</span>
+          </li>
+        ))}
+      </ol>
+      <div className="launch-phase">{l.message}</div>
       {l.status === 'running' && <progress aria-label={`Starting ${l.specName}`} />}
       {l.error && (
         <p className="error-text" role="alert">
@@ -66,30 +76,39 @@ function KernelRow({ k }: { k: KernelSummary }) {
         </time>
       </td>
       <td className="num">{k.connections}</td>
-      <td className="row-actions">
-        <button className="secondary small" onClick={() => actions.openConsole(k.id)} disabled={dead}>
-          Console
-        </button>
-        <button className="secondary small" onClick={() => void actions.interrupt(k.id)} disabled={dead}>
-          Interrupt
-        </button>
-        <button className="secondary small" onClick={() => void actions.restart(k.id)} disabled={dead || k.state === 'restarting'}>
-          Restart
-        </button>
-        {confirm ? (
-          <>
-            <button className="danger small" onClick={() => void actions.shutdown(k.id)}>
-              Confirm shut down
-            </button>
-            <button className="secondary small" onClick={() => setConfirm(false)}>
-              Cancel
-            </button>
-          </>
-        ) : (
-          <button className="secondary small" onClick={() => (dead ? void actions.shutdown(k.id) : setConfirm(true))}>
-            {dead ? 'Remove' : 'Shut down'}
+      <td>
+        <div className="row-actions">
+          <button className="secondary small" onClick={() => actions.openConsole(k.id)} disabled={dead}>
+            Console
           </button>
-        )}
+          <button className="secondary small" onClick={() => void actions.interrupt(k.id)} disabled={dead}>
+            Interrupt
+          </button>
+          <button
+            className="secondary small"
+            onClick={() => void actions.restart(k.id)}
+            disabled={dead || k.state === 'restarting'}
+          >
+            Restart
+          </button>
+          {confirm ? (
+            <>
+              <button className="danger small" onClick={() => void actions.shutdown(k.id)}>
+                Confirm shut down
+              </button>
+              <button className="secondary small" onClick={() => setConfirm(false)}>
+                Cancel
+              </button>
+            </>
+          ) : (
+            <button
+              className="secondary small"
+              onClick={() => (dead ? void actions.shutdown(k.id) : setConfirm(true))}
+            >
+              {dead ? 'Remove' : 'Shut down'}
+            </button>
+          )}
+        </div>
       </td>
     </tr>
   );
@@ -110,7 +129,9 @@ export function KernelsView() {
           Start a kernel…
         </button>
       </div>
-      <p className="lead">Every kernel the gateway runs, on every cluster, live. Kernels started by JupyterLab show up here too.</p>
+      <p className="lead">
+        Every kernel the gateway runs, on every cluster, live. Kernels started by JupyterLab show up here too.
+      </p>
       {launchList.length > 0 && (
         <ul className="launches" aria-label="Kernel launches" aria-live="polite">
           {launchList.map((l) => (

@@ -22,14 +22,18 @@ export function LabView() {
     <section aria-labelledby="lab-title">
       <h1 id="lab-title">JupyterLab</h1>
       <p className="lead">
-        JupyterLab (or any Jupyter server) pointed at the local gateway runs its kernels on the active cluster. Switching
-        clusters needs no restart.
+        JupyterLab (or any Jupyter server) pointed at the local gateway runs its kernels on the active
+        cluster. Switching clusters needs no restart.
       </p>
       <div className="panel">
         <h2>Open JupyterLab</h2>
         <div className="actions">
           <button onClick={() => void open()} disabled={opening || lab?.state === 'starting'}>
-            {lab?.state === 'running' ? 'Open JupyterLab again' : opening || lab?.state === 'starting' ? 'Starting JupyterLab…' : 'Open JupyterLab'}
+            {lab?.state === 'running'
+              ? 'Open JupyterLab again'
+              : opening || lab?.state === 'starting'
+                ? 'Starting JupyterLab…'
+                : 'Open JupyterLab'}
           </button>
           {lab?.state === 'running' && (
             <button className="secondary" onClick={() => void actions.stopLab()}>
@@ -74,7 +78,11 @@ export function LabView() {
             <dt>Token</dt>
             <dd className="copy-row">
               <code id="proxy-token">{showToken ? proxy.token : '•'.repeat(16)}</code>
-              <button className="secondary small" onClick={() => setShowToken(!showToken)} aria-pressed={showToken}>
+              <button
+                className="secondary small"
+                onClick={() => setShowToken(!showToken)}
+                aria-pressed={showToken}
+              >
                 {showToken ? 'Hide' : 'Show'}
               </button>
               <CopyButton text={proxy.token} label="Copy token" />
@@ -89,8 +97,8 @@ export function LabView() {
           </dl>
         )}
         <p className="muted">
-          Paste the command in a terminal to start your own JupyterLab against this gateway. Papermill and jupyter_server
-          take the same <code>--gateway-url</code> setting.
+          Paste the command in a terminal to start your own JupyterLab against this gateway. Papermill and
+          jupyter_server take the same <code>--gateway-url</code> setting.
         </p>
       </div>
     </section>

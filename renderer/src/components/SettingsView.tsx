@@ -11,7 +11,11 @@ function LogView() {
       <div className="view-head">
         <h2 id="log-title">Log</h2>
         <label className="check">
-          <input type="checkbox" checked={level === 'warn'} onChange={(e) => setLevel(e.target.checked ? 'warn' : 'all')} />{' '}
+          <input
+            type="checkbox"
+            checked={level === 'warn'}
+            onChange={(e) => setLevel(e.target.checked ? 'warn' : 'all')}
+          />{' '}
           Only warnings and errors
         </label>
       </div>
@@ -75,11 +79,21 @@ function SettingsForm({ settings }: { settings: Settings }) {
       </div>
       <div className="field">
         <label htmlFor="set-dir">Notebook folder for JupyterLab</label>
-        <input id="set-dir" value={dir} onChange={(e) => setDir(e.target.value)} placeholder="(your home folder)" />
+        <input
+          id="set-dir"
+          value={dir}
+          onChange={(e) => setDir(e.target.value)}
+          placeholder="(your home folder)"
+        />
       </div>
       <div className="field">
         <label htmlFor="set-cmd">JupyterLab command</label>
-        <input id="set-cmd" value={cmd} onChange={(e) => setCmd(e.target.value)} placeholder="jupyter lab (found automatically)" />
+        <input
+          id="set-cmd"
+          value={cmd}
+          onChange={(e) => setCmd(e.target.value)}
+          placeholder="jupyter lab (found automatically)"
+        />
         <div className="hint">e.g. jupyter notebook, or python -m jupyter_server</div>
       </div>
       <button type="submit">Save</button>
@@ -93,7 +107,11 @@ export function SettingsView() {
   return (
     <section aria-labelledby="settings-title">
       <h1 id="settings-title">Settings &amp; log</h1>
-      {settings ? <SettingsForm key={JSON.stringify(settings)} settings={settings} /> : <p className="muted">Loading…</p>}
+      {settings ? (
+        <SettingsForm key={JSON.stringify(settings)} settings={settings} />
+      ) : (
+        <p className="muted">Loading…</p>
+      )}
       {info && (
         <p className="muted">
           {info.name} {info.version} · {info.shell === 'electron' ? 'desktop app' : 'browser mode'} · data in{' '}

@@ -21,7 +21,13 @@ export function StateBadge({ state }: { state: KernelState }) {
 
 export function HealthBadge({ status, text }: { status: string; text: string }) {
   const label =
-    status === 'ok' ? 'Reachable' : status === 'unreachable' ? 'Unreachable' : status === 'checking' ? 'Checking' : 'Unknown';
+    status === 'ok'
+      ? 'Reachable'
+      : status === 'unreachable'
+        ? 'Unreachable'
+        : status === 'checking'
+          ? 'Checking'
+          : 'Unknown';
   return (
     <span className={`badge health-${status}`} title={text}>
       <span className="dot" aria-hidden="true" />

@@ -26,13 +26,16 @@ type SocketLike = Pick<WebSocket, 'send' | 'close' | 'readyState'> & {
 
 export interface WsClientOptions {
   url: string;
+  /** No token in hand (relying on the proxy's cookie): after this many failed first attempts, give up as 'no-token'. */
+  giveUpAfter?: number;
   /** For tests: a WebSocket constructor. */
   createSocket?: (url: string, protocol: string) => SocketLike;
 }
 
-export function wsUrlFor(location: { protocol: string; host: string }, token: string): string {
+export function wsUrlFor(location: { protocol: string; host: string }, token: string | null): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}${HOST_WS_PATH}?token=${encodeURIComponent(token)}`;
+  const q = token ? `?token=${encodeURIComponent(token)}` : '';
+  return `${scheme}//${location.host}${HOST_WS_PATH}${q}`;
 }
 
 export function createWsHost(opts: WsClientOptions): HostConnection {
@@ -45,6 +48,7 @@ export function createWsHost(opts: WsClientOptions): HostConnection {
   let socket: SocketLike | null = null;
   let state: ConnectionState = 'connecting';
   let retry = 0;
+  let everOpened = false;
   let closedForGood = false;
 
   const setState = (s: ConnectionState, detail?: string): void => {
@@ -58,6 +62,7 @@ export function createWsHost(opts: WsClientOptions): HostConnection {
     socket = ws;
     ws.onopen = () => {
       retry = 0;
+      everOpened = true;
       setState('open');
       for (const text of queue.splice(0)) ws.send(text);
     };
@@ -88,14 +93,20 @@ export function createWsHost(opts: WsClientOptions): HostConnection {
     ws.onclose = (ev: CloseEvent) => {
       socket = null;
       for (const p of pending.values())
-        p.reject(new HostError({ code: 'unavailable', message: 'The connection to Gateway Desktop was lost.' }));
+        p.reject(
+          new HostError({ code: 'unavailable', message: 'The connection to Gateway Desktop was lost.' }),
+        );
       pending.clear();
       if (closedForGood) return;
       if (ev.code === 1008 || ev.code === 4401) {
         setState('unauthorized');
         return;
       }
-      setState('reconnecting');
+      if (!everOpened && opts.giveUpAfter !== undefined && retry + 1 >= opts.giveUpAfter) {
+        setState('no-token');
+        return;
+      }
+      setState(everOpened ? 'reconnecting' : 'connecting');
       const delay = Math.min(5000, 250 * 2 ** retry++);
       setTimeout(connect, delay);
     };

@@ -54,7 +54,16 @@ export function createConsoleStore(): ConsoleStore {
       set((s) => ({
         entries: [
           ...s.entries.slice(-MAX_ENTRIES + 1),
-          { localId, runId: null, kernelId, code, outputs: [], status: 'sending', executionCount: null, error: null },
+          {
+            localId,
+            runId: null,
+            kernelId,
+            code,
+            outputs: [],
+            status: 'sending',
+            executionCount: null,
+            error: null,
+          },
         ],
         history: s.history[s.history.length - 1] === code ? s.history : [...s.history.slice(-99), code],
       }));
@@ -69,7 +78,12 @@ export function createConsoleStore(): ConsoleStore {
           early: rest,
           entries: s.entries.map((e) => {
             if (e.localId !== localId) return e;
-            const withOutputs = { ...e, runId, status: 'running' as const, outputs: early ? early.outputs : [] };
+            const withOutputs = {
+              ...e,
+              runId,
+              status: 'running' as const,
+              outputs: early ? early.outputs : [],
+            };
             return early?.done
               ? { ...withOutputs, status: early.done.status, executionCount: early.done.executionCount }
               : withOutputs;
@@ -78,20 +92,27 @@ export function createConsoleStore(): ConsoleStore {
       }),
     failed: (localId, message) =>
       set((s) => ({
-        entries: s.entries.map((e) => (e.localId === localId ? { ...e, status: 'failed', error: message } : e)),
+        entries: s.entries.map((e) =>
+          e.localId === localId ? { ...e, status: 'failed', error: message } : e,
+        ),
       })),
     output: (ev) =>
       set((s) => {
         if (!s.entries.some((e) => e.runId === ev.runId)) {
           if (!s.entries.some((e) => e.status === 'sending')) return {};
           const prev = s.early[ev.runId] ?? { outputs: [], done: null };
-          const early = { ...s.early, [ev.runId]: { ...prev, outputs: [...prev.outputs, ev.output] } };
+          const early = {
+            ...s.early,
+            [ev.runId]: { ...prev, outputs: mergeOutput(prev.outputs, ev.output) },
+          };
           const keys = Object.keys(early);
           if (keys.length > MAX_EARLY) delete early[keys[0]];
           return { early };
         }
         return {
-          entries: s.entries.map((e) => (e.runId === ev.runId ? { ...e, outputs: mergeOutput(e.outputs, ev.output) } : e)),
+          entries: s.entries.map((e) =>
+            e.runId === ev.runId ? { ...e, outputs: mergeOutput(e.outputs, ev.output) } : e,
+          ),
         };
       }),
     done: (ev) =>

@@ -8,6 +8,8 @@ export interface KernelsState {
   /** Kernels in the order they appeared. */
   order: string[];
   launches: Record<string, LaunchProgressEvent>;
+  /** Every phase a launch went through, with the time it was reached. */
+  launchPhases: Record<string, { phase: string; elapsedMs: number }[]>;
   loaded: boolean;
   error: string | null;
   /** Ids touched by events since the last full list was requested (so an older list does not undo them). */
@@ -34,6 +36,7 @@ export function createKernelsStore(): KernelsStore {
     kernels: {},
     order: [],
     launches: {},
+    launchPhases: {},
     loaded: false,
     error: null,
     touched: {},
@@ -66,10 +69,22 @@ export function createKernelsStore(): KernelsStore {
       set((s) => {
         const kernels = { ...s.kernels };
         delete kernels[id];
-        return { kernels, order: s.order.filter((x) => x !== id), touched: { ...s.touched, [id]: 'removed' } };
+        return {
+          kernels,
+          order: s.order.filter((x) => x !== id),
+          touched: { ...s.touched, [id]: 'removed' },
+        };
       }),
     launch: (e) => {
-      set((s) => ({ launches: { ...s.launches, [e.launchId]: e } }));
+      set((s) => {
+        const prev = s.launchPhases[e.launchId] ?? [];
+        const phases =
+          prev.at(-1)?.phase === e.phase ? prev : [...prev, { phase: e.phase, elapsedMs: e.elapsedMs }];
+        return {
+          launches: { ...s.launches, [e.launchId]: e },
+          launchPhases: { ...s.launchPhases, [e.launchId]: phases },
+        };
+      });
       if (e.status === 'done') {
         setTimeout(() => {
           if (get().launches[e.launchId]?.status === 'done') get().dismissLaunch(e.launchId);
@@ -79,8 +94,10 @@ export function createKernelsStore(): KernelsStore {
     dismissLaunch: (launchId) =>
       set((s) => {
         const launches = { ...s.launches };
+        const launchPhases = { ...s.launchPhases };
         delete launches[launchId];
-        return { launches };
+        delete launchPhases[launchId];
+        return { launches, launchPhases };
       }),
   }));
   return store;

@@ -21,8 +21,15 @@ export interface Model {
   dispose(): void;
 }
 
-function createActions(host: HostApi, app: AppStore, clusters: ClustersStore, kernels: KernelsStore, con: ConsoleStore) {
-  const notifyError = (prefix: string) => (err: unknown) => app.getState().notify('error', `${prefix}: ${errorText(err)}`);
+function createActions(
+  host: HostApi,
+  app: AppStore,
+  clusters: ClustersStore,
+  kernels: KernelsStore,
+  con: ConsoleStore,
+) {
+  const notifyError = (prefix: string) => (err: unknown) =>
+    app.getState().notify('error', `${prefix}: ${errorText(err)}`);
 
   const loadEnvironments = async (clusterId: string): Promise<void> => {
     clusters.getState().envLoading(clusterId);
@@ -48,7 +55,9 @@ function createActions(host: HostApi, app: AppStore, clusters: ClustersStore, ke
     if (c.status === 'rejected') clusters.getState().loadFailed(errorText(c.reason));
     if (k.status === 'rejected') kernels.getState().loadFailed(errorText(k.reason));
     // Environments of every cluster that has kernels (for display names) and of the active one.
-    const ids = new Set<string>(kernels.getState().order.map((id) => kernels.getState().kernels[id]?.clusterId ?? ''));
+    const ids = new Set<string>(
+      kernels.getState().order.map((id) => kernels.getState().kernels[id]?.clusterId ?? ''),
+    );
     for (const cl of clusters.getState().clusters) if (cl.active) ids.add(cl.id);
     ids.delete('');
     await Promise.all([...ids].map((id) => loadEnvironments(id)));
@@ -93,8 +102,9 @@ function createActions(host: HostApi, app: AppStore, clusters: ClustersStore, ke
         notifyError('Could not remove the cluster')(err);
       }
     },
-    testCluster: (target: { id: string } | { input: ClusterInput; baseId?: string }): Promise<ConnectionDiagnosis> =>
-      host.testCluster(target),
+    testCluster: (
+      target: { id: string } | { input: ClusterInput; baseId?: string },
+    ): Promise<ConnectionDiagnosis> => host.testCluster(target),
     startKernel: async (clusterId: string, specName: string) => {
       try {
         await host.startKernel({ clusterId, specName });
@@ -145,7 +155,10 @@ function createActions(host: HostApi, app: AppStore, clusters: ClustersStore, ke
   };
 }
 
-export function createModel(conn: HostConnection, opts: { initialView?: View; clockMs?: number } = {}): Model {
+export function createModel(
+  conn: HostConnection,
+  opts: { initialView?: View; clockMs?: number } = {},
+): Model {
   const host = conn.api;
   const app = createAppStore(opts.initialView);
   const clusters = createClustersStore();
@@ -157,10 +170,11 @@ export function createModel(conn: HostConnection, opts: { initialView?: View; cl
     host.on('clusters-changed', (list) => {
       const before = new Set(clusters.getState().clusters.map((c) => c.id));
       clusters.getState().setClusters(list);
-      for (const c of list) if (!before.has(c.id) || c.active) {
-        const e = clusters.getState().environments[c.id];
-        if (!e || (c.active && e.status === 'error')) void actions.loadEnvironments(c.id);
-      }
+      for (const c of list)
+        if (!before.has(c.id) || c.active) {
+          const e = clusters.getState().environments[c.id];
+          if (!e || (c.active && e.status === 'error')) void actions.loadEnvironments(c.id);
+        }
     }),
     host.on('environments-changed', ({ clusterId }) => {
       if (clusters.getState().environments[clusterId]) void actions.loadEnvironments(clusterId);
@@ -182,17 +196,17 @@ export function createModel(conn: HostConnection, opts: { initialView?: View; cl
     host.on('settings-changed', (s) => app.getState().setSettings(s)),
     host.on('log', (e) => app.getState().appendLog(e)),
   ];
+  // Take a snapshot whenever the connection (re)opens: events may have been missed while it was down.
   let last: ConnectionState = conn.state;
   app.getState().setConnection(last);
   offs.push(
     conn.onState((s) => {
       app.getState().setConnection(s);
-      // After a reconnect, events may have been missed: take a fresh snapshot.
-      if (s === 'open' && last === 'reconnecting') void actions.syncAll();
+      if (s === 'open' && last !== 'open') void actions.syncAll();
       last = s;
     }),
   );
-  if (conn.state !== 'no-token') void actions.syncAll();
+  if (conn.state === 'open') void actions.syncAll();
   return {
     host,
     app,

@@ -1,0 +1,228 @@
+// Shared helpers of the browser suites: start `serve` (the real backend) in a temp data dir, launch Debian's
+// Chromium through playwright-core with a fresh profile, poll for conditions, save screenshots, clean up.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const SCREENSHOTS = join(ROOT, 'test-artifacts', 'screenshots');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+];
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServeHandle {
+  url: string;
+  port: number;
+  token: string;
+  dataDir: string;
+  proc: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `node --import tsx electron/serve.ts` and waits for its ready line (builds the UI if needed). */
+export async function startServe(
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<ServeHandle> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gd-e2e-data-'));
+  const home = mkdtempSync(join(tmpdir(), 'gd-e2e-home-'));
+  const port = await freePort();
+  const token = `e2e-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'electron/serve.ts', '--port', String(port), '--token', token, '--data-dir', dataDir],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        HOME: home,
+        JUPYTER_DATA_DIR: join(home, 'jupyter-data'),
+        JUPYTER_RUNTIME_DIR: join(home, 'jupyter-runtime'),
+        JUPYTER_CONFIG_DIR: join(home, 'jupyter-config'),
+        PYDEVD_DISABLE_FILE_VALIDATION: '1',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: false,
+    },
+  );
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  while (!out.includes(url)) {
+    if (proc.exitCode !== null) throw new Error(`serve exited with ${proc.exitCode}:\n${out}`);
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`serve did not print its ready line in time:\n${out}`);
+    }
+    await sleep(100);
+  }
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const t = Date.now();
+      while (proc.exitCode === null && proc.signalCode === null && Date.now() - t < 30_000) await sleep(100);
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  };
+  return { url, port, token, dataDir, proc, output: () => out, stop };
+}
+
+export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
+  // playwright-core gives every launch() a fresh temporary --user-data-dir of its own (and refuses ours).
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: CHROMIUM_FLAGS,
+    headless: true,
+    timeout: 60_000,
+  });
+  return {
+    browser,
+    close: async () => {
+      await browser.close().catch(() => undefined);
+    },
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls until fn returns a truthy value (or throws with `what` after timeoutMs). */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T> | T,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = join(SCREENSHOTS, `${name}.png`);
+  // The app scrolls inside its main pane: grow the viewport to the pane's content for a whole-screen shot.
+  const size = page.viewportSize() ?? { width: 1280, height: 860 };
+  const need = Number(
+    await page.evaluate(
+      "(() => { const m = document.querySelector('.content'); return m ? m.scrollHeight + m.getBoundingClientRect().top : 0; })()",
+    ),
+  );
+  if (need > size.height) await page.setViewportSize({ width: size.width, height: Math.min(need + 8, 4000) });
+  await page.screenshot({ path: file, fullPage: true });
+  if (need > size.height) await page.setViewportSize(size);
+  return file;
+}
+
+export interface UpstreamServer {
+  url: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+/** Debian's Jupyter Server 1.23 as a token-protected "university gateway" (its own process group). */
+export async function startUpstreamGateway(): Promise<UpstreamServer> {
+  const home = mkdtempSync(join(tmpdir(), 'gd-e2e-upstream-'));
+  mkdirSync(join(home, 'root'), { recursive: true });
+  const port = await freePort();
+  const token = `up-${Math.random().toString(36).slice(2)}`;
+  const proc = spawn(
+    '/usr/bin/python3',
+    [
+      '-m',
+      'jupyter_server',
+      '--allow-root',
+      '--no-browser',
+      '--ServerApp.ip=127.0.0.1',
+      `--ServerApp.port=${port}`,
+      '--ServerApp.port_retries=0',
+      `--ServerApp.token=${token}`,
+      `--ServerApp.root_dir=${join(home, 'root')}`,
+    ],
+    {
+      env: {
+        ...process.env,
+        HOME: home,
+        JUPYTER_CONFIG_DIR: join(home, 'config'),
+        JUPYTER_RUNTIME_DIR: join(home, 'runtime'),
+        JUPYTER_PLATFORM_DIRS: '1',
+        PYDEVD_DISABLE_FILE_VALIDATION: '1',
+      },
+      stdio: ['ignore', 'ignore', 'ignore'],
+      detached: true,
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    if (proc.pid && proc.exitCode === null && proc.signalCode === null) {
+      try {
+        process.kill(-proc.pid, 'SIGTERM');
+      } catch {
+        // gone
+      }
+      const t = Date.now();
+      while (proc.exitCode === null && proc.signalCode === null && Date.now() - t < 10_000) await sleep(100);
+      try {
+        if (proc.exitCode === null && proc.signalCode === null) process.kill(-proc.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    rmSync(home, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(
+      'the upstream Jupyter Server',
+      async () =>
+        (await fetch(`${url}/api`)
+          .then((r) => r.status)
+          .catch(() => 0)) === 200,
+      60_000,
+      200,
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, token, stop };
+}

@@ -1,0 +1,226 @@
+// Cluster config -> ClusterRuntime, and the binding that keeps a ClusterDirectory in step with the store:
+// clusters added, changed, removed or switched in clusters.json (by the UI, the CLI or an editor) take effect
+// at once. Switching the active cluster restarts nothing; a changed or removed cluster's runtime is
+// retired, not killed: kernels already running through it keep working until they end.
+import { createHash } from 'node:crypto';
+import type { ClusterRuntime, ClusterKernelSpecs } from './types';
+import type { KernelBackend } from '../../provisioners/types';
+import type { ClusterConfig, GatewayClusterConfig, LocalClusterConfig } from './config';
+import { LocalCluster } from './local-cluster';
+import { GatewayClusterRuntime, type GatewayRuntimeOptions } from './gateway/runtime';
+import type { ClusterDirectory } from './directory';
+import { ClusterStore, type StoreFileError } from './store';
+import {
+  createSecretStore,
+  type SafeStorageLike,
+  type SecretLookup,
+  type SecretStore,
+} from '../secrets/secret-store';
+import { diagnoseGateway, type Diagnosis } from './diagnose';
+
+export interface RuntimeFactoryOptions {
+  secrets: SecretLookup;
+  /** Kernelspec directories for local clusters that set none (tests use temp dirs). */
+  localKernelSpecDirs?: string[];
+  /** Relay tuning (backoff, logging). */
+  gateway?: GatewayRuntimeOptions;
+}
+
+/** A cluster whose settings cannot be used (unreadable CA file ...): listed as a problem, starts fail clearly. */
+export class UnusableClusterRuntime implements ClusterRuntime {
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly kind: string,
+    readonly reason: string,
+  ) {}
+  async listKernelSpecs(): Promise<ClusterKernelSpecs> {
+    throw new Error(`cluster "${this.name}" cannot be used: ${this.reason}`);
+  }
+  async getResource(): Promise<null> {
+    return null;
+  }
+  async startKernel(): Promise<KernelBackend> {
+    throw new Error(`cluster "${this.name}" cannot be used: ${this.reason}`);
+  }
+  async dispose(): Promise<void> {}
+}
+
+/** Build the runtime for one cluster config. Never throws: unusable settings give an UnusableClusterRuntime. */
+export function createClusterRuntime(cfg: ClusterConfig, opts: RuntimeFactoryOptions): ClusterRuntime {
+  try {
+    if (cfg.kind === 'local') return createLocal(cfg, opts);
+    const gw: GatewayRuntimeOptions = { ...opts.gateway };
+    // GATEWAY_DESKTOP_RELAY_LOG=1 logs the relay's reconnects and dropped frames to stderr.
+    if (!gw.log && process.env.GATEWAY_DESKTOP_RELAY_LOG) gw.log = (m) => process.stderr.write(`${m}\n`);
+    return new GatewayClusterRuntime(cfg, opts.secrets, gw);
+  } catch (e) {
+    return new UnusableClusterRuntime(cfg.id, cfg.name, cfg.kind, e instanceof Error ? e.message : String(e));
+  }
+}
+
+function createLocal(cfg: LocalClusterConfig, opts: RuntimeFactoryOptions): ClusterRuntime {
+  const dirs = cfg.kernelspecDirs?.length ? cfg.kernelspecDirs : opts.localKernelSpecDirs;
+  return new LocalCluster({ id: cfg.id, name: cfg.name, ...(dirs ? { kernelSpecDirs: dirs } : {}) });
+}
+
+/** What makes a runtime stale: its settings plus the values of the secrets it uses. */
+function fingerprint(cfg: ClusterConfig, secrets: SecretLookup): string {
+  const h = createHash('sha256').update(JSON.stringify(cfg));
+  if (cfg.kind === 'gateway') {
+    const g: GatewayClusterConfig = cfg;
+    for (const key of [g.auth.tokenSecret, g.basicAuth?.passwordSecret, g.tls.keyPassphraseSecret]) {
+      let v: string | undefined;
+      try {
+        v = key ? secrets.get(key) : undefined;
+      } catch {
+        v = undefined;
+      }
+      h.update(`\0${key ?? ''}=${v ?? ''}`);
+    }
+  }
+  return h.digest('hex');
+}
+
+export interface ClusterStoreBinding {
+  readonly store: ClusterStore;
+  readonly secrets: SecretStore;
+  readonly directory: ClusterDirectory;
+  /** Set while clusters.json is broken (the last good copy is in use). */
+  readonly problem: StoreFileError | null;
+  /** Re-read the store and apply it now (the file watch does this on its own). */
+  sync(): void;
+  /** Test connection for a gateway cluster by name or id. */
+  diagnose(ref: string): Promise<Diagnosis>;
+  /** Stop watching and dispose retired runtimes (live ones are disposed by the directory's owner). */
+  dispose(): Promise<void>;
+}
+
+export interface BindOptions extends Omit<RuntimeFactoryOptions, 'secrets'> {
+  store: ClusterStore;
+  secrets: SecretStore;
+  directory: ClusterDirectory;
+  /** Watch clusters.json for changes by other processes (default true). */
+  watch?: boolean;
+  /** Told about every applied change (for logs/UI). */
+  onSync?: (info: {
+    added: string[];
+    removed: string[];
+    replaced: string[];
+    activeId: string | null;
+  }) => void;
+}
+
+/**
+ * Make `directory` mirror the store (enabled clusters, active cluster) and keep it so. Runtimes the directory
+ * holds that the store does not know (e.g. app-core's default local cluster) are replaced by the store's.
+ */
+export function bindStoreToDirectory(opts: BindOptions): ClusterStoreBinding {
+  const { store, secrets, directory } = opts;
+  const prints = new Map<string, string>();
+  const retired = new Set<ClusterRuntime>();
+  let disposed = false;
+
+  const retire = (rt: ClusterRuntime): void => {
+    if (rt instanceof GatewayClusterRuntime && rt.relayedKernels().length > 0) retired.add(rt);
+    else void rt.dispose().catch(() => undefined);
+  };
+  const sweep = (): void => {
+    for (const rt of [...retired]) {
+      if (rt instanceof GatewayClusterRuntime && rt.relayedKernels().length > 0) continue;
+      retired.delete(rt);
+      void rt.dispose().catch(() => undefined);
+    }
+  };
+  const sweeper = setInterval(sweep, 10_000);
+  sweeper.unref();
+
+  const sync = (): void => {
+    if (disposed) return;
+    const data = store.snapshot();
+    const wanted = data.clusters.filter((c) => c.enabled !== false);
+    const wantedIds = new Set(wanted.map((c) => c.id));
+    const added: string[] = [];
+    const removed: string[] = [];
+    const replaced: string[] = [];
+    for (const rt of directory.clusters) {
+      if (!wantedIds.has(rt.id) || !prints.has(rt.id)) {
+        if (wantedIds.has(rt.id) && !prints.has(rt.id)) replaced.push(rt.id);
+        else removed.push(rt.id);
+        directory.remove(rt.id);
+        prints.delete(rt.id);
+        retire(rt);
+      }
+    }
+    for (const cfg of wanted) {
+      const fp = fingerprint(cfg, secrets);
+      const existing = directory.get(cfg.id);
+      if (existing && prints.get(cfg.id) === fp) continue;
+      if (existing) {
+        directory.remove(cfg.id);
+        retire(existing);
+        replaced.push(cfg.id);
+      } else if (!replaced.includes(cfg.id)) added.push(cfg.id);
+      directory.add(createClusterRuntime(cfg, { ...opts, secrets }));
+      prints.set(cfg.id, fp);
+    }
+    const active = wantedIds.has(data.activeClusterId) ? data.activeClusterId : (wanted[0]?.id ?? null);
+    if (active && directory.activeId !== active) directory.setActive(active);
+    sweep();
+    opts.onSync?.({ added, removed, replaced, activeId: directory.activeId });
+  };
+
+  sync();
+  const off = store.onChange(() => sync());
+  if (opts.watch !== false) store.watch();
+
+  return {
+    store,
+    secrets,
+    directory,
+    get problem() {
+      return store.problem;
+    },
+    sync: () => {
+      store.reload();
+      sync();
+    },
+    diagnose: async (ref: string) => {
+      const cfg = store.require(ref);
+      if (cfg.kind !== 'gateway') {
+        return {
+          ok: true,
+          severity: 'ok',
+          code: 'ok',
+          title: `${cfg.name} runs kernels on this computer`,
+          detail: 'Nothing to test: no network is involved.',
+          hint: '',
+          url: '',
+          elapsedMs: 0,
+        };
+      }
+      return diagnoseGateway(cfg, secrets);
+    },
+    dispose: async () => {
+      disposed = true;
+      off();
+      clearInterval(sweeper);
+      store.close();
+      await Promise.allSettled([...retired].map((rt) => rt.dispose()));
+      retired.clear();
+    },
+  };
+}
+
+export interface OpenClusterStoreOptions extends Omit<BindOptions, 'store' | 'secrets'> {
+  dataDir: string;
+  /** Electron's safeStorage in the app; absent in plain Node (then secrets go to an owner-only file). */
+  safeStorage?: SafeStorageLike | null;
+}
+
+/** Open the store and the secret store in dataDir and bind them to the directory. */
+export function openClusterStore(opts: OpenClusterStoreOptions): ClusterStoreBinding {
+  const store = ClusterStore.open(opts.dataDir);
+  const secrets = createSecretStore({ dataDir: opts.dataDir, safeStorage: opts.safeStorage });
+  return bindStoreToDirectory({ ...opts, store, secrets });
+}
