@@ -14,7 +14,14 @@ import { randomUUID } from 'node:crypto';
 import { discoverKernelSpecs } from '../../provisioners/kernelspec/discovery';
 import { startKernel } from '../../provisioners/kernel-manager';
 import { WsBenchClient, ZmqBenchClient } from './kernel-client';
-import { gatewayPath, measurePath, streamCode, checkStream, type BenchPath, type PathResult } from './measure';
+import {
+  gatewayPath,
+  measurePath,
+  streamCode,
+  checkStream,
+  type BenchPath,
+  type PathResult,
+} from './measure';
 import { procStats, runCli, startJupyterServer, startServe, type RunningServer } from './servers';
 import { nowMs, round } from './stats';
 
@@ -30,7 +37,9 @@ const onlyIdx = args.indexOf('--only');
 const only = onlyIdx >= 0 ? new Set(args[onlyIdx + 1].split(',')) : null;
 
 const cfg = quick ? { starts: 2, rtts: 30, throughputMB: 4 } : { starts: 5, rtts: 200, throughputMB: 50 };
-const load = quick ? { idleKernels: 4, streamKernels: 4, streamMB: 1, fanoutClients: 4, fanoutMB: 2 } : { idleKernels: 50, streamKernels: 50, streamMB: 4, fanoutClients: 20, fanoutMB: 16 };
+const load = quick
+  ? { idleKernels: 4, streamKernels: 4, streamMB: 1, fanoutClients: 4, fanoutMB: 2 }
+  : { idleKernels: 50, streamKernels: 50, streamMB: 4, fanoutClients: 20, fanoutMB: 16 };
 const log = (s: string) => process.stderr.write(s + '\n');
 
 async function directPath(): Promise<BenchPath> {
@@ -122,7 +131,8 @@ async function fanout(serve: RunningServer) {
   const others: WsBenchClient[] = [];
   try {
     await k.client.request('shell', 'kernel_info_request', {});
-    for (let i = 1; i < load.fanoutClients; i++) others.push(await WsBenchClient.connect(serve.url, k.id, serve.token));
+    for (let i = 1; i < load.fanoutClients; i++)
+      others.push(await WsBenchClient.connect(serve.url, k.id, serve.token));
     const chunks = Math.round((load.fanoutMB * 1024 * 1024) / 65536);
     const expected = chunks * 65536;
     const got = others.map(() => 0);
@@ -156,7 +166,9 @@ async function fanout(serve: RunningServer) {
 
 async function main() {
   const started = new Date();
-  log(`Gateway Desktop benchmark (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model}, ${round(totalmem() / 2 ** 30, 1)} GiB`);
+  log(
+    `Gateway Desktop benchmark (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model}, ${round(totalmem() / 2 ** 30, 1)} GiB`,
+  );
   const want = (name: string) => !only || only.has(name);
   const results: PathResult[] = [];
   const upstream = await startJupyterServer();
@@ -166,7 +178,21 @@ async function main() {
   let lab: RunningServer | null = null;
   let proxyExtra: Record<string, number | boolean> = {};
   try {
-    await runCli('electron/cli/cluster-cli.ts', ['add', 'gateway', 'upstream', '--url', upstream.url, '--token-env', 'GD_BENCH_UPSTREAM_TOKEN', '--data-dir', serve.dataDir], { ...process.env, GD_BENCH_UPSTREAM_TOKEN: upstream.token }).catch((e: Error) => log(`  (relay cluster not added: ${e.message.split('\n')[0]})`));
+    await runCli(
+      'electron/cli/cluster-cli.ts',
+      [
+        'add',
+        'gateway',
+        'upstream',
+        '--url',
+        upstream.url,
+        '--token-env',
+        'GD_BENCH_UPSTREAM_TOKEN',
+        '--data-dir',
+        serve.dataDir,
+      ],
+      { ...process.env, GD_BENCH_UPSTREAM_TOKEN: upstream.token },
+    ).catch((e: Error) => log(`  (relay cluster not added: ${e.message.split('\n')[0]})`));
     lab = await startJupyterServer({ gatewayUrl: serve.url, gatewayToken: serve.token });
 
     const paths: BenchPath[] = [];
@@ -209,7 +235,12 @@ async function main() {
   const report = {
     date: started.toISOString(),
     mode: quick ? 'quick' : 'full',
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memory_gib: round(totalmem() / 2 ** 30, 1), node: process.version },
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? 'unknown',
+      memory_gib: round(totalmem() / 2 ** 30, 1),
+      node: process.version,
+    },
     config: { ...cfg, ...load },
     paths: results,
     proxy: proxyExtra,
@@ -222,7 +253,17 @@ async function main() {
   };
 
   const cols = ['path', 'start ms', 'info rtt med', 'info p95', 'exec rtt med', 'exec p95', 'MB/s'];
-  const rows = results.map((r) => [r.path, r.kernel_start_ms_median, r.kernel_info_rtt_ms_median, r.kernel_info_rtt_ms_p95, r.execute_rtt_ms_median, r.execute_rtt_ms_p95, r.throughput_mb_per_s].map(String));
+  const rows = results.map((r) =>
+    [
+      r.path,
+      r.kernel_start_ms_median,
+      r.kernel_info_rtt_ms_median,
+      r.kernel_info_rtt_ms_p95,
+      r.execute_rtt_ms_median,
+      r.execute_rtt_ms_p95,
+      r.throughput_mb_per_s,
+    ].map(String),
+  );
   const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   console.log(line(cols));
@@ -232,10 +273,10 @@ async function main() {
   console.log('ratios:', JSON.stringify(report.ratios, null, 1));
   if (jsonFile) writeFileSync(jsonFile, JSON.stringify(report, null, 2) + '\n');
   // Sanity: every measured number is positive and every byte arrived.
-  const bad = results.filter((r) => !(r.execute_rtt_ms_median > 0 && r.throughput_mb_per_s > 0 && r.throughput_bytes_checked > 0));
+  const bad = results.filter(
+    (r) => !(r.execute_rtt_ms_median > 0 && r.throughput_mb_per_s > 0 && r.throughput_bytes_checked > 0),
+  );
   if (bad.length) throw new Error(`insane figures for ${bad.map((b) => b.path).join(', ')}`);
-
-
 }
 
 main().then(

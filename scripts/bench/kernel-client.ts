@@ -87,7 +87,14 @@ export abstract class BenchKernelClient {
     const reply = await this.request(
       'shell',
       'execute_request',
-      { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true },
+      {
+        code,
+        silent: false,
+        store_history: false,
+        user_expressions: {},
+        allow_stdin: false,
+        stop_on_error: true,
+      },
       {
         waitIdle: true,
         timeoutMs,
@@ -178,7 +185,9 @@ export class WsBenchClient extends BenchKernelClient {
         resolve(c);
       });
       ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`WebSocket upgrade failed: ${res.statusCode}`)));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(new Error(`WebSocket upgrade failed: ${res.statusCode}`)),
+      );
     });
   }
 

@@ -78,7 +78,11 @@ export async function timeRequests(n: number, fn: () => Promise<unknown>): Promi
   return out;
 }
 
-export async function measurePath(path: BenchPath, cfg: BenchConfig, log: (s: string) => void): Promise<PathResult> {
+export async function measurePath(
+  path: BenchPath,
+  cfg: BenchConfig,
+  log: (s: string) => void,
+): Promise<PathResult> {
   const starts: number[] = [];
   for (let i = 0; i < cfg.starts; i++) {
     const t0 = nowMs();

@@ -40,7 +40,13 @@ function stopChild(child: ChildProcess, timeoutMs = 15000): Promise<void> {
   });
 }
 
-async function waitForHttp(url: string, token: string, child: ChildProcess, log: () => string, timeoutMs = 60000) {
+async function waitForHttp(
+  url: string,
+  token: string,
+  child: ChildProcess,
+  log: () => string,
+  timeoutMs = 60000,
+) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${log()}`);
@@ -67,7 +73,9 @@ function spawnLogged(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = 
 }
 
 /** Debian's Jupyter Server 1.23 with rate limits off; optionally in gateway mode against `gatewayUrl`. */
-export async function startJupyterServer(opts: { gatewayUrl?: string; gatewayToken?: string } = {}): Promise<RunningServer> {
+export async function startJupyterServer(
+  opts: { gatewayUrl?: string; gatewayToken?: string } = {},
+): Promise<RunningServer> {
   const port = await freePort();
   const token = randomBytes(16).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'gd-bench-js-'));
@@ -83,8 +91,14 @@ export async function startJupyterServer(opts: { gatewayUrl?: string; gatewayTok
     '--ServerApp.iopub_data_rate_limit=0',
     '--ServerApp.iopub_msg_rate_limit=0',
   ];
-  if (opts.gatewayUrl) args.push(`--gateway-url=${opts.gatewayUrl}`, `--GatewayClient.auth_token=${opts.gatewayToken}`);
-  const env = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1', JUPYTER_RUNTIME_DIR: dir, JUPYTER_CONFIG_DIR: dir };
+  if (opts.gatewayUrl)
+    args.push(`--gateway-url=${opts.gatewayUrl}`, `--GatewayClient.auth_token=${opts.gatewayToken}`);
+  const env = {
+    ...process.env,
+    PYDEVD_DISABLE_FILE_VALIDATION: '1',
+    JUPYTER_RUNTIME_DIR: dir,
+    JUPYTER_CONFIG_DIR: dir,
+  };
   const { child, log } = spawnLogged(PYTHON, args, env, dir);
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -105,11 +119,23 @@ export async function startJupyterServer(opts: { gatewayUrl?: string; gatewayTok
 }
 
 /** Gateway Desktop's headless proxy (`electron/serve.ts`) on a fresh data dir. */
-export async function startServe(opts: { dataDir?: string } = {}): Promise<RunningServer & { dataDir: string }> {
+export async function startServe(
+  opts: { dataDir?: string } = {},
+): Promise<RunningServer & { dataDir: string }> {
   const port = await freePort();
   const token = randomBytes(16).toString('hex');
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'gd-bench-data-'));
-  const args = ['--import', 'tsx', 'electron/serve.ts', '--port', String(port), '--token', token, '--data-dir', dataDir];
+  const args = [
+    '--import',
+    'tsx',
+    'electron/serve.ts',
+    '--port',
+    String(port),
+    '--token',
+    token,
+    '--data-dir',
+    dataDir,
+  ];
   const env = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' };
   const { child, log } = spawnLogged(process.execPath, args, env);
   const url = `http://127.0.0.1:${port}`;
@@ -135,7 +161,9 @@ export async function startServe(opts: { dataDir?: string } = {}): Promise<Runni
 export function runCli(entry: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((resolve, reject) => {
     const { child, log } = spawnLogged(process.execPath, ['--import', 'tsx', entry, ...args], env);
-    child.once('exit', (code) => (code === 0 ? resolve(log()) : reject(new Error(`${entry} ${args.join(' ')} → ${code}\n${log()}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(log()) : reject(new Error(`${entry} ${args.join(' ')} → ${code}\n${log()}`)),
+    );
   });
 }
 
