@@ -13,6 +13,7 @@ import { ClusterDirectory } from './clusters/directory';
 import { LocalCluster } from './clusters/local-cluster';
 import { KernelRegistry, type KernelRegistryOptions } from './kernels/registry';
 import { GatewayProxy, generateToken, type GatewayProxyOptions } from './gateway/proxy';
+import { mountMetrics } from './gateway/metrics';
 // Cluster store (issue 5): clusters from <dataDir>/clusters.json, kept in sync with the file.
 import { openClusterStore, type ClusterStoreBinding } from './clusters/runtime-factory';
 import type { SafeStorageLike } from './secrets/secret-store';
@@ -109,6 +110,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
   const closeHooks: Array<() => void | Promise<void>> = [];
   // Issue 5: let `npm run lab` find this proxy (<dataDir>/proxy.json, owner-only) while it listens.
   if (clusterStore) closeHooks.push(advertiseProxy(dataDir, { url: `http://${shownHost}:${port}/`, token }));
+  closeHooks.push(mountMetrics(proxy, registry));
   let closing: Promise<void> | null = null;
 
   const core: AppCore = {

@@ -75,7 +75,7 @@ async function startMany(path: BenchPath, n: number, parallel = 4) {
   const sessions = [];
   for (let i = 0; i < n; i += parallel) {
     const batch = await Promise.all(Array.from({ length: Math.min(parallel, n - i) }, () => path.start()));
-    for (const s of batch) await s.client.request('shell', 'kernel_info_request', {});
+    for (const s of batch) await s.client.ready();
     sessions.push(...batch);
   }
   return sessions;
@@ -130,7 +130,7 @@ async function fanout(serve: RunningServer) {
   const k = await path.start();
   const others: WsBenchClient[] = [];
   try {
-    await k.client.request('shell', 'kernel_info_request', {});
+    await k.client.ready();
     for (let i = 1; i < load.fanoutClients; i++)
       others.push(await WsBenchClient.connect(serve.url, k.id, serve.token));
     const chunks = Math.round((load.fanoutMB * 1024 * 1024) / 65536);

@@ -82,6 +82,21 @@ export abstract class BenchKernelClient {
     });
   }
 
+  /**
+   * Wait until the kernel answers kernel_info, resending every 500 ms: Jupyter Server 1.23's gateway relay
+   * can drop the first message sent right after its WebSocket opens (JupyterLab copes the same way).
+   */
+  async ready(timeoutMs = 60000): Promise<JMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await this.request('shell', 'kernel_info_request', {}, { timeoutMs: 500 });
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+    }
+  }
+
   /** Execute code; resolves after execute_reply and idle. Calls onStream with each stream text. */
   async execute(code: string, onStream?: (text: string) => void, timeoutMs = 120000): Promise<JMessage> {
     const reply = await this.request(

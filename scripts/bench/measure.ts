@@ -87,7 +87,7 @@ export async function measurePath(
   for (let i = 0; i < cfg.starts; i++) {
     const t0 = nowMs();
     const k = await path.start();
-    await k.client.request('shell', 'kernel_info_request', {});
+    await k.client.ready();
     starts.push(nowMs() - t0);
     await k.stop();
   }
@@ -95,7 +95,7 @@ export async function measurePath(
 
   const k = await path.start();
   try {
-    await k.client.request('shell', 'kernel_info_request', {});
+    await k.client.ready();
     for (let i = 0; i < 20; i++) await k.client.execute('1+1'); // warm up
     const info = await timeRequests(cfg.rtts, () =>
       k.client.request('shell', 'kernel_info_request', {}, { waitIdle: true }),
