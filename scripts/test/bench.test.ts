@@ -1,0 +1,58 @@
+// Proves `npm run bench -- --quick` works end to end. Asserts only that it completes and that its figures
+// are sane (non-zero, every byte checked), never a speed: speed lives in the benchmark's report.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+test('npm run bench -- --quick completes with sane figures for every path', { timeout: 600000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gd-bench-test-'));
+  try {
+    const json = join(dir, 'bench.json');
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/bench/bench.ts', '--quick', '--json', json],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 580000,
+      },
+    );
+    assert.equal(r.status, 0, `bench failed:\n${r.stderr.slice(-4000)}`);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as {
+      paths: {
+        path: string;
+        execute_rtt_ms_median: number;
+        throughput_mb_per_s: number;
+        throughput_bytes_checked: number;
+        kernel_start_ms_median: number;
+      }[];
+      proxy: { rss_with_idle_kernels_mb: number; fanout_all_bytes_received: boolean };
+      ratios: Record<string, unknown>;
+    };
+    const names = report.paths.map((p) => p.path);
+    for (const want of ['direct', 'proxy', 'proxy_v1', 'jupyter_server', 'lab_path', 'relay']) {
+      assert.ok(
+        names.includes(want),
+        `path ${want} missing from ${names.join(', ')}:\n${r.stderr.slice(-3000)}`,
+      );
+    }
+    for (const p of report.paths) {
+      assert.ok(p.execute_rtt_ms_median > 0 && p.kernel_start_ms_median > 0, `${p.path}: zero timing`);
+      assert.ok(
+        p.throughput_mb_per_s > 0 && p.throughput_bytes_checked >= 4 * 1024 * 1024,
+        `${p.path}: bytes`,
+      );
+    }
+    assert.ok(report.proxy.rss_with_idle_kernels_mb > 0);
+    assert.equal(report.proxy.fanout_all_bytes_received, true);
+    assert.ok(report.ratios.proxy_vs_direct && report.ratios.relay_vs_upstream);
+    assert.match(r.stdout, /\| path\s+\| start ms/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
