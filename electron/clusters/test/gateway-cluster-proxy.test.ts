@@ -383,10 +383,36 @@ describe('gateway cluster through the proxy', { timeout: 420_000 }, () => {
         `ws://127.0.0.1:${port}/api/kernels/${created.id}/channels?session_id=s1&token=${token}`,
       );
       const msgId = `m-${Date.now()}`;
+      let pinger: NodeJS.Timeout | undefined;
       const text = await new Promise<string>((resolve, reject) => {
         let acc = '';
         const t = setTimeout(() => reject(new Error(`no output; server log:\n${log.slice(-2000)}`)), 60_000);
-        ws.on('open', () =>
+        // Jupyter Server 1.23's gateway relay can drop the first message sent right after its WebSocket
+        // opens, so say kernel_info every 500 ms until answered (as Lab effectively does), then execute.
+        const header = (id: string, type: string) => ({
+          msg_id: id,
+          msg_type: type,
+          session: 's1',
+          username: 'u',
+          version: '5.3',
+          date: new Date().toISOString(),
+        });
+        let executed = false;
+        const sendInfo = () =>
+          ws.send(
+            JSON.stringify({
+              channel: 'shell',
+              header: header(`i-${Date.now()}`, 'kernel_info_request'),
+              parent_header: {},
+              metadata: {},
+              content: {},
+            }),
+          );
+        ws.on('open', () => {
+          sendInfo();
+          pinger = setInterval(sendInfo, 500);
+        });
+        const execute = () =>
           ws.send(
             JSON.stringify({
               channel: 'shell',
@@ -408,14 +434,19 @@ describe('gateway cluster through the proxy', { timeout: 420_000 }, () => {
                 allow_stdin: false,
               },
             }),
-          ),
-        );
+          );
         ws.on('message', (data) => {
           const m = JSON.parse(String(data)) as {
             msg_type: string;
             parent_header: { msg_id?: string };
             content: { text?: string; execution_state?: string };
           };
+          if (m.msg_type === 'kernel_info_reply' && !executed) {
+            executed = true;
+            clearInterval(pinger);
+            execute();
+            return;
+          }
           if (m.parent_header.msg_id !== msgId) return;
           if (m.msg_type === 'stream') acc += m.content.text ?? '';
           if (m.msg_type === 'status' && m.content.execution_state === 'idle') {
@@ -424,7 +455,7 @@ describe('gateway cluster through the proxy', { timeout: 420_000 }, () => {
           }
         });
         ws.on('error', reject);
-      });
+      }).finally(() => clearInterval(pinger));
       assert.equal(text, '45\n');
       ws.close();
       const del = await fetch(`${base}api/kernels/${created.id}`, { method: 'DELETE', headers: auth });
