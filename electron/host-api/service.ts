@@ -117,7 +117,10 @@ export class HostService implements HostMethods {
         const k = this.summarize(e.kernel);
         const prev = this.kernels.get(k.id);
         this.kernels.set(k.id, k);
-        if (k.state === 'restarting' || k.state === 'dead') this.consoles.abort(k.id);
+        // End pending console runs once, when the kernel goes into restarting/dead; a repeated update with
+        // the same state must not abort a run the user started after the restart finished.
+        if ((k.state === 'restarting' || k.state === 'dead') && prev?.state !== k.state)
+          this.consoles.abort(k.id);
         if (e.type === 'added' || !prev) {
           this.emit('kernel-added', k);
           void this.pushClusters();
