@@ -277,14 +277,45 @@ describe('browser UI against npm run serve (real backend, real ipykernel)', { ti
   test('restarting from the table: back to idle, and the console starts counting again', async () => {
     await page.getByRole('button', { name: /^Kernels/ }).click();
     const row = page.locator(`tr[data-kernel-id="${firstKernel}"]`);
+    // Record every state the row shows: the row is idle *before* the restart takes effect too, so "idle"
+    // alone would not prove the restart finished (a run sent then is aborted by the restart, rightly).
+    // (A string, not a function: tsx would wrap a function in helpers the page does not have.)
+    await page.evaluate(`(() => {
+      window.__rowStates = [];
+      const note = () => {
+        const s = document.querySelector('tr[data-kernel-id="${firstKernel}"]')?.getAttribute('data-state');
+        if (s && window.__rowStates[window.__rowStates.length - 1] !== s) window.__rowStates.push(s);
+      };
+      note();
+      new MutationObserver(note).observe(document.body, {
+        subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'],
+      });
+    })()`);
     await row.getByRole('button', { name: 'Restart' }).click();
-    await waitFor('idle after restart', async () => (await row.getAttribute('data-state')) === 'idle', T);
+    const rowStates = async (): Promise<string[]> => (await page.evaluate('window.__rowStates')) as string[];
+    await waitFor(
+      'restarting, then idle',
+      async () => {
+        const seen = await rowStates();
+        const r = seen.indexOf('restarting');
+        return r >= 0 && seen.slice(r + 1).includes('idle');
+      },
+      T,
+    );
     await row.getByRole('button', { name: 'Console' }).click();
     await page.locator('#console-code').fill('x = "after restart"; print(x)');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     const last = page.locator('li.entry').last();
-    await waitFor('ok', async () => (await last.getAttribute('data-status')) === 'ok', T);
+    const status = await waitFor(
+      'the run to end',
+      async () => {
+        const s = await last.getAttribute('data-status');
+        return s && s !== 'running' && s !== 'sending' ? s : null;
+      },
+      T,
+    );
     const text = await last.innerText();
+    assert.equal(status, 'ok', `the run after restart ended ${status}: ${text}`);
     assert.match(text, /after restart/);
     assert.match(text, /In \[1\]/, 'a fresh kernel counts from 1');
   });

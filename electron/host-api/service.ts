@@ -536,6 +536,12 @@ export class HostService implements HostMethods {
     const state = this.kernels.get(kernelId)?.state;
     if (state === 'dead')
       throw new HostError({ code: 'unavailable', message: 'This kernel is dead; restart it first.' });
+    // A run sent now would reach the old process (which is going away) or wait unseen for the new one.
+    if (state === 'restarting' || state === 'starting')
+      throw new HostError({
+        code: 'unavailable',
+        message: `This kernel is ${state}; run the code again once it is idle.`,
+      });
     return this.consoles.execute(k, req.code);
   }
 

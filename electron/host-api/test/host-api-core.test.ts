@@ -107,6 +107,31 @@ describe('host service over app-core with a real kernel', { timeout: 180_000 }, 
     )?.payload as ConsoleOutputEvent;
     assert.equal(err.output.type, 'error');
     assert.equal(err.output.type === 'error' && err.output.ename, 'ValueError');
+
+    // Restart: a run sent while the kernel restarts is refused with a reason (it would otherwise reach the
+    // old process and never end); once idle again the console counts from 1 in the fresh kernel.
+    const restarting = service.restartKernel(kernelId);
+    await until('restarting', () =>
+      events.find(
+        (e) =>
+          e.event === 'kernel-updated' &&
+          (e.payload as { id: string; state: string }).id === kernelId &&
+          (e.payload as { state: string }).state === 'restarting',
+      ),
+    );
+    await assert.rejects(service.execute({ kernelId, code: '1' }), (e: HostError) => {
+      assert.equal(e.code, 'unavailable');
+      assert.match(e.message, /restarting.*once it is idle/);
+      return true;
+    });
+    await restarting;
+    const again = await service.execute({ kernelId, code: '"fresh"' });
+    const againDone = await until('run after restart done', () =>
+      events.find((e) => e.event === 'console-done' && (e.payload as ConsoleDoneEvent).runId === again.runId),
+    );
+    assert.equal((againDone.payload as ConsoleDoneEvent).status, 'ok');
+    assert.equal((againDone.payload as ConsoleDoneEvent).executionCount, 1);
+
     await service.shutdownKernel(kernelId);
     await until('kernel-removed', () => events.find((e) => e.event === 'kernel-removed'));
     assert.deepEqual(await service.listKernels(), []);

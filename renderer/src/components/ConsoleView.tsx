@@ -47,13 +47,19 @@ export function ConsoleView() {
   const kernel = kernels.find((k) => k.id === kernelId) ?? null;
   const shown = entries.filter((e) => e.kernelId === kernelId);
   const running = shown.some((e) => e.status === 'running' || e.status === 'sending');
+  // Runs go to a kernel that is up; while it starts or restarts the host refuses them anyway.
+  const ready =
+    kernel !== null &&
+    kernel.state !== 'dead' &&
+    kernel.state !== 'restarting' &&
+    kernel.state !== 'starting';
 
   useEffect(() => {
     outRef.current?.lastElementChild?.scrollIntoView({ block: 'end' });
   }, [shown.length, entries]);
 
   const run = () => {
-    if (!kernelId || !draft.trim()) return;
+    if (!kernelId || !draft.trim() || !ready) return;
     void actions.run(kernelId, draft);
     con.getState().setDraft('');
     setHistPos(null);
@@ -144,10 +150,13 @@ export function ConsoleView() {
               }}
             />
             <div className="console-actions">
-              <button type="submit" disabled={!kernelId || !draft.trim() || kernel?.state === 'dead'}>
+              <button type="submit" disabled={!kernelId || !draft.trim() || !ready}>
                 Run
               </button>
               {running && <span className="muted">Running…</span>}
+              {kernel && !ready && kernel.state !== 'dead' && (
+                <span className="muted">Waiting for the kernel to finish {kernel.state}…</span>
+              )}
             </div>
           </form>
         </>
