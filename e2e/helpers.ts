@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startJupyterServer } from '../scripts/testing/jupyter-server';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SCREENSHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -162,67 +163,6 @@ export interface UpstreamServer {
 
 /** Debian's Jupyter Server 1.23 as a token-protected "university gateway" (its own process group). */
 export async function startUpstreamGateway(): Promise<UpstreamServer> {
-  const home = mkdtempSync(join(tmpdir(), 'gd-e2e-upstream-'));
-  mkdirSync(join(home, 'root'), { recursive: true });
-  const port = await freePort();
-  const token = `up-${Math.random().toString(36).slice(2)}`;
-  const proc = spawn(
-    '/usr/bin/python3',
-    [
-      '-m',
-      'jupyter_server',
-      '--allow-root',
-      '--no-browser',
-      '--ServerApp.ip=127.0.0.1',
-      `--ServerApp.port=${port}`,
-      '--ServerApp.port_retries=0',
-      `--ServerApp.token=${token}`,
-      `--ServerApp.root_dir=${join(home, 'root')}`,
-    ],
-    {
-      env: {
-        ...process.env,
-        HOME: home,
-        JUPYTER_CONFIG_DIR: join(home, 'config'),
-        JUPYTER_RUNTIME_DIR: join(home, 'runtime'),
-        JUPYTER_PLATFORM_DIRS: '1',
-        PYDEVD_DISABLE_FILE_VALIDATION: '1',
-      },
-      stdio: ['ignore', 'ignore', 'ignore'],
-      detached: true,
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
-    if (proc.pid && proc.exitCode === null && proc.signalCode === null) {
-      try {
-        process.kill(-proc.pid, 'SIGTERM');
-      } catch {
-        // gone
-      }
-      const t = Date.now();
-      while (proc.exitCode === null && proc.signalCode === null && Date.now() - t < 10_000) await sleep(100);
-      try {
-        if (proc.exitCode === null && proc.signalCode === null) process.kill(-proc.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    rmSync(home, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(
-      'the upstream Jupyter Server',
-      async () =>
-        (await fetch(`${url}/api`)
-          .then((r) => r.status)
-          .catch(() => 0)) === 200,
-      60_000,
-      200,
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { url, token, stop };
+  const js = await startJupyterServer({ token: `up-${Math.random().toString(36).slice(2)}` });
+  return { url: js.url, token: js.token, stop: js.stop };
 }

@@ -7,10 +7,8 @@
 // and an upstream outage (disconnected, not dead; output resumes).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import WebSocket from 'ws';
 import {
   KernelAPI,
@@ -24,15 +22,8 @@ import { createAppCore, type AppCore } from '../../app-core';
 import { ClusterStore } from '../store';
 import { makeGatewayConfig, secretKeys } from '../config';
 import { createSecretStore } from '../../secrets/secret-store';
-import {
-  CuttableProxy,
-  freePort,
-  startJupyterServer,
-  tempDir,
-  waitFor,
-  PYTHON,
-  type JupyterServer,
-} from './helpers';
+import { CuttableProxy, startJupyterServer, tempDir, waitFor, type JupyterServer } from './helpers';
+import { RawClient } from '../../gateway/test/helpers';
 
 const SYSTEM_KERNELS = '/usr/share/jupyter/kernels';
 
@@ -319,48 +310,10 @@ describe('gateway cluster through the proxy', { timeout: 420_000 }, () => {
 
   test('a Jupyter Server started with --gateway-url at the proxy runs code on the gateway', async () => {
     await use('University', 'university');
-    const port = await freePort();
-    const home = tempDir('gwd-js2-');
-    mkdirSync(join(home, 'root'));
-    const token = randomBytes(12).toString('hex');
-    let log = '';
-    const js: ChildProcess = spawn(
-      PYTHON,
-      [
-        '-m',
-        'jupyter_server',
-        '--allow-root',
-        '--no-browser',
-        '--ServerApp.ip=127.0.0.1',
-        `--ServerApp.port=${port}`,
-        '--ServerApp.port_retries=0',
-        `--ServerApp.token=${token}`,
-        `--ServerApp.root_dir=${join(home, 'root')}`,
-        `--gateway-url=${core.proxyUrl.replace(/\/$/, '')}`,
-        `--GatewayClient.auth_token=${core.token}`,
-      ],
-      {
-        env: {
-          ...process.env,
-          HOME: home,
-          JUPYTER_CONFIG_DIR: join(home, 'cfg'),
-          JUPYTER_RUNTIME_DIR: join(home, 'rt'),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      },
-    );
-    js.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    js.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    const base = `http://127.0.0.1:${port}/`;
-    const auth = { Authorization: `token ${token}` };
+    const js = await startJupyterServer({ gatewayUrl: core.proxyUrl, gatewayToken: core.token });
+    const base = `${js.url}/`;
+    const auth = { Authorization: `token ${js.token}` };
     try {
-      await waitFor(
-        'the second Jupyter Server',
-        async () => (await fetch(`${base}api/status`, { headers: auth }).catch(() => null))?.status === 200,
-        60_000,
-        200,
-      );
       const ks = (await (await fetch(`${base}api/kernelspecs`, { headers: auth })).json()) as {
         kernelspecs: Record<string, unknown>;
       };
@@ -378,86 +331,14 @@ describe('gateway cluster through the proxy', { timeout: 420_000 }, () => {
       ).json()) as { id: string };
       assert.equal(clusterOf(created.id), 'university');
       assert.equal((await upstreamKernelIds()).length, before.length + 1);
-      // Its own WebSocket (the legacy protocol toward us): run code.
-      const ws = new WebSocket(
-        `ws://127.0.0.1:${port}/api/kernels/${created.id}/channels?session_id=s1&token=${token}`,
-      );
-      const msgId = `m-${Date.now()}`;
-      let pinger: NodeJS.Timeout | undefined;
-      const text = await new Promise<string>((resolve, reject) => {
-        let acc = '';
-        const t = setTimeout(() => reject(new Error(`no output; server log:\n${log.slice(-2000)}`)), 60_000);
-        // Jupyter Server 1.23's gateway relay can drop the first message sent right after its WebSocket
-        // opens, so say kernel_info every 500 ms until answered (as Lab effectively does), then execute.
-        const header = (id: string, type: string) => ({
-          msg_id: id,
-          msg_type: type,
-          session: 's1',
-          username: 'u',
-          version: '5.3',
-          date: new Date().toISOString(),
-        });
-        let executed = false;
-        const sendInfo = () =>
-          ws.send(
-            JSON.stringify({
-              channel: 'shell',
-              header: header(`i-${Date.now()}`, 'kernel_info_request'),
-              parent_header: {},
-              metadata: {},
-              content: {},
-            }),
-          );
-        ws.on('open', () => {
-          sendInfo();
-          pinger = setInterval(sendInfo, 500);
-        });
-        const execute = () =>
-          ws.send(
-            JSON.stringify({
-              channel: 'shell',
-              header: {
-                msg_id: msgId,
-                msg_type: 'execute_request',
-                session: 's1',
-                username: 'u',
-                version: '5.3',
-                date: new Date().toISOString(),
-              },
-              parent_header: {},
-              metadata: {},
-              content: {
-                code: 'print(sum(range(10)))',
-                silent: false,
-                store_history: false,
-                user_expressions: {},
-                allow_stdin: false,
-              },
-            }),
-          );
-        ws.on('message', (data) => {
-          const m = JSON.parse(String(data)) as {
-            msg_type: string;
-            parent_header: { msg_id?: string };
-            content: { text?: string; execution_state?: string };
-          };
-          if (m.msg_type === 'kernel_info_reply' && !executed) {
-            executed = true;
-            clearInterval(pinger);
-            execute();
-            return;
-          }
-          if (m.parent_header.msg_id !== msgId) return;
-          if (m.msg_type === 'stream') acc += m.content.text ?? '';
-          if (m.msg_type === 'status' && m.content.execution_state === 'idle') {
-            clearTimeout(t);
-            resolve(acc);
-          }
-        });
-        ws.on('error', reject);
-      }).finally(() => clearInterval(pinger));
+      // Its own WebSocket (the legacy protocol toward us): run code. RawClient resends kernel_info until
+      // answered: Jupyter Server 1.23's gateway relay can drop the first message after the socket opens.
+      const client = new RawClient({ proxyUrl: base, token: js.token }, created.id, 's1');
+      await client.opened;
+      await client.ready('s1', 60_000);
+      const { stdout: text } = await client.execute('print(sum(range(10)))', 's1', 60_000);
       assert.equal(text, '45\n');
-      ws.close();
+      client.close();
       const del = await fetch(`${base}api/kernels/${created.id}`, { method: 'DELETE', headers: auth });
       assert.equal(del.status, 204);
       await waitFor(
@@ -466,21 +347,7 @@ describe('gateway cluster through the proxy', { timeout: 420_000 }, () => {
         15_000,
       );
     } finally {
-      if (js.pid) {
-        try {
-          process.kill(-js.pid, 'SIGTERM');
-        } catch {
-          // gone
-        }
-        await waitFor(
-          'second server exit',
-          () => js.exitCode !== null || js.signalCode !== null,
-          15_000,
-        ).catch(() => {
-          if (js.pid) process.kill(-js.pid, 'SIGKILL');
-        });
-      }
-      rmSync(home, { recursive: true, force: true });
+      await js.stop();
       await use('This computer', 'local');
     }
   });

@@ -1,14 +1,17 @@
 // Test helpers: a real "university gateway" (Debian's Jupyter Server 1.23 with a token), free ports, a TCP
 // proxy that can be cut and restored, self-signed certificates, and raw Jupyter messages for the relay.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Channel, WireMessage } from '../../../provisioners/types';
 
-export const PYTHON = '/usr/bin/python3';
+import { SYSTEM_PYTHON, freeTcpPort } from '../../../scripts/testing/jupyter-server';
+
+export const PYTHON = SYSTEM_PYTHON;
+export const freePort = freeTcpPort;
 
 // Safety net: process groups this test process started are killed when it exits, even if an after() hook
 // did not get to run.
@@ -25,19 +28,6 @@ process.on('exit', () => {
 
 export function tempDir(prefix = 'gwd-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function waitFor<T>(
@@ -64,112 +54,11 @@ export async function waitFor<T>(
   }
 }
 
-export interface JupyterServer {
-  url: string;
-  port: number;
-  token: string;
-  proc: ChildProcess;
-  log: () => string;
-  stop: () => Promise<void>;
-}
-
-export interface JupyterServerOptions {
-  token?: string;
-  port?: number;
-  certfile?: string;
-  keyfile?: string;
-  extraArgs?: string[];
-  rootDir?: string;
-}
-
-/** Start Debian's jupyter_server as an upstream gateway; resolves when GET /api answers. */
-export async function startJupyterServer(opts: JupyterServerOptions = {}): Promise<JupyterServer> {
-  const token = opts.token ?? randomUUID().replace(/-/g, '');
-  const port = opts.port ?? (await freePort());
-  const home = tempDir('gwd-jsrv-');
-  const root = opts.rootDir ?? join(home, 'root');
-  mkdirSync(root, { recursive: true });
-  const tls = opts.certfile && opts.keyfile;
-  const args = [
-    '-m',
-    'jupyter_server',
-    '--allow-root',
-    '--no-browser',
-    '--ServerApp.ip=127.0.0.1',
-    `--ServerApp.port=${port}`,
-    '--ServerApp.port_retries=0',
-    `--ServerApp.token=${token}`,
-    `--ServerApp.root_dir=${root}`,
-    '--ServerApp.iopub_data_rate_limit=0',
-    '--ServerApp.iopub_msg_rate_limit=0',
-    ...(tls ? [`--ServerApp.certfile=${opts.certfile}`, `--ServerApp.keyfile=${opts.keyfile}`] : []),
-    ...(opts.extraArgs ?? []),
-  ];
-  let out = '';
-  const proc = spawn(PYTHON, args, {
-    env: {
-      ...process.env,
-      PYDEVD_DISABLE_FILE_VALIDATION: '1',
-      JUPYTER_CONFIG_DIR: join(home, 'config'),
-      JUPYTER_RUNTIME_DIR: join(home, 'runtime'),
-      JUPYTER_PLATFORM_DIRS: '1',
-      HOME: home,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  if (proc.pid) startedGroups.add(proc.pid);
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const scheme = tls ? 'https' : 'http';
-  const url = `${scheme}://127.0.0.1:${port}`;
-  let exited = false;
-  proc.on('exit', () => {
-    exited = true;
-    if (proc.pid) startedGroups.delete(proc.pid);
-  });
-  const stop = async (): Promise<void> => {
-    if (!exited && proc.pid) {
-      try {
-        process.kill(-proc.pid, 'SIGTERM');
-      } catch {
-        // gone
-      }
-      const t = Date.now();
-      while (!exited && Date.now() - t < 8000) await new Promise((r) => setTimeout(r, 50));
-      if (!exited) {
-        try {
-          process.kill(-proc.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-        while (!exited && Date.now() - t < 10_000) await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    rmSync(home, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(
-      `jupyter_server on port ${port}`,
-      async () => {
-        if (exited) throw new Error(`jupyter_server exited:\n${out}`);
-        return new Promise<boolean>((resolve) => {
-          const s = net.connect(port, '127.0.0.1', () => {
-            s.destroy();
-            resolve(true);
-          });
-          s.on('error', () => resolve(false));
-        });
-      },
-      60_000,
-      150,
-    );
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  return { url, port, token, proc, log: () => out, stop };
-}
+export {
+  startJupyterServer,
+  type JupyterServer,
+  type JupyterServerOptions,
+} from '../../../scripts/testing/jupyter-server';
 
 /** A TCP pass-through (relay -> proxy -> upstream) that a test can cut (drop every connection, refuse) and restore. */
 export class CuttableProxy {

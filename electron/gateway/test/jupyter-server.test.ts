@@ -2,24 +2,20 @@
 // Kernels are created through Jupyter Server's own REST API, code runs over its WebSocket, and deleting the
 // kernel leaves nothing running.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AppCore } from '../../app-core';
-import { RawClient, freePort, processesMatching, rmrf, startTestCore, waitFor } from './helpers';
+import { startJupyterServer, type JupyterServer } from '../../../scripts/testing/jupyter-server';
+import { RawClient, processesMatching, startTestCore, waitFor } from './helpers';
 
 const JS_TOKEN = 'jupyter-server-token';
 
 describe('Jupyter Server 1.23 with --gateway-url → proxy', { timeout: 180_000 }, () => {
   let core: AppCore;
   let cleanup: () => Promise<void>;
-  let server: ChildProcess | null = null;
+  let server: JupyterServer | null = null;
   let serverUrl = '';
-  let tmp = '';
-  let log = '';
+  const log = (): string => server?.log() ?? '';
   const started: string[] = [];
 
   const js = (p: string, init: RequestInit = {}) =>
@@ -34,70 +30,23 @@ describe('Jupyter Server 1.23 with --gateway-url → proxy', { timeout: 180_000 
 
   before(async () => {
     ({ core, cleanup } = await startTestCore());
-    tmp = mkdtempSync(path.join(tmpdir(), 'gd-js-'));
-    const port = await freePort();
-    serverUrl = `http://127.0.0.1:${port}/`;
-    server = spawn(
-      '/usr/bin/python3',
-      [
-        '-m',
-        'jupyter_server',
-        '--allow-root',
-        '--no-browser',
-        '--ServerApp.ip=127.0.0.1',
-        `--ServerApp.port=${port}`,
-        '--ServerApp.port_retries=0',
-        `--ServerApp.token=${JS_TOKEN}`,
-        `--ServerApp.root_dir=${tmp}`,
-        `--gateway-url=${core.proxyUrl.replace(/\/$/, '')}`,
-        `--GatewayClient.auth_token=${core.token}`,
-      ],
-      {
-        env: {
-          ...process.env,
-          JUPYTER_CONFIG_DIR: path.join(tmp, 'config'),
-          JUPYTER_DATA_DIR: path.join(tmp, 'data'),
-          JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime'),
-          PYDEVD_DISABLE_FILE_VALIDATION: '1',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    server.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    server.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    await waitFor(
-      async () => {
-        if (server?.exitCode !== null) throw new Error(`jupyter_server exited:\n${log}`);
-        try {
-          return (await js('/api/status')).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      60_000,
-      'jupyter_server to listen',
-      200,
-    );
+    server = await startJupyterServer({
+      token: JS_TOKEN,
+      gatewayUrl: core.proxyUrl,
+      gatewayToken: core.token,
+    });
+    serverUrl = `${server.url}/`;
   });
 
   after(async () => {
-    if (server && server.exitCode === null) {
-      server.kill('SIGTERM');
-      const exited = await waitFor(
-        () => server?.exitCode !== null || server?.signalCode !== null,
-        10_000,
-        'exit',
-      ).catch(() => false);
-      if (!exited) server.kill('SIGKILL');
-    }
+    await server?.stop();
     await cleanup();
-    rmrf(tmp);
     for (const id of started) assert.deepEqual(processesMatching(id), [], `kernel ${id} left running`);
   });
 
   test('kernelspecs come from the proxy, resources reachable through jupyter_server', async () => {
     const res = await js('/api/kernelspecs');
-    assert.equal(res.status, 200, log);
+    assert.equal(res.status, 200, log());
     const body = (await res.json()) as {
       default: string;
       kernelspecs: Record<string, { resources: Record<string, string> }>;
@@ -114,7 +63,7 @@ describe('Jupyter Server 1.23 with --gateway-url → proxy', { timeout: 180_000 
 
   test('create through jupyter_server, execute over its WebSocket, delete: nothing left', async () => {
     const res = await js('/api/kernels', { method: 'POST', body: JSON.stringify({ name: 'python3' }) });
-    assert.equal(res.status, 201, log);
+    assert.equal(res.status, 201, log());
     const model = (await res.json()) as { id: string };
     started.push(model.id);
     assert.ok(core.registry.has(model.id), 'the kernel runs in the proxy registry');
@@ -143,7 +92,7 @@ describe('Jupyter Server 1.23 with --gateway-url → proxy', { timeout: 180_000 
       'last_activity moves on execute',
     );
     const rst = await js(`/api/kernels/${model.id}/restart`, { method: 'POST', body: '{}' });
-    assert.equal(rst.status, 200, log);
+    assert.equal(rst.status, 200, log());
     await waitFor(
       () => c.messages.find((m) => m.msg_type === 'status' && m.content.execution_state === 'restarting'),
       15_000,
@@ -158,7 +107,7 @@ describe('Jupyter Server 1.23 with --gateway-url → proxy', { timeout: 180_000 
     assert.equal(del.status, 204);
     await waitFor(() => !core.registry.has(model.id), 10_000, 'kernel gone from the registry');
     await waitFor(() => processesMatching(model.id).length === 0, 15_000, 'kernel process gone');
-    assert.doesNotMatch(log, /Traceback/);
+    assert.doesNotMatch(log(), /Traceback/);
   });
 
   test('sessions through jupyter_server start kernels on the proxy too', async () => {
@@ -171,7 +120,7 @@ describe('Jupyter Server 1.23 with --gateway-url → proxy', { timeout: 180_000 
         kernel: { name: 'python3' },
       }),
     });
-    assert.equal(res.status, 201, log);
+    assert.equal(res.status, 201, log());
     const s = (await res.json()) as { id: string; kernel: { id: string } };
     started.push(s.kernel.id);
     assert.ok(core.registry.has(s.kernel.id));
