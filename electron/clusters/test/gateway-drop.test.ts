@@ -17,6 +17,7 @@ import {
   CuttableProxy,
   Inbox,
   makeMsg,
+  executeMsg,
   startJupyterServer,
   tempDir,
   waitFor,
@@ -91,17 +92,8 @@ describe('upstream drop and reconnect', { timeout: 180_000 }, () => {
       await inbox.wait((p) => p.msgType === 'kernel_info_reply', 60_000);
 
       // A cell that prints 0..29 over ~3 s.
-      const ex = makeMsg(
-        'shell',
-        'execute_request',
-        {
-          code: 'import time\nfor i in range(30):\n    print(i, flush=True)\n    time.sleep(0.1)',
-          silent: false,
-          store_history: false,
-          user_expressions: {},
-          allow_stdin: false,
-          stop_on_error: true,
-        },
+      const ex = executeMsg(
+        'import time\nfor i in range(30):\n    print(i, flush=True)\n    time.sleep(0.1)',
         session,
       );
       port.send(ex.msg);
@@ -112,19 +104,7 @@ describe('upstream drop and reconnect', { timeout: 180_000 }, () => {
       assert.notEqual(k.executionState, 'dead');
 
       // While cut: the client sends another cell; it is queued, not lost.
-      const later = makeMsg(
-        'shell',
-        'execute_request',
-        {
-          code: "print('after the outage')",
-          silent: false,
-          store_history: false,
-          user_expressions: {},
-          allow_stdin: false,
-          stop_on_error: true,
-        },
-        session,
-      );
+      const later = executeMsg("print('after the outage')", session);
       port.send(later.msg);
       await new Promise((r) => setTimeout(r, 1500));
       await proxy.restore();

@@ -10,7 +10,7 @@ import { createSecretStore } from '../../secrets/secret-store';
 import { GatewayClusterRuntime } from '../gateway/runtime';
 import type { GatewayKernel, RelayPort } from '../gateway/kernel';
 import type { KernelEvent } from '../../../provisioners/types';
-import { Inbox, makeMsg, startJupyterServer, tempDir, type JupyterServer } from './helpers';
+import { Inbox, makeMsg, executeMsg, startJupyterServer, tempDir, type JupyterServer } from './helpers';
 
 const ECHO_TARGET = `
 def _echo_target(comm, open_msg):
@@ -119,38 +119,14 @@ describe('gateway relay against Jupyter Server 1.23', { timeout: 240_000 }, () =
       assert.equal(env.KERNEL_ID, kernelId);
       assert.ok(env.KERNEL_USERNAME, 'KERNEL_USERNAME set');
 
-      const ex = makeMsg(
-        'shell',
-        'execute_request',
-        {
-          code: "print('bar 1 None True')",
-          silent: false,
-          store_history: false,
-          user_expressions: {},
-          allow_stdin: false,
-          stop_on_error: true,
-        },
-        session,
-      );
+      const ex = executeMsg("print('bar 1 None True')", session);
       port.send(ex.msg);
       await inbox.idleFor(ex.msgId);
       assert.equal(inbox.streamText(ex.msgId).trim(), 'bar 1 None True');
       assert.equal(backend.executionState, 'idle');
 
       // Binary buffers (not valid UTF-8) client -> kernel -> client.
-      const reg = makeMsg(
-        'shell',
-        'execute_request',
-        {
-          code: ECHO_TARGET,
-          silent: false,
-          store_history: false,
-          user_expressions: {},
-          allow_stdin: false,
-          stop_on_error: true,
-        },
-        session,
-      );
+      const reg = executeMsg(ECHO_TARGET, session);
       port.send(reg.msg);
       await inbox.idleFor(reg.msgId);
       const commId = randomUUID();
@@ -178,19 +154,7 @@ describe('gateway relay against Jupyter Server 1.23', { timeout: 240_000 }, () =
       );
 
       // Interrupt a sleeping cell.
-      const sleep = makeMsg(
-        'shell',
-        'execute_request',
-        {
-          code: "import time; print('sleeping', flush=True); time.sleep(60)",
-          silent: false,
-          store_history: false,
-          user_expressions: {},
-          allow_stdin: false,
-          stop_on_error: true,
-        },
-        session,
-      );
+      const sleep = executeMsg("import time; print('sleeping', flush=True); time.sleep(60)", session);
       port.send(sleep.msg);
       // Interrupt once the cell really runs (ipykernel ignores SIGINT between 'busy' and the cell's start).
       await inbox.wait(
@@ -209,37 +173,13 @@ describe('gateway relay against Jupyter Server 1.23', { timeout: 240_000 }, () =
       assert.equal(reply.content.ename, 'KeyboardInterrupt');
 
       // Restart in place: same id, kernel answers again, the variable is gone.
-      const setVar = makeMsg(
-        'shell',
-        'execute_request',
-        {
-          code: 'x = 41',
-          silent: false,
-          store_history: false,
-          user_expressions: {},
-          allow_stdin: false,
-          stop_on_error: true,
-        },
-        session,
-      );
+      const setVar = executeMsg('x = 41', session);
       port.send(setVar.msg);
       await inbox.idleFor(setVar.msgId);
       await backend.restart();
       assert.ok(events.some((e) => e.type === 'restarting'));
       assert.ok(events.some((e) => e.type === 'restarted'));
-      const check = makeMsg(
-        'shell',
-        'execute_request',
-        {
-          code: "print('x' in dir())",
-          silent: false,
-          store_history: false,
-          user_expressions: {},
-          allow_stdin: false,
-          stop_on_error: true,
-        },
-        session,
-      );
+      const check = executeMsg("print('x' in dir())", session);
       port.send(check.msg);
       await inbox.idleFor(check.msgId, 60_000);
       assert.equal(inbox.streamText(check.msgId).trim(), 'False');
@@ -269,19 +209,7 @@ describe('gateway relay against Jupyter Server 1.23', { timeout: 240_000 }, () =
     const inbox = new Inbox();
     const session = randomUUID();
     const port = adopted.openPort(session, inbox.push);
-    const ex = makeMsg(
-      'shell',
-      'execute_request',
-      {
-        code: 'print(6*7)',
-        silent: false,
-        store_history: false,
-        user_expressions: {},
-        allow_stdin: false,
-        stop_on_error: true,
-      },
-      session,
-    );
+    const ex = executeMsg('print(6*7)', session);
     port.send(ex.msg);
     await inbox.idleFor(ex.msgId, 60_000);
     assert.equal(inbox.streamText(ex.msgId).trim(), '42');

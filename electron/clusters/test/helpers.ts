@@ -186,6 +186,23 @@ export function makeMsg(
   };
 }
 
+/** An execute_request for `code` (not stored in history, stops on error). */
+export function executeMsg(code: string, session: string): { msg: WireMessage; msgId: string } {
+  return makeMsg(
+    'shell',
+    'execute_request',
+    {
+      code,
+      silent: false,
+      store_history: false,
+      user_expressions: {},
+      allow_stdin: false,
+      stop_on_error: true,
+    },
+    session,
+  );
+}
+
 export interface Parsed {
   channel: Channel;
   msgType: string;
