@@ -38,14 +38,12 @@ export interface ClusterSummary {
   kernelCount: number;
 }
 
-/** Settings of a gateway cluster, as the edit form shows them. Secrets are never sent back: only whether set. */
-export interface GatewaySettingsView {
+/** The non-secret settings of a gateway cluster: what the edit form shows and what it sends back alike. */
+export interface GatewaySettingsCommon {
   url: string;
-  hasAuthToken: boolean;
   authHeaderName: string;
   authScheme: string;
   httpUser: string;
-  hasHttpPassword: boolean;
   extraHeaders: Record<string, string>;
   validateCert: boolean;
   caFile: string;
@@ -57,6 +55,12 @@ export interface GatewaySettingsView {
   launchTimeoutSec: number;
   launchParams: Record<string, string>;
   envAllowlist: string[];
+}
+
+/** Settings of a gateway cluster, as the edit form shows them. Secrets are never sent back: only whether set. */
+export interface GatewaySettingsView extends GatewaySettingsCommon {
+  hasAuthToken: boolean;
+  hasHttpPassword: boolean;
 }
 
 export interface ClusterDetail extends ClusterSummary {
@@ -66,24 +70,9 @@ export interface ClusterDetail extends ClusterSummary {
 }
 
 /** Input of the add/edit form. Secret fields: undefined = keep, '' = clear, value = set. */
-export interface GatewaySettingsInput {
-  url: string;
+export interface GatewaySettingsInput extends GatewaySettingsCommon {
   authToken?: string;
-  authHeaderName: string;
-  authScheme: string;
-  httpUser: string;
   httpPassword?: string;
-  extraHeaders: Record<string, string>;
-  validateCert: boolean;
-  caFile: string;
-  clientCertFile: string;
-  clientKeyFile: string;
-  kernelUsername: string;
-  connectTimeoutSec: number;
-  requestTimeoutSec: number;
-  launchTimeoutSec: number;
-  launchParams: Record<string, string>;
-  envAllowlist: string[];
 }
 
 export interface ClusterInput {
