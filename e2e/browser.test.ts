@@ -392,11 +392,19 @@ describe('browser UI against npm run serve (real backend, real ipykernel)', { ti
       'dark theme',
       async () => (await page.locator('html').getAttribute('data-theme')) === 'dark',
     );
+    const bodyBg = (): Promise<string> => page.evaluate('getComputedStyle(document.body).backgroundColor');
+    assert.equal(await bodyBg(), 'rgb(20, 23, 28)', 'the dark palette is painted');
     await screenshot(page, '08-settings-log-dark');
     await page.getByRole('button', { name: 'Kernels' }).click();
     await screenshot(page, '09-kernels-dark');
     await page.getByRole('button', { name: 'Settings & log' }).click();
+    // "Follow the system": the OS setting decides, both ways.
     await page.getByLabel('Appearance').selectOption('system');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await waitFor('dark from the OS', async () => (await bodyBg()) === 'rgb(20, 23, 28)');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await waitFor('light from the OS', async () => (await bodyBg()) === 'rgb(246, 247, 249)');
+    await page.emulateMedia({ colorScheme: null });
   });
 
   test('keyboard: the main screens are reachable with Tab + Enter', async () => {
