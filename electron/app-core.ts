@@ -6,6 +6,11 @@
 //   * `extensions`: functions run after the proxy listens, e.g. to attach a host API WebSocket and static UI
 //     with `core.proxy.addRoute()` / `core.proxy.addUpgrade()`; what they return is run on close();
 //   * `core.onClose(fn)`: more cleanup, run before kernels are shut down.
+//
+// Kernels left running: `close({ leaveRunning: true })` keeps the kernels their clusters can keep and lists
+// them in <dataDir>/kernels-left-running.json (owner-only); the next createAppCore() on that data dir
+// re-attaches them under the same ids before the proxy listens. While the core runs the same file is kept
+// as a journal of the kernels that would outlive it, so a crash is recovered the same way.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterRuntime } from './clusters/types';
@@ -18,6 +23,8 @@ import { mountMetrics } from './gateway/metrics';
 import { openClusterStore, type ClusterStoreBinding } from './clusters/runtime-factory';
 import type { SafeStorageLike } from './secrets/secret-store';
 import { advertiseProxy } from './lab/running-app';
+import { removeLeftRunning, writeLeftRunning } from './kernels/left-running';
+import { restoreKernels, type LogLine, type RestoreReport } from './kernels/restore';
 
 /** Run after the proxy listens; may return a cleanup function run on close(). */
 export type AppCoreExtension = (
@@ -54,6 +61,19 @@ export interface AppCoreOptions {
   clusterStore?: boolean;
   /** Electron's safeStorage for secrets (main.ts); absent: an owner-only file in dataDir. */
   safeStorage?: SafeStorageLike | null;
+  /**
+   * Launch local kernels so they can outlive the app, which makes `close({ leaveRunning: true })` keep them.
+   * The desktop app sets it; `npm run serve` only with --leave-kernels-running: otherwise its kernels are tied
+   * to it (JPY_PARENT_PID) and die with it even when it is killed.
+   */
+  kernelsOutliveApp?: boolean;
+  /** Where the core's own messages go (re-attached kernels, a corrupt state file). Default stderr. */
+  log?: (line: LogLine) => void;
+}
+
+export interface CloseOptions {
+  /** Keep the kernels running (those their clusters can keep) for the next start to re-attach. */
+  leaveRunning?: boolean;
 }
 
 /** The running core. */
@@ -71,10 +91,55 @@ export interface AppCore {
   readonly dataDir: string;
   /** Issue 5: the cluster store binding (store, secrets, diagnose) when `clusterStore` was set. */
   readonly clusterStore: ClusterStoreBinding | null;
+  /** What startup re-attached from the kernels left running (for the app log). */
+  readonly restored: RestoreReport;
   /** Register cleanup run by close() before kernels are shut down (last registered runs first). */
   onClose(fn: () => void | Promise<void>): void;
-  /** Shut down every kernel, then stop the proxy and the clusters' background work. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Shut down every kernel (or, with `leaveRunning`, keep those that can outlive the app and record them for
+   * the next start), then stop the proxy and the clusters' background work. Idempotent: the first call's
+   * options win.
+   */
+  close(opts?: CloseOptions): Promise<void>;
+}
+
+/** Rewrites the state file after kernel changes; one write at a time, coalescing bursts. */
+class Journal {
+  private writing: Promise<void> | null = null;
+  private dirty = false;
+  private stopped = false;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly snapshot: () => ReturnType<KernelRegistry['keptRecords']>,
+    private readonly log: (line: LogLine) => void,
+  ) {}
+
+  schedule(): void {
+    if (this.stopped) return;
+    this.dirty = true;
+    if (!this.writing) this.writing = this.run();
+  }
+
+  /** No more writes; resolves once the current one is done. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.writing;
+  }
+
+  private async run(): Promise<void> {
+    while (this.dirty && !this.stopped) {
+      this.dirty = false;
+      const kernels = this.snapshot();
+      try {
+        if (kernels.length) await writeLeftRunning(this.dataDir, 'running', kernels);
+        else await removeLeftRunning(this.dataDir);
+      } catch (err) {
+        this.log({ level: 'warn', message: `cannot update the kernel state file: ${String(err)}` });
+      }
+    }
+    this.writing = null;
+  }
 }
 
 /** Build and start the core: directory, registry, proxy listening. */
@@ -85,7 +150,12 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     opts.directory ??
     new ClusterDirectory({
       clusters: opts.clusters ?? [
-        new LocalCluster({ id: 'local', name: 'This computer', kernelSpecDirs: opts.kernelSpecDirs }),
+        new LocalCluster({
+          id: 'local',
+          name: 'This computer',
+          kernelSpecDirs: opts.kernelSpecDirs,
+          survivesApp: opts.kernelsOutliveApp === true,
+        }),
       ],
       activeId: opts.activeClusterId,
     });
@@ -97,14 +167,37 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
           directory,
           safeStorage: opts.safeStorage,
           localKernelSpecDirs: opts.kernelSpecDirs,
+          localKernelsSurviveApp: opts.kernelsOutliveApp === true,
         })
       : null;
   const registry = new KernelRegistry({ ...opts.registryOptions, directory });
+  const log = opts.log ?? ((l: LogLine) => process.stderr.write(`[${l.level}] kernels: ${l.message}\n`));
+  // Before the proxy listens: a client holding an old kernel id must not get a 404 meanwhile.
+  const restored = await restoreKernels({ dataDir, registry, clusterOf: (id) => directory.get(id) });
+  for (const line of restored.log) log(line);
+  // A file owned by another live process is left alone, and not overwritten by our journal either.
+  const journal = restored.foreign ? null : new Journal(dataDir, () => registry.keptRecords(), log);
+  if (journal) {
+    for (const ev of ['kernel-added', 'kernel-removed', 'kernel-restarted', 'kernel-dead'] as const)
+      registry.on(ev, () => journal.schedule());
+    journal.schedule(); // rewrite (or remove) the file read above
+  }
   const proxy = new GatewayProxy({ ...opts.proxyOptions, registry, directory });
   const tokenGenerated = !opts.token || !opts.token.trim();
   const token = tokenGenerated ? generateToken() : (opts.token as string).trim();
   const host = opts.host ?? '127.0.0.1';
-  const { port } = await proxy.start({ host, port: opts.port ?? 0, token });
+  let port: number;
+  try {
+    ({ port } = await proxy.start({ host, port: opts.port ?? 0, token }));
+  } catch (err) {
+    // The caller may retry (another port): hand the re-attached kernels back to the state file untouched.
+    await journal?.stop();
+    const kept = await registry.releaseAll();
+    if (journal && kept.length) await writeLeftRunning(dataDir, 'left-running', kept).catch(() => undefined);
+    await clusterStore?.dispose();
+    await directory.disposeAll();
+    throw err;
+  }
   const shownHost =
     host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const closeHooks: Array<() => void | Promise<void>> = [];
@@ -124,10 +217,11 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     tokenGenerated,
     dataDir,
     clusterStore,
+    restored,
     onClose(fn) {
       closeHooks.push(fn);
     },
-    close() {
+    close(closeOpts: CloseOptions = {}) {
       if (!closing) {
         closing = (async () => {
           for (const fn of [...closeHooks].reverse()) {
@@ -137,7 +231,32 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
               console.error('close hook failed:', err);
             }
           }
-          await registry.shutdownAll();
+          await journal?.stop();
+          if (closeOpts.leaveRunning && !journal) {
+            log({
+              level: 'warn',
+              message: 'Another process owns the kernel state file: shutting kernels down',
+            });
+          }
+          if (closeOpts.leaveRunning && journal) {
+            const kept = await registry.releaseAll();
+            try {
+              if (kept.length) await writeLeftRunning(dataDir, 'left-running', kept);
+              else await removeLeftRunning(dataDir);
+            } catch (err) {
+              log({ level: 'error', message: `cannot record the kernels left running: ${String(err)}` });
+            }
+            if (kept.length) {
+              const n = kept.length;
+              log({
+                level: 'info',
+                message: `Left ${n} kernel${n === 1 ? '' : 's'} running; the next start re-attaches them`,
+              });
+            }
+          } else {
+            await registry.shutdownAll();
+            if (journal) await removeLeftRunning(dataDir).catch(() => undefined);
+          }
           await proxy.stop();
           await clusterStore?.dispose();
           await directory.disposeAll();
@@ -153,7 +272,8 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
       if (typeof cleanup === 'function') core.onClose(cleanup);
     }
   } catch (err) {
-    await core.close();
+    // Startup failed: keep what can be kept (e.g. kernels just re-attached) for the next attempt.
+    await core.close({ leaveRunning: true });
     throw err;
   }
   return core;

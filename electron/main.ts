@@ -1,7 +1,8 @@
 // The Electron shell: one window with the React UI (loaded from app://gateway/, sandboxed, context-isolated,
 // preload = the host API over IPC), the gateway proxy started by app-core on a stable per-install port with a
 // token kept in the data dir, and the secure defaults (CSP, navigation/new-window guards, deny-all
-// permissions, every IPC sender checked). Quitting with kernels running asks what to do.
+// permissions, every IPC sender checked). Quitting with kernels running asks whether to shut them down or
+// leave them running (re-attached on the next start).
 import {
   BrowserWindow,
   Menu,
@@ -324,6 +325,8 @@ async function startCore(): Promise<void> {
       token: id.token,
       clusterStore: true,
       safeStorage,
+      // "Leave running" at quit: local kernels are launched untied from this process (no JPY_PARENT_PID).
+      kernelsOutliveApp: true,
       extensions: [extension],
     });
   try {
@@ -362,45 +365,52 @@ function wireIpc(s: HostService): void {
 
 let quitting = false;
 
-/** Before quitting with kernels running: shut them down, or (if re-attach is supported) leave them. */
-async function confirmQuit(): Promise<boolean> {
-  if (!core || !service) return true;
+type QuitChoice = 'shutdown' | 'leave' | 'cancel';
+
+/** The quit dialog's buttons, in order: default "Shut down kernels" (0), cancel "Cancel" (2). */
+const QUIT_BUTTONS = ['Shut down kernels', 'Leave running', 'Cancel'] as const;
+
+/**
+ * Before quitting with kernels running: shut them down, leave them running (the next start re-attaches them
+ * under the same ids), or cancel. The "When I quit" setting (or GATEWAY_DESKTOP_QUIT) answers without asking.
+ */
+async function confirmQuit(): Promise<QuitChoice> {
+  if (!core || !service) return 'shutdown';
   const running = core.registry.list().filter((k) => k.executionState !== 'dead');
-  if (running.length === 0) return true;
+  if (running.length === 0) return 'shutdown';
   const settings = await service.getSettings();
   const envChoice = process.env.GATEWAY_DESKTOP_QUIT;
   const choice = envChoice === 'shutdown' || envChoice === 'leave' ? envChoice : settings.quitBehaviour;
-  // The registry shuts every kernel down when the core closes; re-attaching after a restart is not
-  // supported yet, so "leave running" is not offered (it would orphan kernels the app can no longer see).
-  const canLeave = false;
-  if (choice === 'shutdown' || (choice === 'leave' && !canLeave)) return true;
+  if (choice === 'shutdown' || choice === 'leave') return choice;
   const n = running.length;
   const options: Electron.MessageBoxOptions = {
     type: 'question',
-    buttons: ['Shut down and quit', 'Cancel'],
+    buttons: [...QUIT_BUTTONS],
     defaultId: 0,
-    cancelId: 1,
+    cancelId: 2,
+    noLink: true,
     title: 'Kernels are running',
     message: `${n} kernel${n === 1 ? ' is' : 's are'} still running.`,
     detail:
-      'Quitting shuts them down; unsaved variables in them are lost. ' +
-      '(Keeping kernels running after Gateway Desktop quits, and re-attaching to them on the next start, ' +
-      'is not supported yet.)',
+      'Shut down kernels: they stop now; variables in them are lost.\n' +
+      'Leave running: they keep running (and computing) after Gateway Desktop quits; the next start ' +
+      're-attaches them, so notebooks connected to them carry on where they were.',
     checkboxLabel: 'Do not ask again',
   };
   const r = mainWindow
     ? await dialog.showMessageBox(mainWindow, options)
     : await dialog.showMessageBox(options);
-  if (r.response !== 0) return false;
-  if (r.checkboxChecked) await service.updateSettings({ quitBehaviour: 'shutdown' });
-  return true;
+  const picked: QuitChoice = r.response === 0 ? 'shutdown' : r.response === 1 ? 'leave' : 'cancel';
+  if (picked !== 'cancel' && r.checkboxChecked) await service.updateSettings({ quitBehaviour: picked });
+  return picked;
 }
 
-async function shutdownAndQuit(): Promise<void> {
+/** Quit: kernels shut down (default, and on SIGINT/SIGTERM) or left running for the next start. */
+async function shutdownAndQuit(leaveRunning = false): Promise<void> {
   quitting = true;
   try {
     unregisterIpc?.();
-    await core?.close();
+    await core?.close({ leaveRunning });
   } finally {
     app.exit(0);
   }
@@ -419,8 +429,8 @@ function main(): void {
   app.on('before-quit', (event) => {
     if (quitting) return;
     event.preventDefault();
-    void confirmQuit().then((ok) => {
-      if (ok) void shutdownAndQuit();
+    void confirmQuit().then((choice) => {
+      if (choice !== 'cancel') void shutdownAndQuit(choice === 'leave');
       // Cancelled after the last window closed: bring the window back rather than run invisibly.
       else if (!mainWindow && core) mainWindow = createMainWindow();
     });

@@ -1,6 +1,7 @@
 // `npm run serve -- --port P --token T --data-dir D [--host 127.0.0.1]`
 // Headless Gateway Desktop: the gateway proxy with the default cluster "This computer". Prints one line with
-// `http://127.0.0.1:P/` once requests are accepted; on SIGINT/SIGTERM shuts every kernel down and exits 0.
+// `http://127.0.0.1:P/` once requests are accepted; on SIGINT/SIGTERM shuts every kernel down and exits 0
+// (with --leave-kernels-running: leaves them running for the next start to re-attach, and exits 0).
 // Bad flags: a message on stderr and exit code 2.
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,9 @@ Starts the Gateway Desktop gateway proxy (Jupyter Kernel Gateway API) without a 
   --token T      token every request must carry (default: a random token, printed once)
   --data-dir D   per-user data directory (default: ${defaultDataDir()})
   --host H       interface to bind (default: 127.0.0.1)
+  --leave-kernels-running
+                 on SIGINT/SIGTERM leave kernels running (the next start re-attaches them)
+                 instead of shutting them down
   -h, --help     show this help
 `;
 
@@ -35,6 +39,8 @@ export interface ServeArgs {
   dataDir: string;
   host: string;
   help: boolean;
+  /** Kernels may outlive serve and are left running on SIGINT/SIGTERM (default: shut down). */
+  leaveKernelsRunning: boolean;
 }
 
 /** Thrown for bad command-line flags (exit code 2). */
@@ -42,11 +48,21 @@ export class UsageError extends Error {}
 
 /** Parse serve flags (`--flag value` or `--flag=value`). */
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeArgs {
-  const out: ServeArgs = { port: 0, dataDir: defaultDataDir(env), host: '127.0.0.1', help: false };
+  const out: ServeArgs = {
+    port: 0,
+    dataDir: defaultDataDir(env),
+    host: '127.0.0.1',
+    help: false,
+    leaveKernelsRunning: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '-h' || arg === '--help') {
       out.help = true;
+      continue;
+    }
+    if (arg === '--leave-kernels-running') {
+      out.leaveKernelsRunning = true;
       continue;
     }
     const m = /^(--[a-z-]+)(?:=(.*))?$/.exec(arg);
@@ -112,6 +128,8 @@ async function main(): Promise<void> {
       port: args.port,
       token: args.token,
       clusterStore: true, // issue 5: clusters from <data-dir>/clusters.json (npm run cluster), live
+      // Only with the flag: otherwise kernels keep JPY_PARENT_PID and die with serve, even when it is killed.
+      kernelsOutliveApp: args.leaveKernelsRunning,
       extensions: [...serveExtensions, hostApiExtension({ shell: 'browser', serveUi: true })],
     });
   } catch (err) {
@@ -122,13 +140,16 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`serve: ${signal}: shutting down kernels\n`);
+    const leave = args.leaveKernelsRunning;
+    process.stderr.write(
+      `serve: ${signal}: ${leave ? 'leaving kernels running' : 'shutting down kernels'}\n`,
+    );
     const force = setTimeout(() => {
       process.stderr.write('serve: shutdown took too long; exiting\n');
       process.exit(1);
     }, 45_000);
     force.unref();
-    core.close().then(
+    core.close({ leaveRunning: leave }).then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`serve: shutdown failed: ${String(err)}\n`);

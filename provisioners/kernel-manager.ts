@@ -240,7 +240,8 @@ export class KernelManager implements KernelBackend {
     if (code !== null) throw new Error(`Kernel ${state.kernelId} is no longer running (exit code ${code})`);
     km.attach(new KernelConnection(state.connection, km.connectionOptions()));
     try {
-      await km.waitForReady(Date.now() + timeoutMs, opts.signal, Date.now(), timeoutMs);
+      // On control: a kernel left running may be busy with a long cell, which holds shell replies back.
+      await km.waitForReady(Date.now() + timeoutMs, opts.signal, Date.now(), timeoutMs, 'control');
     } catch (err) {
       km.detach();
       throw err;
@@ -692,6 +693,7 @@ export class KernelManager implements KernelBackend {
     signal: AbortSignal | undefined,
     t0: number,
     timeoutMs: number,
+    channel: 'shell' | 'control' = 'shell',
   ): Promise<void> {
     const iopubAtStart = this.iopubCount;
     let reply: WireMessage | undefined;
@@ -722,7 +724,7 @@ export class KernelManager implements KernelBackend {
       const interval = reply ? 150 : 1000;
       if (now - lastNudge >= interval) {
         lastNudge = now;
-        this.request('shell', 'kernel_info_request', {}, Math.max(1, deadline - now)).then(
+        this.request(channel, 'kernel_info_request', {}, Math.max(1, deadline - now)).then(
           (m) => {
             if (!reply) {
               reply = m;

@@ -1,12 +1,17 @@
 // The "This computer" cluster: kernelspecs from the Jupyter data paths (or given directories), kernels
 // started by the local provisioner as KernelManagers.
+import { readFileSync } from 'node:fs';
 import { realpath, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Request } from 'zeromq';
 import { discoverKernelSpecs } from '../../provisioners/kernelspec/discovery';
-import { startKernel, type AutoRestartOptions } from '../../provisioners/kernel-manager';
-import type { KernelBackend, KernelSpec } from '../../provisioners/types';
+import { KernelManager, startKernel, type AutoRestartOptions } from '../../provisioners/kernel-manager';
+import { LocalProvisioner, LOCAL_PROVISIONER_NAME } from '../../provisioners/local/local-provisioner';
+import { zmqUrl } from '../../provisioners/zmq/kernel-connection';
+import type { ConnectionInfo, KernelBackend, KernelSpec, ProvisionerState } from '../../provisioners/types';
 import type { ClusterKernelSpecs, ClusterRuntime, StartKernelRequest } from './types';
 import { KernelSpecNotFoundError } from '../kernels/errors';
+import type { KeptKernelDetails } from '../kernels/left-running';
 
 export interface LocalClusterOptions {
   /** Cluster id (slug-like; default 'local'). */
@@ -23,6 +28,67 @@ export interface LocalClusterOptions {
   autoRestart?: AutoRestartOptions;
   /** Launch timeout when the request has no KERNEL_LAUNCH_TIMEOUT (ms). Default 60 s. */
   launchTimeoutMs?: number;
+  /**
+   * Launch kernels so they can outlive the app ("Leave running" at quit): without JPY_PARENT_PID, which makes
+   * ipykernel exit once its parent is gone, and with output to a log file instead of a pipe to the app.
+   * The desktop app sets it; `npm run serve` only with --leave-kernels-running (by default its kernels must
+   * never outlive it, even on SIGKILL).
+   */
+  survivesApp?: boolean;
+}
+
+type LocalKept = Extract<KeptKernelDetails, { kind: 'local' }>;
+
+/** True when a REQ/echo on the kernel's heartbeat port is answered within `timeoutMs`. */
+export async function heartbeatAnswers(info: ConnectionInfo, timeoutMs = 2000): Promise<boolean> {
+  const sock = new Request({ linger: 0, receiveTimeout: timeoutMs, sendTimeout: timeoutMs });
+  try {
+    sock.connect(zmqUrl(info, info.hb_port));
+    await sock.send(Buffer.from('ping'));
+    await sock.receive();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    sock.close();
+  }
+}
+
+function toProvisionerState(kernelId: string, d: LocalKept): ProvisionerState {
+  return {
+    provisioner: LOCAL_PROVISIONER_NAME,
+    kernelId,
+    connection: { ...d.connection },
+    details: { pid: d.pid, pgid: d.pgid, connectionFile: d.connectionFile, logFile: d.logFile },
+  };
+}
+
+/**
+ * Linux: true when process `pid` runs with `connectionFile` on its command line, i.e. it is still our kernel
+ * and not an unrelated process that got the pid later. Elsewhere (no /proc) it cannot tell: false.
+ */
+export function isKernelProcess(pid: number, connectionFile: string | null): boolean {
+  if (!connectionFile) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(connectionFile);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stop a left-running local kernel that cannot be re-attached (spec gone, not answering): SIGTERM then SIGKILL
+ * to its process group and its files removed, but only when its command line proves it is ours.
+ */
+export async function stopKeptLocalKernel(kernelId: string, d: LocalKept): Promise<boolean> {
+  if (!isKernelProcess(d.pid, d.connectionFile)) return false;
+  const prov = new LocalProvisioner(kernelId, { tieToParent: false });
+  await prov.loadProvisionerInfo(toProvisionerState(kernelId, d));
+  await prov.terminate();
+  if ((await prov.wait(3000)) === null) await prov.kill();
+  await prov.wait(2000);
+  await prov.cleanup();
+  return true;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -69,6 +135,8 @@ export class LocalCluster implements ClusterRuntime {
   readonly name: string;
   readonly kind = 'local';
   private readonly opts: LocalClusterOptions;
+  /** Kernels launched or re-attached untied from this process: the ones "Leave running" may keep. */
+  private readonly untied = new WeakSet<KernelManager>();
 
   constructor(opts: LocalClusterOptions = {}) {
     this.opts = opts;
@@ -119,7 +187,7 @@ export class LocalCluster implements ClusterRuntime {
     const fromEnv = Number(req.env.KERNEL_LAUNCH_TIMEOUT);
     const launchTimeoutMs =
       Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv * 1000 : (this.opts.launchTimeoutMs ?? 60_000);
-    return startKernel({
+    const km = await startKernel({
       kernelId: req.kernelId,
       spec,
       env: req.env,
@@ -128,7 +196,68 @@ export class LocalCluster implements ClusterRuntime {
       onProgress: req.onProgress,
       signal: req.signal,
       autoRestart: this.opts.autoRestart,
+      ...(this.opts.survivesApp
+        ? { provisioner: new LocalProvisioner(req.kernelId, { tieToParent: false }) }
+        : {}),
     });
+    if (this.opts.survivesApp) this.untied.add(km);
+    return km;
+  }
+
+  keepInfo(backend: KernelBackend): KeptKernelDetails | null {
+    if (!(backend instanceof KernelManager) || !this.untied.has(backend)) return null;
+    if (backend.executionState === 'dead' || backend.executionState === 'restarting') return null;
+    let state: ProvisionerState;
+    try {
+      state = backend.getProvisionerInfo();
+    } catch {
+      return null; // between processes (restarting)
+    }
+    const { pid, pgid, connectionFile, logFile } = state.details;
+    if (typeof pid !== 'number') return null;
+    return {
+      kind: 'local',
+      pid,
+      pgid: typeof pgid === 'number' ? pgid : pid,
+      connection: { ...state.connection },
+      connectionFile: typeof connectionFile === 'string' ? connectionFile : null,
+      logFile: typeof logFile === 'string' ? logFile : null,
+    };
+  }
+
+  async releaseKernel(backend: KernelBackend): Promise<void> {
+    if (!(backend instanceof KernelManager)) throw new Error(`kernel ${backend.id} is not a local kernel`);
+    await backend.release();
+  }
+
+  /**
+   * Re-attach to a kernel left running: its process must be alive and its heartbeat must answer, then
+   * KernelManager.reattach checks it answers kernel_info signed with the saved key (so it is that kernel).
+   */
+  async reattachKernel(
+    kernelId: string,
+    clusterSpecName: string,
+    details: KeptKernelDetails,
+  ): Promise<KernelBackend> {
+    if (details.kind !== 'local') throw new Error(`kernel ${kernelId} was not a local kernel`);
+    try {
+      process.kill(details.pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH')
+        throw new Error(`kernel ${kernelId} (pid ${details.pid}) is no longer running`);
+    }
+    const spec = await this.findSpec(clusterSpecName);
+    if (!spec) throw new KernelSpecNotFoundError(clusterSpecName);
+    if (!(await heartbeatAnswers(details.connection))) {
+      throw new Error(`kernel ${kernelId} (pid ${details.pid}) does not answer its heartbeat`);
+    }
+    const km = await KernelManager.reattach(toProvisionerState(kernelId, details), spec, {
+      provisioner: new LocalProvisioner(kernelId, { tieToParent: false }),
+      autoRestart: this.opts.autoRestart,
+      timeoutMs: 10_000,
+    });
+    this.untied.add(km);
+    return km;
   }
 
   async dispose(): Promise<void> {

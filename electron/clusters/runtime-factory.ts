@@ -24,6 +24,8 @@ export interface RuntimeFactoryOptions {
   localKernelSpecDirs?: string[];
   /** Relay tuning (backoff, logging). */
   gateway?: GatewayRuntimeOptions;
+  /** Local kernels may outlive the app ("Leave running"; see LocalClusterOptions.survivesApp). */
+  localKernelsSurviveApp?: boolean;
 }
 
 /** A cluster whose settings cannot be used (unreadable CA file ...): listed as a problem, starts fail clearly. */
@@ -61,7 +63,12 @@ export function createClusterRuntime(cfg: ClusterConfig, opts: RuntimeFactoryOpt
 
 function createLocal(cfg: LocalClusterConfig, opts: RuntimeFactoryOptions): ClusterRuntime {
   const dirs = cfg.kernelspecDirs?.length ? cfg.kernelspecDirs : opts.localKernelSpecDirs;
-  return new LocalCluster({ id: cfg.id, name: cfg.name, ...(dirs ? { kernelSpecDirs: dirs } : {}) });
+  return new LocalCluster({
+    id: cfg.id,
+    name: cfg.name,
+    ...(dirs ? { kernelSpecDirs: dirs } : {}),
+    survivesApp: opts.localKernelsSurviveApp === true,
+  });
 }
 
 /** What makes a runtime stale: its settings plus the values of the secrets it uses. */

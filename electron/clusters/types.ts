@@ -2,6 +2,7 @@
 // Gateway (relay), or later SSH/Docker/Kubernetes/YARN. The proxy routes every kernel to the cluster
 // that owns it and knows nothing of how the cluster works.
 import type { KernelBackend, KernelSpecFile, LaunchProgress } from '../../provisioners/types';
+import type { KeptKernelDetails } from '../kernels/left-running';
 
 /** A kernelspec as served on /api/kernelspecs (resources are file names; the proxy builds URLs). */
 export interface ClusterKernelSpec {
@@ -46,6 +47,19 @@ export interface ClusterRuntime {
   /** Kernels running on the cluster that the app may adopt (optional: local has none). */
   listForeignKernels?(): Promise<ForeignKernel[]>;
   adoptKernel?(id: string): Promise<KernelBackend>;
+  /**
+   * "Leave running" (optional; without it the registry shuts the kernel down on quit). What re-attaching to
+   * this kernel later needs, or null when it cannot outlive the app (e.g. tied to the app's process).
+   */
+  keepInfo?(backend: KernelBackend): KeptKernelDetails | null;
+  /** Stop managing a kernel without stopping it (sockets closed, process or upstream kernel kept). */
+  releaseKernel?(backend: KernelBackend): Promise<void>;
+  /** Re-attach to a kernel left running, under the proxy id `kernelId`; throws when it is gone. */
+  reattachKernel?(
+    kernelId: string,
+    clusterSpecName: string,
+    details: KeptKernelDetails,
+  ): Promise<KernelBackend>;
   /** Stop background work (polls, sockets). Kernels are shut down by the registry, not here. */
   dispose(): Promise<void>;
 }

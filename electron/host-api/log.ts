@@ -12,11 +12,12 @@ export class AppLog {
     private readonly sink: ((e: LogEntry) => void) | null = null,
   ) {}
 
-  write(level: LogLevel, source: string, message: string): LogEntry {
+  /** `echo: false` for lines already printed elsewhere (e.g. by app-core at startup). */
+  write(level: LogLevel, source: string, message: string, echo = true): LogEntry {
     const entry: LogEntry = { seq: ++this.seq, time: new Date().toISOString(), level, source, message };
     this.entries.push(entry);
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
-    this.sink?.(entry);
+    if (echo) this.sink?.(entry);
     for (const l of [...this.listeners]) {
       try {
         l(entry);

@@ -53,6 +53,8 @@ function defaultSink(e: LogEntry): void {
 export function hostApiExtension(opts: HostApiMountOptions): AppCoreExtension {
   return async (core) => {
     const log = new AppLog(1000, opts.logSink ?? defaultSink);
+    // Kernels re-attached (or dropped) at startup: app-core printed these already; the UI shows them too.
+    for (const l of core.restored.log) log.write(l.level, 'kernels', l.message, false);
     // Serve mode builds the UI when it is missing or stale, in the background: the proxy answers at once
     // and the page says "building" until the UI is there.
     let building = false;

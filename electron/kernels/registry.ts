@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutionState, KernelBackend, KernelEvent, LaunchProgress } from '../../provisioners/types';
 import type { ClusterRuntime } from '../clusters/types';
 import { TypedEmitter } from './emitter';
+import type { KeptKernelRecord } from './left-running';
 import {
   BadRequestError,
   GatewayError,
@@ -140,6 +141,8 @@ export function isoMicro(d: Date): string {
 interface Entry {
   id: string;
   backend: KernelBackend;
+  /** The runtime that started it (kept even if the cluster is later reconfigured or removed). */
+  cluster: ClusterRuntime;
   clusterId: string;
   clusterName: string;
   specName: string;
@@ -181,7 +184,9 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
  * Lifecycle: `start()` resolves the spec name through the directory, starts the kernel on that cluster
  * (tracking the launch) and lists it; `interrupt/restart/shutdown` act on one kernel; a kernel that dies
  * stays listed as `dead` with a `reason` until it is deleted or `deadKernelTtlMs` passes;
- * `shutdownAll()` (app exit) aborts launches and shuts every kernel down.
+ * `shutdownAll()` (app exit) aborts launches and shuts every kernel down; `releaseAll()` (app exit with
+ * "Leave running") keeps the kernels their clusters can keep running and returns what re-attaching needs;
+ * `adopt()` lists such a kernel again under its old id on the next start.
  */
 export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
   private readonly entries = new Map<string, Entry>();
@@ -399,15 +404,31 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
           : new KernelLaunchError(`Kernel launch of "${specName}" was cancelled`),
       );
     }
+    const entry = this.addEntry(kernelId, backend, cluster, specName, resolved.specName, new Date());
+    launch.status = 'ready';
+    progress('ready', `Kernel ready on ${cluster.name}`);
+    return this.announce(entry);
+  }
+
+  /** List a running backend under `id` (announce it with {@link announce}). */
+  private addEntry(
+    id: string,
+    backend: KernelBackend,
+    cluster: ClusterRuntime,
+    specName: string,
+    clusterSpecName: string,
+    startedAt: Date,
+  ): Entry {
     const now = new Date();
     const entry: Entry = {
-      id: kernelId,
+      id,
       backend,
+      cluster,
       clusterId: cluster.id,
       clusterName: cluster.name,
       specName,
-      clusterSpecName: resolved.specName,
-      startedAt: now,
+      clusterSpecName,
+      startedAt,
       executionState: backend.executionState === 'starting' ? 'idle' : backend.executionState,
       lastActivity: backend.lastActivity ?? now,
       connections: 0,
@@ -420,13 +441,93 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
       lastEmit: 0,
     };
     entry.unsubscribe = backend.onEvent((e) => this.onBackendEvent(entry, e));
-    this.entries.set(kernelId, entry);
-    launch.status = 'ready';
-    progress('ready', `Kernel ready on ${cluster.name}`);
+    this.entries.set(id, entry);
+    return entry;
+  }
+
+  private announce(entry: Entry): KernelInfo {
+    const { backend } = entry;
     const info = this.info(entry);
     this.emit('kernel-added', info);
     if (backend.executionState === 'dead') this.markDead(entry, 'kernel died during start');
     return info;
+  }
+
+  /**
+   * List a kernel that was already running (re-attached after the app restarted) under its old id, so clients
+   * that still hold that id keep working. Throws 409 when the id is taken, 503 while closing.
+   */
+  adopt(k: {
+    id: string;
+    backend: KernelBackend;
+    cluster: ClusterRuntime;
+    specName: string;
+    clusterSpecName: string;
+    startedAt?: Date;
+  }): KernelInfo {
+    if (this.closing) throw new ShuttingDownError();
+    const id = k.id.toLowerCase();
+    if (this.entries.has(id) || this.pending.has(id))
+      throw new GatewayError(409, 'Conflict', `A kernel with id ${k.id} already exists`);
+    const startedAt = k.startedAt && !Number.isNaN(k.startedAt.getTime()) ? k.startedAt : new Date();
+    return this.announce(this.addEntry(id, k.backend, k.cluster, k.specName, k.clusterSpecName, startedAt));
+  }
+
+  /**
+   * What re-attaching to each live kernel after an app restart needs (kernels whose cluster cannot keep
+   * them, or that are dead, restarting or shutting down, are not listed). Includes HMAC keys: main process only.
+   */
+  keptRecords(): KeptKernelRecord[] {
+    const out: KeptKernelRecord[] = [];
+    for (const e of this.entries.values()) {
+      const r = this.keptRecord(e);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  private keptRecord(e: Entry): KeptKernelRecord | null {
+    if (e.executionState === 'dead' || e.shuttingDown || e.restarting || e.restartAnnounced) return null;
+    const details = e.cluster.keepInfo?.(e.backend) ?? null;
+    if (!details) return null;
+    return {
+      id: e.id,
+      clusterId: e.clusterId,
+      specName: e.specName,
+      clusterSpecName: e.clusterSpecName,
+      startedAt: e.startedAt.toISOString(),
+      details,
+    };
+  }
+
+  /**
+   * App exit with "Leave running": abort launches, release every kernel its cluster can keep (it keeps running
+   * without us) and shut the others down. Afterwards start() fails with 503. Resolves with the kept kernels.
+   */
+  async releaseAll(): Promise<KeptKernelRecord[]> {
+    this.closing = true;
+    await this.abortLaunches();
+    const kept: KeptKernelRecord[] = [];
+    await Promise.allSettled(
+      [...this.entries.values()].map(async (e) => {
+        // Let a restart in progress finish first: between two processes there is nothing to keep.
+        if (e.restarting) await withTimeout(e.restarting, this.shutdownTimeoutMs).catch(() => undefined);
+        const rec = this.keptRecord(e);
+        if (rec && e.cluster.releaseKernel) {
+          try {
+            await e.cluster.releaseKernel(e.backend);
+            kept.push(rec);
+            this.remove(e, 'left running');
+            return;
+          } catch (err) {
+            console.error(`kernel ${e.id}: cannot be left running, shutting it down: ${errorMessage(err)}`);
+          }
+        }
+        await withTimeout(this.shutdown(e.id), this.shutdownTimeoutMs).catch(() => undefined);
+      }),
+    );
+    for (const e of this.entries.values()) this.remove(e, 'shutdown');
+    return kept;
   }
 
   /** Interrupt a kernel (signal or interrupt_request, as its spec says). */
@@ -491,17 +592,21 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
    */
   async shutdownAll(): Promise<void> {
     this.closing = true;
-    const launches = [...this.pending.values()];
-    for (const p of launches) p.controller.abort(new Error('shutting down'));
-    await withTimeout(Promise.allSettled(launches.map((p) => p.done)), this.shutdownTimeoutMs).catch(
-      () => undefined,
-    );
+    await this.abortLaunches();
     await Promise.allSettled(
       [...this.entries.keys()].map((id) =>
         withTimeout(this.shutdown(id), this.shutdownTimeoutMs).catch(() => undefined),
       ),
     );
     for (const e of this.entries.values()) this.remove(e, 'shutdown');
+  }
+
+  private async abortLaunches(): Promise<void> {
+    const launches = [...this.pending.values()];
+    for (const p of launches) p.controller.abort(new Error('shutting down'));
+    await withTimeout(Promise.allSettled(launches.map((p) => p.done)), this.shutdownTimeoutMs).catch(
+      () => undefined,
+    );
   }
 
   /** A kernel WebSocket opened (called by the proxy's channel layer). */

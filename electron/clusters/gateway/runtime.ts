@@ -17,6 +17,7 @@ import { GatewayClient, type UpstreamKernelModel } from './client';
 import { GatewayError } from './errors';
 import { GatewayError as HttpStatusError } from '../../kernels/errors';
 import { GatewayKernel, type RelayOptions } from './kernel';
+import type { KeptKernelDetails } from '../../kernels/left-running';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
@@ -217,14 +218,41 @@ export class GatewayClusterRuntime implements ClusterRuntime {
     return this.foreign.map((f) => ({ ...f }));
   }
 
-  async adoptKernel(id: string): Promise<KernelBackend> {
+  /** Relay an upstream kernel this runtime did not start; `proxyId` defaults to the upstream id. */
+  async adoptKernel(id: string, proxyId?: string): Promise<KernelBackend> {
     this.assertLive();
     const existing = this.kernels.get(id);
     if (existing) return existing;
     const model = await this.client.json<UpstreamKernelModel>('GET', this.client.kernelPath(id), [200]);
-    const k = this.track(model.id, model.id, model.name);
+    const k = this.track(proxyId ?? model.id, model.id, model.name);
     k.applyModel(model);
     return k;
+  }
+
+  /** "Leave running": upstream kernels outlive the app anyway; remember the upstream id to re-adopt it. */
+  keepInfo(backend: KernelBackend): KeptKernelDetails | null {
+    const k = [...this.kernels.values()].find((x) => x === backend);
+    if (!k || backend.executionState === 'dead') return null;
+    return { kind: 'gateway', upstreamId: k.upstreamId };
+  }
+
+  /** Close the relay's sockets without DELETE upstream. */
+  async releaseKernel(backend: KernelBackend): Promise<void> {
+    const k = [...this.kernels.values()].find((x) => x === backend);
+    if (!k) return;
+    k.detach();
+    this.kernels.delete(k.upstreamId);
+    if (this.kernels.size === 0) this.stopPoll();
+  }
+
+  /** Re-adopt a kernel left running upstream under its old proxy id (404 when it is gone). */
+  async reattachKernel(
+    kernelId: string,
+    _clusterSpecName: string,
+    details: KeptKernelDetails,
+  ): Promise<KernelBackend> {
+    if (details.kind !== 'gateway') throw new Error(`kernel ${kernelId} was not a gateway kernel`);
+    return this.adoptKernel(details.upstreamId, kernelId);
   }
 
   async dispose(): Promise<void> {

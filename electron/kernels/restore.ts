@@ -1,0 +1,150 @@
+// Re-attaching, at startup, the kernels the app left running when it last quit (or could not shut down
+// because it crashed): each one is checked (process alive, heartbeat, signed kernel_info) by its cluster and
+// listed again under its old id, so a JupyterLab tab that still holds that id keeps working through the proxy.
+import { unlink } from 'node:fs/promises';
+import { isKernelProcess, stopKeptLocalKernel } from '../clusters/local-cluster';
+import type { ClusterRuntime } from '../clusters/types';
+import { sweepStaleRuntimeFiles } from '../../provisioners/local/local-provisioner';
+import { errorMessage } from './errors';
+import type { KernelRegistry } from './registry';
+import {
+  CorruptStateFileError,
+  leftRunningPath,
+  readLeftRunning,
+  type KeptKernelRecord,
+  type LeftRunningState,
+} from './left-running';
+
+export type LogLevel = 'info' | 'warn' | 'error';
+export interface LogLine {
+  level: LogLevel;
+  message: string;
+}
+
+export interface RestoreReport {
+  /** Ids of the kernels listed again. */
+  reattached: string[];
+  /** Kernels in the state file that could not be re-attached, with why. */
+  dropped: { id: string; reason: string }[];
+  /** What the state file said: the user left them running, or the app did not exit cleanly. */
+  cause: 'left-running' | 'crash' | null;
+  /**
+   * True when the file belongs to another live process (a second app on the same data dir): it was not
+   * touched, and this app must not write it either.
+   */
+  foreign: boolean;
+  /** Human lines for the app log. */
+  log: LogLine[];
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+async function dropLocal(rec: KeptKernelRecord): Promise<string> {
+  if (rec.details.kind !== 'local') return '';
+  const d = rec.details;
+  // Still running but unusable (spec gone, not answering): stop it rather than leave an invisible orphan.
+  if (isKernelProcess(d.pid, d.connectionFile)) {
+    const stopped = await stopKeptLocalKernel(rec.id, d).catch(() => false);
+    return stopped ? '; its process was stopped' : '; its process could not be stopped';
+  }
+  for (const f of [d.connectionFile, d.logFile]) if (f) await unlink(f).catch(() => undefined);
+  return '';
+}
+
+/**
+ * Read `<dataDir>/kernels-left-running.json` and re-attach what still runs. Never throws: a corrupt file is
+ * moved aside and reported in the log lines. The caller rewrites or removes the file afterwards.
+ */
+export async function restoreKernels(opts: {
+  dataDir: string;
+  registry: KernelRegistry;
+  clusterOf: (id: string) => ClusterRuntime | undefined;
+}): Promise<RestoreReport> {
+  const report: RestoreReport = { reattached: [], dropped: [], cause: null, foreign: false, log: [] };
+  const file = leftRunningPath(opts.dataDir);
+  let state: LeftRunningState | null;
+  try {
+    const r = await readLeftRunning(opts.dataDir);
+    state = r.state;
+    for (const s of r.skipped) report.log.push({ level: 'warn', message: `${file}: skipped an entry: ${s}` });
+  } catch (err) {
+    report.log.push({
+      level: 'error',
+      message: err instanceof CorruptStateFileError ? err.message : `${file}: ${errorMessage(err)}`,
+    });
+    state = null;
+  }
+  if (state?.status === 'running' && state.pid !== process.pid && pidAlive(state.pid)) {
+    report.foreign = true;
+    report.log.push({
+      level: 'warn',
+      message:
+        `${file} belongs to process ${state.pid}, which still runs (another Gateway Desktop on the same data ` +
+        'folder?): its kernels are left alone and not re-attached here.',
+    });
+    return report;
+  }
+  if (state && state.kernels.length) {
+    report.cause = state.status === 'running' ? 'crash' : 'left-running';
+    await Promise.all(
+      state.kernels.map(async (rec) => {
+        const cluster = opts.clusterOf(rec.clusterId);
+        let reason: string;
+        if (!cluster?.reattachKernel) {
+          reason = `cluster "${rec.clusterId}" is no longer configured`;
+        } else {
+          try {
+            const backend = await cluster.reattachKernel(rec.id, rec.clusterSpecName, rec.details);
+            try {
+              opts.registry.adopt({
+                id: rec.id,
+                backend,
+                cluster,
+                specName: rec.specName,
+                clusterSpecName: rec.clusterSpecName,
+                startedAt: rec.startedAt ? new Date(rec.startedAt) : undefined,
+              });
+            } catch (err) {
+              await cluster.releaseKernel?.(backend).catch(() => undefined);
+              throw err;
+            }
+            report.reattached.push(rec.id);
+            return;
+          } catch (err) {
+            reason = errorMessage(err).split('\n')[0]; // not the kernel's output tail
+          }
+        }
+        reason += await dropLocal(rec);
+        report.dropped.push({ id: rec.id, reason });
+        report.log.push({
+          level: 'warn',
+          message: `Kernel ${rec.id} (${rec.specName}) was dropped: ${reason}`,
+        });
+      }),
+    );
+    const n = report.reattached.length;
+    if (n) {
+      report.log.unshift({
+        level: 'info',
+        message:
+          report.cause === 'crash'
+            ? `Re-attached ${plural(n, 'kernel')} that kept running after Gateway Desktop last exited unexpectedly`
+            : `Re-attached ${plural(n, 'kernel')} left running at last quit`,
+      });
+    }
+  }
+  // Connection files of kernels that died while nobody watched (crashes, old runs).
+  const swept = await sweepStaleRuntimeFiles().catch(() => [] as string[]);
+  if (swept.length)
+    report.log.push({ level: 'info', message: `Removed ${plural(swept.length, 'stale kernel file')}` });
+  return report;
+}
