@@ -629,10 +629,28 @@ export class KernelManager implements KernelBackend {
   }
 
   /**
+   * launchOnce, retried once when the kernel could not bind a port: ports are chosen free but another process
+   * can take one before the kernel binds it (nothing can hold them across the exec). The retry gets new ports.
+   */
+  private async launch(
+    signal: AbortSignal | undefined,
+    onProgress: ((p: LaunchProgress) => void) | undefined,
+    timeoutMs: number,
+  ): Promise<void> {
+    try {
+      await this.launchOnce(signal, onProgress, timeoutMs);
+    } catch (err) {
+      if (signal?.aborted || !/Address already in use/.test(errorMessage(err))) throw err;
+      this.log('a port was taken before the kernel bound it; launching again with new ports');
+      await this.launchOnce(signal, onProgress, timeoutMs);
+    }
+  }
+
+  /**
    * preLaunch + launch + connect + kernel_info. On any failure, timeout or abort, everything started so far is
    * killed and cleaned up before the error is thrown.
    */
-  private async launch(
+  private async launchOnce(
     signal: AbortSignal | undefined,
     onProgress: ((p: LaunchProgress) => void) | undefined,
     timeoutMs: number,

@@ -2,7 +2,7 @@
 // and a launch cancelled by the user. Each must fail clearly and leave no process or connection file behind.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -66,6 +66,54 @@ describe('launch failures', { timeout: 180_000 }, () => {
       /program "no-such-kernel-program-xyz" was not found on PATH/,
     );
     assert.deepEqual(await connectionFiles(), []);
+  });
+
+  test('a port taken by another process before the kernel binds it: launched again on new ports', async () => {
+    // First launch: a separate process takes the shell port from the connection file, then the real
+    // ipykernel starts and fails to bind it ("Address already in use"). The manager must retry with new
+    // ports; the second launch runs the kernel normally.
+    const marker = path.join(runDir, `taken-${newKernelId()}`);
+    const holderPidFile = `${marker}.pid`;
+    const script = [
+      'import json, os, subprocess, sys, time',
+      'marker, conn = sys.argv[1], sys.argv[2]',
+      'if not os.path.exists(marker):',
+      '    open(marker, "w").close()',
+      '    port = json.load(open(conn))["shell_port"]',
+      '    code = "import socket,time; s=socket.socket(); s.bind((\'127.0.0.1\', %d)); s.listen(); time.sleep(60)" % port',
+      '    holder = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)',
+      '    open(marker + ".pid", "w").write(str(holder.pid))',
+      '    time.sleep(0.5)',
+      'os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", conn])',
+    ].join('\n');
+    const kernelId = newKernelId();
+    const logs: string[] = [];
+    const killHolder = async (): Promise<number> => {
+      const holder = Number(await readFile(holderPidFile, 'utf8').catch(() => '0'));
+      if (holder > 0 && pidAlive(holder)) process.kill(-holder, 'SIGKILL');
+      return holder;
+    };
+    let km: Awaited<ReturnType<typeof startKernel>> | undefined;
+    try {
+      km = await startKernel({
+        kernelId,
+        spec: withArgv([base.spec.argv[0], '-c', script, marker, '{connection_file}']),
+        provisioner: new LocalProvisioner(kernelId, { runtimeDir: runDir }),
+        env: KERNEL_ENV,
+        launchTimeoutMs: 60_000,
+        log: (m) => logs.push(m),
+      });
+      const holder = Number(await readFile(holderPidFile, 'utf8'));
+      assert.ok(pidAlive(holder), 'the port was really held while the first launch ran');
+      assert.equal(km.executionState, 'idle');
+      assert.ok(
+        logs.some((l) => /launching again with new ports/.test(l)),
+        `the retry is logged: ${logs.join(' | ')}`,
+      );
+    } finally {
+      await killHolder();
+      await km?.shutdown();
+    }
   });
 
   test('a kernel that exits during launch is reported with its exit code and stderr', async () => {
