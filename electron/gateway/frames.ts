@@ -130,14 +130,17 @@ export function encodeLegacy(msg: WireMessage): { data: Buffer; binary: boolean 
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// client -> kernel
+// client -> kernel (the proxy), and gateway -> us (the relay's upstream leg: `from: 'server'`)
 
-/** Result of decoding a client frame: a message for the kernel, or a reason to drop it quietly. */
+/** Result of decoding a frame: a message, or a reason to drop it quietly. */
 export type Decoded = { msg: WireMessage } | { drop: string };
 
-function checkChannel(channel: string): Decoded | null {
+/** Who wrote the frame: a client (may not send on iopub) or an upstream gateway (sends on every channel). */
+export type FrameSource = 'client' | 'server';
+
+function checkChannel(channel: string, from: FrameSource): Decoded | null {
   if (CLIENT_CHANNELS.has(channel)) return null;
-  if (channel === 'iopub') return { drop: 'clients cannot send on iopub' };
+  if (channel === 'iopub') return from === 'server' ? null : { drop: 'clients cannot send on iopub' };
   return { drop: `unknown channel "${channel.slice(0, 40)}"` };
 }
 
@@ -155,8 +158,12 @@ function checkHeaderBytes(header: Buffer): void {
     throw new FrameError('header has no msg_type');
 }
 
-/** Decode a v1 binary frame. Parts are zero-copy slices of the frame; only the header is checked. */
-export function decodeV1(frame: Buffer): Decoded {
+/**
+ * Decode a v1 binary frame. Parts are zero-copy slices of the frame; only the header is checked. Writers put
+ * either N offsets ending with the frame length (the spec) or only the part starts (the last part then runs
+ * to the end of the frame); both are read.
+ */
+export function decodeV1(frame: Buffer, from: FrameSource = 'client'): Decoded {
   if (frame.length < 8) throw new FrameError(`v1 frame too short (${frame.length} bytes)`);
   const nBig = frame.readBigUInt64LE(0);
   if (nBig < 6n || nBig > BigInt(MAX_PARTS))
@@ -174,13 +181,14 @@ export function decodeV1(frame: Buffer): Decoded {
     offsets[i] = v;
     prev = v;
   }
+  if (offsets[n - 1] !== frame.length) offsets.push(frame.length); // part starts only
   const channel = frame.toString('utf8', offsets[0], offsets[1]);
-  const bad = checkChannel(channel);
+  const bad = checkChannel(channel, from);
   if (bad) return bad;
   const header = frame.subarray(offsets[1], offsets[2]);
   checkHeaderBytes(header);
   const buffers: Buffer[] = [];
-  for (let i = 5; i < n - 1; i++) buffers.push(frame.subarray(offsets[i], offsets[i + 1]));
+  for (let i = 5; i < offsets.length - 1; i++) buffers.push(frame.subarray(offsets[i], offsets[i + 1]));
   return {
     msg: {
       channel: channel as Channel,
@@ -197,7 +205,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function fromJsonMessage(text: string, buffers: Buffer[]): Decoded {
+function fromJsonMessage(text: string, buffers: Buffer[], from: FrameSource): Decoded {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -210,7 +218,7 @@ function fromJsonMessage(text: string, buffers: Buffer[]): Decoded {
   if (typeof header.msg_type !== 'string') throw new FrameError('header has no msg_type');
   const channel = value.channel === undefined || value.channel === null ? 'shell' : value.channel;
   if (typeof channel !== 'string') throw new FrameError('channel is not a string');
-  const bad = checkChannel(channel);
+  const bad = checkChannel(channel, from);
   if (bad) return bad;
   const enc = (v: unknown): Buffer => (isObject(v) ? Buffer.from(JSON.stringify(v)) : EMPTY_OBJECT);
   return {
@@ -226,12 +234,12 @@ function fromJsonMessage(text: string, buffers: Buffer[]): Decoded {
 }
 
 /** Decode a legacy text frame (parsed once; a missing channel means shell). */
-export function decodeLegacyText(frame: Buffer): Decoded {
-  return fromJsonMessage(frame.toString('utf8'), []);
+export function decodeLegacyText(frame: Buffer, from: FrameSource = 'client'): Decoded {
+  return fromJsonMessage(frame.toString('utf8'), [], from);
 }
 
 /** Decode a legacy binary frame (uint32 BE count + offsets, JSON, buffers). Buffers are zero-copy slices. */
-export function decodeLegacyBinary(frame: Buffer): Decoded {
+export function decodeLegacyBinary(frame: Buffer, from: FrameSource = 'client'): Decoded {
   if (frame.length < 8) throw new FrameError(`binary frame too short (${frame.length} bytes)`);
   const count = frame.readUInt32BE(0);
   if (count < 1 || count > MAX_PARTS) throw new FrameError(`binary frame has a bad part count (${count})`);
@@ -248,7 +256,7 @@ export function decodeLegacyBinary(frame: Buffer): Decoded {
   const end = (i: number) => (i + 1 < count ? offsets[i + 1] : frame.length);
   const buffers: Buffer[] = [];
   for (let i = 1; i < count; i++) buffers.push(frame.subarray(offsets[i], end(i)));
-  return fromJsonMessage(frame.toString('utf8', offsets[0], end(0)), buffers);
+  return fromJsonMessage(frame.toString('utf8', offsets[0], end(0)), buffers, from);
 }
 
 /** A status message the gateway makes up itself (`restarting`, `dead`), as raw parts on iopub. */

@@ -116,6 +116,39 @@ describe('frames', () => {
     assert.ok('drop' in decodeLegacyText(Buffer.from(JSON.stringify({ channel: 'hb', header }))));
   });
 
+  test('gateway→relay (from: server): iopub is accepted in both protocols', () => {
+    const v1 = decodeV1(encodeV1(wire(bufs)), 'server');
+    assert.ok('msg' in v1 && v1.msg.channel === 'iopub');
+    v1.msg.buffers.forEach((b, i) => assert.ok(b.equals(bufs[i]), `buffer ${i}`));
+    const bin = encodeLegacy(wire(bufs));
+    const legacy = decodeLegacyBinary(bin.data, 'server');
+    assert.ok('msg' in legacy && legacy.msg.channel === 'iopub' && legacy.msg.buffers.length === 3);
+    const text = decodeLegacyText(encodeLegacy(wire([])).data, 'server');
+    assert.ok('msg' in text && text.msg.channel === 'iopub');
+    assert.ok('drop' in decodeV1(encodeV1(wire([])), 'client'), 'clients still cannot send on iopub');
+  });
+
+  test('v1 frames whose offsets list only part starts: the last part runs to the end', () => {
+    // Some writers give N offsets of part starts and no end offset; the last buffer must not be lost.
+    // (A trailing empty part would be indistinguishable from the end offset, so the last one has bytes.)
+    const two = [bufs[0], bufs[1]];
+    const spec = encodeV1({ ...wire(two), channel: 'shell' });
+    const n = Number(spec.readBigUInt64LE(0)); // offsets incl. the end
+    const starts = n - 1;
+    const headLen = 8 * (starts + 1);
+    const shift = 8; // one offset fewer
+    const head = Buffer.alloc(headLen);
+    head.writeBigUInt64LE(BigInt(starts), 0);
+    for (let i = 0; i < starts; i++) {
+      head.writeBigUInt64LE(spec.readBigUInt64LE(8 * (i + 1)) - BigInt(shift), 8 * (i + 1));
+    }
+    const startsOnly = Buffer.concat([head, spec.subarray(8 * (n + 1))]);
+    const d = decodeV1(startsOnly);
+    assert.ok('msg' in d);
+    assert.equal(d.msg.buffers.length, 2);
+    d.msg.buffers.forEach((b, i) => assert.ok(b.equals(two[i]), `buffer ${i}`));
+  });
+
   test('malformed frames throw FrameError with a reason', () => {
     const cases: Array<[() => unknown, RegExp]> = [
       [() => decodeLegacyText(Buffer.from('{"header":')), /not valid JSON/],
