@@ -450,6 +450,8 @@ export class KernelManager implements KernelBackend {
 
   private onIopub(msg: WireMessage): void {
     this.iopubCount++;
+    // Clients first: state and activity listeners (registry, UI) are not on the path of the client's reply.
+    for (const p of this.ports) p.deliver(msg);
     const header = tryParseHeader(msg.header);
     // Requests the manager makes itself (kernel_info, ...) are neither activity nor a state change.
     const fromManager = msg.parentHeader.includes(this.sessionBytes);
@@ -465,7 +467,6 @@ export class KernelManager implements KernelBackend {
       }
     }
     if (!fromManager) this.touch();
-    for (const p of this.ports) p.deliver(msg);
     this.waker.wake();
   }
 

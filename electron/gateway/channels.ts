@@ -49,11 +49,35 @@ export const CloseCodes = {
   kernelDied: 1011,
 } as const;
 
+/** The TCP socket under a WebSocket, for write batching. */
+export interface CorkableSocket {
+  cork(): void;
+  uncork(): void;
+}
+
 interface SocketState {
   ws: WebSocket;
   protocol: WsProtocol;
   lastPong: number;
   counted: boolean;
+  raw: CorkableSocket | null;
+  /** A frame went out in this tick (later small frames of the tick are batched). */
+  inTick: boolean;
+  corked: boolean;
+}
+
+/** Frames at least this big are not batched (see ChannelHub.batch). */
+const BATCH_MAX_FRAME_BYTES = 16 * 1024;
+
+function uncork(s: SocketState): void {
+  if (!s.corked) return;
+  s.corked = false;
+  s.raw?.uncork();
+}
+
+function endTick(s: SocketState): void {
+  s.inTick = false;
+  uncork(s);
 }
 
 /** One (kernel, session_id) pairing: the port to the kernel, the current socket, the replay buffer. */
@@ -199,7 +223,13 @@ export class ChannelHub {
    * Take over an upgraded socket for a kernel. `sessionId` null means the client sent none (a random one is
    * used; such a session cannot be resumed).
    */
-  attach(ws: WebSocket, kernelId: string, sessionId: string | null, protocol: WsProtocol): void {
+  attach(
+    ws: WebSocket,
+    kernelId: string,
+    sessionId: string | null,
+    protocol: WsProtocol,
+    raw: CorkableSocket | null = null,
+  ): void {
     const entry = this.registry.get(kernelId);
     if (!entry || entry.executionState === 'dead') {
       ws.close(CloseCodes.kernelDied, entry ? 'kernel is dead' : 'no such kernel');
@@ -230,7 +260,15 @@ export class ChannelHub {
       clearTimeout(session.orphanTimer);
       session.orphanTimer = null;
     }
-    const state: SocketState = { ws, protocol, lastPong: Date.now(), counted: true };
+    const state: SocketState = {
+      ws,
+      protocol,
+      lastPong: Date.now(),
+      counted: true,
+      raw,
+      inTick: false,
+      corked: false,
+    };
     session.socket = state;
     this.registry.connectionOpened(kernelId);
     const s = session;
@@ -282,12 +320,35 @@ export class ChannelHub {
       cached = {};
       this.encoded.set(msg, cached);
     }
+    let data: Buffer;
+    let binary = true;
     if (s.protocol === 'v1') {
-      cached.v1 ??= encodeV1(msg);
-      ws.send(cached.v1, { binary: true });
+      data = cached.v1 ??= encodeV1(msg);
     } else {
       cached.legacy ??= encodeLegacy(msg);
-      ws.send(cached.legacy.data, { binary: cached.legacy.binary });
+      data = cached.legacy.data;
+      binary = cached.legacy.binary;
+    }
+    this.batch(s, data.length);
+    ws.send(data, { binary });
+  }
+
+  /**
+   * Batch small frames of one burst of kernel messages (many short prints, status + reply + idle...): the
+   * first frame of a tick goes out at once (no added latency), later ones are corked until the current run
+   * of callbacks and microtasks is over (one receive slice at most) and flushed with one writev. A large frame
+   * flushes what is batched and goes out at once, so big output is not held for the rest of the slice.
+   */
+  private batch(s: SocketState, size: number): void {
+    if (!s.raw) return;
+    if (size >= BATCH_MAX_FRAME_BYTES) {
+      if (s.corked) uncork(s);
+    } else if (!s.inTick) {
+      s.inTick = true;
+      process.nextTick(endTick, s);
+    } else if (!s.corked) {
+      s.corked = true;
+      s.raw.cork();
     }
   }
 

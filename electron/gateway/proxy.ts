@@ -657,7 +657,8 @@ export class GatewayProxy {
       const sessionId = query.get('session_id');
       this.kernelWss.handleUpgrade(req, socket, head, (ws) => {
         const protocol = ws.protocol === V1_PROTOCOL ? 'v1' : 'legacy';
-        this.channels.attach(ws, id, sessionId, protocol);
+        // `socket` is the TCP socket `ws` now writes to; the hub corks it to batch a burst of frames.
+        this.channels.attach(ws, id, sessionId, protocol, socket);
       });
       return;
     }

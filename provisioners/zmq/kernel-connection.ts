@@ -2,6 +2,7 @@
 // stdin whose routing id is the client's session id (so the kernel routes replies and input_request back).
 import { Dealer, Subscriber } from 'zeromq';
 import type { Channel, ConnectionInfo, WireMessage } from '../types';
+import { runReceiveLoop } from './receive-loop';
 import { WireCodec, type RejectReason } from './wire';
 
 export interface KernelConnectionOptions {
@@ -112,17 +113,17 @@ export class ClientChannels {
   }
 
   private async receiveLoop(channel: Channel, sock: Dealer): Promise<void> {
-    try {
-      for await (const frames of sock) {
-        if (this.closed) break;
-        const decoded = this.conn.codec.deserialize(channel, frames);
-        if (!decoded) continue;
-        try {
-          this.onMessage(decoded.msg);
-        } catch (err) {
-          this.conn.log(`message handler failed on ${channel}: ${String(err)}`);
-        }
+    const onFrames = (frames: Buffer[]): void => {
+      const decoded = this.conn.codec.deserialize(channel, frames);
+      if (!decoded) return;
+      try {
+        this.onMessage(decoded.msg);
+      } catch (err) {
+        this.conn.log(`message handler failed on ${channel}: ${String(err)}`);
       }
+    };
+    try {
+      await runReceiveLoop(sock, onFrames, () => this.closed);
     } catch (err) {
       if (!this.closed && !sock.closed) this.conn.log(`receive on ${channel} failed: ${String(err)}`);
     }
@@ -188,19 +189,19 @@ export class KernelConnection {
   }
 
   private async iopubLoop(): Promise<void> {
-    try {
-      for await (const frames of this.iopub) {
-        if (this.closed) break;
-        const decoded = this.codec.deserialize('iopub', frames);
-        if (!decoded) continue;
-        for (const l of this.iopubListeners) {
-          try {
-            l(decoded.msg);
-          } catch (err) {
-            this.log(`iopub handler failed: ${String(err)}`);
-          }
+    const onFrames = (frames: Buffer[]): void => {
+      const decoded = this.codec.deserialize('iopub', frames);
+      if (!decoded) return;
+      for (const l of this.iopubListeners) {
+        try {
+          l(decoded.msg);
+        } catch (err) {
+          this.log(`iopub handler failed: ${String(err)}`);
         }
       }
+    };
+    try {
+      await runReceiveLoop(this.iopub, onFrames, () => this.closed);
     } catch (err) {
       if (!this.closed) this.log(`receive on iopub failed: ${String(err)}`);
     }

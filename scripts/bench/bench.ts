@@ -20,9 +20,18 @@ import {
   streamCode,
   checkStream,
   type BenchPath,
+  type KernelSession,
   type PathResult,
 } from './measure';
-import { procStats, runCli, startJupyterServer, startServe, type RunningServer } from './servers';
+import {
+  machineCpu,
+  mainThreadSched,
+  procStats,
+  runCli,
+  startJupyterServer,
+  startServe,
+  type RunningServer,
+} from './servers';
 import { nowMs, round } from './stats';
 
 const args = process.argv.slice(2);
@@ -30,7 +39,7 @@ const quick = args.includes('--quick');
 const jsonIdx = args.indexOf('--json');
 const jsonFile = jsonIdx >= 0 ? args[jsonIdx + 1] : undefined;
 if (args.includes('--help')) {
-  console.log('usage: npm run bench -- [--quick] [--json FILE] [--only path,path]');
+  console.log('usage: npm run bench -- [--quick] [--json FILE] [--only path,path] [--load-kernels N]');
   process.exit(0);
 }
 const onlyIdx = args.indexOf('--only');
@@ -40,7 +49,12 @@ const cfg = quick ? { starts: 2, rtts: 30, throughputMB: 4 } : { starts: 5, rtts
 const load = quick
   ? { idleKernels: 4, streamKernels: 4, streamMB: 1, fanoutClients: 4, fanoutMB: 2 }
   : { idleKernels: 50, streamKernels: 50, streamMB: 4, fanoutClients: 20, fanoutMB: 16 };
+// `--load-kernels N`: idle and streaming kernel count for a smaller load run (e.g. while profiling).
+const loadIdx = args.indexOf('--load-kernels');
+if (loadIdx >= 0) load.idleKernels = load.streamKernels = Number(args[loadIdx + 1]);
 const log = (s: string) => process.stderr.write(s + '\n');
+/** Paced streaming in the load run: 64 KiB chunks per second per kernel (4 = 256 KiB/s each). */
+const STREAM_RATE_CHUNKS_PER_S = 4;
 
 async function directPath(): Promise<BenchPath> {
   const { specs } = await discoverKernelSpecs();
@@ -81,6 +95,51 @@ async function startMany(path: BenchPath, n: number, parallel = 4) {
   return sessions;
 }
 
+/**
+ * Every streaming kernel prints its share at once (`rate` chunks of 64 KiB per second per kernel, or flat out
+ * when null) while the proxy's event-loop delay histogram runs. Also reports how much of one core the proxy
+ * used, how busy the whole machine was (all processes, all cores), and how long the proxy's main thread sat
+ * in the run queue: near 100 % busy means kernels and clients saturate the box, and timer lateness then
+ * includes waiting for the OS scheduler, not only the proxy's work.
+ */
+async function streamAll(serve: RunningServer, sessions: KernelSession[], rate: number | null) {
+  await metrics(serve, true);
+  const chunks = Math.round((load.streamMB * 1024 * 1024) / 65536);
+  const cpu0 = procStats(serve.pid).cpuMs;
+  const mach0 = machineCpu();
+  const sched0 = mainThreadSched(serve.pid);
+  const t0 = nowMs();
+  const mono0 = process.hrtime.bigint() / 1000n;
+  await Promise.all(
+    sessions.map(async (s, i) => {
+      const parts: string[] = [];
+      // Paced kernels are spread evenly over one period rather than all printing at the same instant.
+      const code = rate ? streamCode(chunks, rate, i / (sessions.length * rate)) : streamCode(chunks);
+      await s.client.execute(code, (t) => parts.push(t), 600000);
+      checkStream(parts.join(''), chunks);
+    }),
+  );
+  const secs = (nowMs() - t0) / 1000;
+  // For lining up a --cpu-prof of the proxy (V8 profile times are CLOCK_MONOTONIC µs on Linux).
+  log(
+    `  ${rate ? 'paced' : 'flat-out'} streaming window, monotonic µs: ${mono0} ${process.hrtime.bigint() / 1000n}`,
+  );
+  const m = await metrics(serve);
+  const mach1 = machineCpu();
+  const sched1 = mainThreadSched(serve.pid);
+  return {
+    totalMBs: round((sessions.length * load.streamMB) / secs),
+    p50: round(m.eventLoopDelayMs.p50, 2),
+    p99: round(m.eventLoopDelayMs.p99, 2),
+    max: round(m.eventLoopDelayMs.max, 2),
+    proxyCpu: round(((procStats(serve.pid).cpuMs - cpu0) / (secs * 1000)) * 100, 1),
+    machineBusy: round(((mach1.busyMs - mach0.busyMs) / (mach1.totalMs - mach0.totalMs)) * 100, 1),
+    // Share of the window the proxy's main thread was runnable but waiting for a CPU (the OS scheduler):
+    // event-loop delay the proxy's own code cannot remove.
+    runQueueWait: round(((sched1.waitMs - sched0.waitMs) / (secs * 1000)) * 100, 1),
+  };
+}
+
 async function proxyLoad(serve: RunningServer) {
   const path = gatewayPath('proxy', serve, 'python3');
   const base = procStats(serve.pid);
@@ -94,20 +153,12 @@ async function proxyLoad(serve: RunningServer) {
     const afterIdle = procStats(serve.pid);
     const idleCpuPct = ((afterIdle.cpuMs - withKernels.cpuMs) / idleWindow) * 100;
 
-    // Streaming: every kernel prints at once; the proxy's event loop must stay responsive.
-    await metrics(serve, true);
-    const chunks = Math.round((load.streamMB * 1024 * 1024) / 65536);
     const streamSessions = sessions.slice(0, load.streamKernels);
-    const t0 = nowMs();
-    await Promise.all(
-      streamSessions.map(async (s) => {
-        const parts: string[] = [];
-        await s.client.execute(streamCode(chunks), (t) => parts.push(t), 600000);
-        checkStream(parts.join(''), chunks);
-      }),
-    );
-    const streamSecs = (nowMs() - t0) / 1000;
-    const m = await metrics(serve);
+    // The target figure: every kernel streams at a fixed rate (staggered), so the machine is not saturated by
+    // the kernels themselves and the event-loop delay measures the proxy.
+    const paced = await streamAll(serve, streamSessions, STREAM_RATE_CHUNKS_PER_S);
+    // Flat out, for reference: 50 Python kernels printing as fast as they can saturate a small machine.
+    const flat = await streamAll(serve, streamSessions, null);
     return {
       idle_kernels: load.idleKernels,
       rss_base_mb: round(base.rss / 1048576),
@@ -115,10 +166,21 @@ async function proxyLoad(serve: RunningServer) {
       rss_per_idle_kernel_mb: round((withKernels.rss - base.rss) / 1048576 / load.idleKernels, 3),
       cpu_idle_percent: round(idleCpuPct, 2),
       streaming_kernels: load.streamKernels,
-      streaming_total_mb_per_s: round((load.streamKernels * load.streamMB) / streamSecs),
-      event_loop_delay_ms_p50: round(m.eventLoopDelayMs.p50, 2),
-      event_loop_delay_ms_p99: round(m.eventLoopDelayMs.p99, 2),
-      event_loop_delay_ms_max: round(m.eventLoopDelayMs.max, 2),
+      streaming_kib_per_s_per_kernel: STREAM_RATE_CHUNKS_PER_S * 64,
+      streaming_total_mb_per_s: paced.totalMBs,
+      event_loop_delay_ms_p50: paced.p50,
+      event_loop_delay_ms_p99: paced.p99,
+      event_loop_delay_ms_max: paced.max,
+      streaming_proxy_cpu_percent: paced.proxyCpu,
+      streaming_machine_cpu_busy_percent: paced.machineBusy,
+      streaming_proxy_run_queue_wait_percent: paced.runQueueWait,
+      flatout_total_mb_per_s: flat.totalMBs,
+      flatout_event_loop_delay_ms_p50: flat.p50,
+      flatout_event_loop_delay_ms_p99: flat.p99,
+      flatout_event_loop_delay_ms_max: flat.max,
+      flatout_proxy_cpu_percent: flat.proxyCpu,
+      flatout_machine_cpu_busy_percent: flat.machineBusy,
+      flatout_proxy_run_queue_wait_percent: flat.runQueueWait,
     };
   } finally {
     await Promise.all(sessions.map((s) => s.stop()));

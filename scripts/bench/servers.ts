@@ -125,7 +125,11 @@ export async function startServe(
   const port = await freePort();
   const token = randomBytes(16).toString('hex');
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'gd-bench-data-'));
+  // BENCH_PROXY_NODE_ARGS: extra node flags for the proxy process only, e.g. to profile it during a run:
+  //   BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench -- --only load
+  const nodeArgs = (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const args = [
+    ...nodeArgs,
     '--import',
     'tsx',
     'electron/serve.ts',
@@ -175,4 +179,26 @@ export function procStats(pid: number): { rss: number; cpuMs: number } {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
   return { rss: rssKb * 1024, cpuMs: (ticks * 1000) / 100 };
+}
+
+/** Whole-machine CPU time (ms, all cores) spent busy and in total, from /proc/stat. */
+export function machineCpu(): { busyMs: number; totalMs: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const t = line.trim().split(/\s+/).slice(1).map(Number); // user nice system idle iowait irq softirq steal
+  const total = t.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = t[3] + t[4];
+  return { busyMs: ((total - idle) * 1000) / 100, totalMs: (total * 1000) / 100 };
+}
+
+/**
+ * Time (ms) the main thread of `pid` spent running and waiting in the run queue (runnable, no CPU given),
+ * from /proc/PID/task/PID/schedstat; zeros where the kernel does not provide it.
+ */
+export function mainThreadSched(pid: number): { runMs: number; waitMs: number } {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return { runMs: run / 1e6, waitMs: wait / 1e6 };
+  } catch {
+    return { runMs: 0, waitMs: 0 };
+  }
 }

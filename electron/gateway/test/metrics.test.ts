@@ -31,5 +31,15 @@ test(
     assert.ok(m.rssBytes > 10 * 1024 * 1024, `rss ${m.rssBytes}`);
     assert.equal(m.kernels, 0);
     assert.ok(Number.isFinite(m.eventLoopDelayMs.p99));
+    // The delay is lateness beyond the histogram's 10 ms timer, not the timer's whole interval: an idle
+    // proxy's median is near 0, never the 10 ms a raw interval would show.
+    await new Promise((r) => setTimeout(r, 500));
+    const idle = (await (await fetch(url, { headers: { Authorization: 'token metrics-token' } })).json()) as {
+      eventLoopDelayMs: { p50: number };
+    };
+    assert.ok(
+      idle.eventLoopDelayMs.p50 >= 0 && idle.eventLoopDelayMs.p50 < 10,
+      `p50 ${idle.eventLoopDelayMs.p50}`,
+    );
   },
 );

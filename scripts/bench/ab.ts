@@ -1,0 +1,115 @@
+// Paired A/B measurements for the proxy's overhead over direct ZMQ, robust to a shared, noisy machine: the
+// paths are measured interleaved (round-robin, rotating order), so load drift hits each path alike.
+//   node --import tsx scripts/bench/ab.ts [--rounds R] [--rtts N] [--starts S] [--paths direct,proxy,proxy_v1]
+// BENCH_PROXY_NODE_ARGS (see servers.ts) passes node flags to the proxy, e.g. --cpu-prof.
+import { randomUUID } from 'node:crypto';
+import { discoverKernelSpecs } from '../../provisioners/kernelspec/discovery';
+import { startKernel } from '../../provisioners/kernel-manager';
+import { ZmqBenchClient } from './kernel-client';
+import { gatewayPath, timeRequests, type BenchPath, type KernelSession } from './measure';
+import { startServe } from './servers';
+import { median, nowMs, percentile, round } from './stats';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const rounds = opt('--rounds', 10);
+const rtts = opt('--rtts', 50);
+const starts = opt('--starts', 0);
+const pathsIdx = args.indexOf('--paths');
+const wanted = pathsIdx >= 0 ? args[pathsIdx + 1].split(',') : ['direct', 'proxy', 'proxy_v1'];
+
+async function main() {
+  const { specs } = await discoverKernelSpecs();
+  const spec = specs.find((s) => s.name === 'python3');
+  if (!spec) throw new Error('no python3 kernelspec');
+  const serve = await startServe();
+  const all: Record<string, BenchPath> = {
+    direct: {
+      name: 'direct',
+      async start(): Promise<KernelSession> {
+        const km = await startKernel({ kernelId: randomUUID(), spec });
+        const client = new ZmqBenchClient((s, cb) => km.openPort(s, cb));
+        return {
+          id: km.id,
+          client,
+          stop: async () => {
+            client.close();
+            await km.shutdown();
+          },
+        };
+      },
+    },
+    proxy: gatewayPath('proxy', serve, 'python3'),
+    proxy_v1: gatewayPath('proxy_v1', serve, 'python3', 'v1'),
+  };
+  const paths = wanted.map((n) => all[n]).filter(Boolean);
+  const rot = <T>(xs: T[], r: number) => xs.map((_, i) => xs[(i + r) % xs.length]);
+  try {
+    if (starts > 0) {
+      const t: Record<string, number[]> = {};
+      for (let r = 0; r < starts; r++) {
+        for (const p of rot(paths, r)) {
+          const t0 = nowMs();
+          const k = await p.start();
+          await k.client.ready();
+          (t[p.name] ??= []).push(nowMs() - t0);
+          await k.stop();
+        }
+      }
+      for (const [n, xs] of Object.entries(t))
+        console.log(
+          `start ${n}: median ${round(median(xs))} ms  (n=${xs.length}: ${xs.map((x) => round(x, 0)).join(' ')})`,
+        );
+    }
+    if (rounds > 0) {
+      const sessions = await Promise.all(paths.map((p) => p.start()));
+      try {
+        for (const s of sessions) {
+          await s.client.ready();
+          for (let i = 0; i < 20; i++) await s.client.execute('1+1');
+        }
+        const exec: Record<string, number[]> = {};
+        const info: Record<string, number[]> = {};
+        const roundMedians: Record<string, number[]> = {};
+        for (let r = 0; r < rounds; r++) {
+          for (const i of rot([...sessions.keys()], r)) {
+            const s = sessions[i];
+            const name = paths[i].name;
+            const e = await timeRequests(rtts, () => s.client.execute('1+1'));
+            const k = await timeRequests(rtts, () =>
+              s.client.request('shell', 'kernel_info_request', {}, { waitIdle: true }),
+            );
+            (exec[name] ??= []).push(...e);
+            (info[name] ??= []).push(...k);
+            (roundMedians[name] ??= []).push(median(e));
+          }
+        }
+        const base = paths[0].name;
+        for (const p of paths) {
+          const n = p.name;
+          const diffs = roundMedians[n].map((m, r) => m - roundMedians[base][r]);
+          console.log(
+            `${n.padEnd(9)} execute med ${round(median(exec[n]), 3)} p95 ${round(percentile(exec[n], 95), 3)}` +
+              `  kernel_info med ${round(median(info[n]), 3)} p95 ${round(percentile(info[n], 95), 3)}` +
+              (n === base ? '' : `  paired execute diff vs ${base}: median ${round(median(diffs), 3)} ms`),
+          );
+        }
+      } finally {
+        await Promise.all(sessions.map((s) => s.stop()));
+      }
+    }
+  } finally {
+    await serve.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
