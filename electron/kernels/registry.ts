@@ -132,6 +132,8 @@ export interface StartOptions {
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const ACTIVITY_EMIT_INTERVAL_MS = 1000;
+/** How long after the launch timeout the registry stops waiting for a cluster that ignores KERNEL_LAUNCH_TIMEOUT. */
+const LAUNCH_TIMEOUT_GRACE_MS = 5000;
 
 /** ISO 8601 UTC with microseconds and `Z` (`2024-05-01T12:34:56.789000Z`). */
 export function isoMicro(d: Date): string {
@@ -351,10 +353,13 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
 
     const kernelEnv = { ...env, KERNEL_LAUNCH_TIMEOUT: String(Math.ceil(timeoutMs / 1000)) };
     let timedOut = false;
+    let lastStep = '';
+    // The cluster gets KERNEL_LAUNCH_TIMEOUT and normally fails first with its own, more telling reason (the
+    // kernel's output, which step hung); this timer, a little later, covers a cluster that ignores it.
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort(new Error(`launch timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
+    }, timeoutMs + LAUNCH_TIMEOUT_GRACE_MS);
     const startPromise = cluster.startKernel({
       kernelId,
       specName: resolved.specName,
@@ -362,6 +367,7 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
       cwd: cwd ?? (env.KERNEL_WORKING_DIR || undefined),
       signal: controller.signal,
       onProgress: (p: LaunchProgress) => {
+        lastStep = p.message;
         if (launch.status === 'launching') progress(p.phase, p.message);
       },
     });
@@ -382,7 +388,8 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
       if (timedOut) {
         return fail(
           new KernelLaunchError(
-            `Kernel "${specName}" on ${cluster.name} did not start within ${Math.round(timeoutMs / 1000)} s`,
+            `Kernel "${specName}" on ${cluster.name} did not start within ${Math.round(timeoutMs / 1000)} s` +
+              (lastStep ? ` (last step: ${lastStep})` : ''),
           ),
         );
       }
