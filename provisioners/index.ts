@@ -20,6 +20,7 @@ export {
   runtimeDir,
   sweepStaleRuntimeFiles,
   linuxGroupMembers,
+  processAlive,
   type LocalProvisionerOptions,
 } from './local/local-provisioner';
 export {

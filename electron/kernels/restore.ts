@@ -4,7 +4,7 @@
 import { unlink } from 'node:fs/promises';
 import { isKernelProcess, stopKeptLocalKernel } from '../clusters/local-cluster';
 import type { ClusterRuntime } from '../clusters/types';
-import { sweepStaleRuntimeFiles } from '../../provisioners/local/local-provisioner';
+import { processAlive, sweepStaleRuntimeFiles } from '../../provisioners/local/local-provisioner';
 import { errorMessage } from './errors';
 import type { KernelRegistry } from './registry';
 import {
@@ -35,15 +35,6 @@ export interface RestoreReport {
   foreign: boolean;
   /** Human lines for the app log. */
   log: LogLine[];
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
@@ -83,7 +74,7 @@ export async function restoreKernels(opts: {
     });
     state = null;
   }
-  if (state?.status === 'running' && state.pid !== process.pid && pidAlive(state.pid)) {
+  if (state?.status === 'running' && state.pid !== process.pid && processAlive(state.pid)) {
     report.foreign = true;
     report.log.push({
       level: 'warn',

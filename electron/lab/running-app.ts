@@ -4,6 +4,7 @@ import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import http from 'node:http';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { processAlive } from '../../provisioners/local/local-provisioner';
 
 export const PROXY_FILE = 'proxy.json';
 
@@ -30,15 +31,6 @@ export function advertiseProxy(dataDir: string, info: Omit<ProxyInfo, 'pid' | 's
       // already gone
     }
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function answers(info: ProxyInfo, timeoutMs: number): Promise<boolean> {
@@ -73,6 +65,6 @@ export async function findRunningProxy(dataDir: string, timeoutMs = 3000): Promi
   }
   if (typeof info.url !== 'string' || typeof info.token !== 'string' || typeof info.pid !== 'number')
     return null;
-  if (!alive(info.pid)) return null;
+  if (!processAlive(info.pid)) return null;
   return (await answers(info, timeoutMs)) ? info : null;
 }

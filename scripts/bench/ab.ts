@@ -2,11 +2,7 @@
 // paths are measured interleaved (round-robin, rotating order), so load drift hits each path alike.
 //   node --import tsx scripts/bench/ab.ts [--rounds R] [--rtts N] [--starts S] [--paths direct,proxy,proxy_v1]
 // BENCH_PROXY_NODE_ARGS (see servers.ts) passes node flags to the proxy, e.g. --cpu-prof.
-import { randomUUID } from 'node:crypto';
-import { discoverKernelSpecs } from '../../provisioners/kernelspec/discovery';
-import { startKernel } from '../../provisioners/kernel-manager';
-import { ZmqBenchClient } from './kernel-client';
-import { gatewayPath, timeRequests, type BenchPath, type KernelSession } from './measure';
+import { directPath, gatewayPath, timeRequests, type BenchPath } from './measure';
 import { startServe } from './servers';
 import { median, nowMs, percentile, round } from './stats';
 
@@ -22,26 +18,9 @@ const pathsIdx = args.indexOf('--paths');
 const wanted = pathsIdx >= 0 ? args[pathsIdx + 1].split(',') : ['direct', 'proxy', 'proxy_v1'];
 
 async function main() {
-  const { specs } = await discoverKernelSpecs();
-  const spec = specs.find((s) => s.name === 'python3');
-  if (!spec) throw new Error('no python3 kernelspec');
   const serve = await startServe();
   const all: Record<string, BenchPath> = {
-    direct: {
-      name: 'direct',
-      async start(): Promise<KernelSession> {
-        const km = await startKernel({ kernelId: randomUUID(), spec });
-        const client = new ZmqBenchClient((s, cb) => km.openPort(s, cb));
-        return {
-          id: km.id,
-          client,
-          stop: async () => {
-            client.close();
-            await km.shutdown();
-          },
-        };
-      },
-    },
+    direct: await directPath(),
     proxy: gatewayPath('proxy', serve, 'python3'),
     proxy_v1: gatewayPath('proxy_v1', serve, 'python3', 'v1'),
   };

@@ -10,11 +10,9 @@
 // stream, and fan-out of one kernel's output to many clients.
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { randomUUID } from 'node:crypto';
-import { discoverKernelSpecs } from '../../provisioners/kernelspec/discovery';
-import { startKernel } from '../../provisioners/kernel-manager';
-import { WsBenchClient, ZmqBenchClient } from './kernel-client';
+import { WsBenchClient } from './kernel-client';
 import {
+  directPath,
   gatewayPath,
   measurePath,
   streamCode,
@@ -55,27 +53,6 @@ if (loadIdx >= 0) load.idleKernels = load.streamKernels = Number(args[loadIdx + 
 const log = (s: string) => process.stderr.write(s + '\n');
 /** Paced streaming in the load run: 64 KiB chunks per second per kernel (4 = 256 KiB/s each). */
 const STREAM_RATE_CHUNKS_PER_S = 4;
-
-async function directPath(): Promise<BenchPath> {
-  const { specs } = await discoverKernelSpecs();
-  const spec = specs.find((s) => s.name === 'python3');
-  if (!spec) throw new Error('no python3 kernelspec found: apt-get install python3-ipykernel');
-  return {
-    name: 'direct',
-    async start() {
-      const km = await startKernel({ kernelId: randomUUID(), spec });
-      const client = new ZmqBenchClient((s, cb) => km.openPort(s, cb));
-      return {
-        id: km.id,
-        client,
-        stop: async () => {
-          client.close();
-          await km.shutdown();
-        },
-      };
-    },
-  };
-}
 
 async function metrics(server: RunningServer, reset = false) {
   const r = await fetch(`${server.url}/api/gateway-desktop/metrics${reset ? '?reset=1' : ''}`, {

@@ -1,6 +1,8 @@
 // What the benchmark measures on one path: kernel start, request round trips, and output throughput.
 import { randomUUID } from 'node:crypto';
-import { BenchKernelClient, WsBenchClient } from './kernel-client';
+import { startKernel } from '../../provisioners/kernel-manager';
+import { discoverKernelSpecs } from '../../provisioners/kernelspec/discovery';
+import { BenchKernelClient, WsBenchClient, ZmqBenchClient } from './kernel-client';
 import { median, nowMs, percentile, round } from './stats';
 
 export interface KernelSession {
@@ -167,3 +169,25 @@ export function gatewayPath(
 }
 
 export const newKernelId = (): string => randomUUID();
+
+/** The limit: a ZMQ client straight to a python3 kernel this process starts. */
+export async function directPath(): Promise<BenchPath> {
+  const { specs } = await discoverKernelSpecs();
+  const spec = specs.find((s) => s.name === 'python3');
+  if (!spec) throw new Error('no python3 kernelspec found: apt-get install python3-ipykernel');
+  return {
+    name: 'direct',
+    async start() {
+      const km = await startKernel({ kernelId: randomUUID(), spec });
+      const client = new ZmqBenchClient((s, cb) => km.openPort(s, cb));
+      return {
+        id: km.id,
+        client,
+        stop: async () => {
+          client.close();
+          await km.shutdown();
+        },
+      };
+    },
+  };
+}
