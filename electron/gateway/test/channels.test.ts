@@ -6,23 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import type { AppCore } from '../../app-core';
-import { RawClient, api, processesMatching, rawMessage, startTestCore, waitFor } from './helpers';
-
-function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, [], { headers });
-    ws.on('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-      ws.terminate();
-    });
-    ws.on('error', () => undefined);
-  });
-}
+import {
+  RawClient,
+  api,
+  processesMatching,
+  rawMessage,
+  startTestCore,
+  upgradeStatus,
+  waitFor,
+} from './helpers';
 
 async function startKernel(core: AppCore): Promise<string> {
   const res = await api(core, '/api/kernels', { method: 'POST', body: JSON.stringify({ name: 'python3' }) });
@@ -72,17 +64,9 @@ describe('kernel channels (raw ws)', { timeout: 180_000 }, () => {
     assert.equal(reply.msg_id, reply.header.msg_id);
     assert.equal(reply.msg_type, 'execute_reply');
     // a message without a channel defaults to shell
-    const m = rawMessage('kernel_info_request', {}, s) as Partial<ReturnType<typeof rawMessage>>;
-    delete m.channel;
+    const { channel: _channel, ...m } = rawMessage('kernel_info_request', {}, s);
     c.send(m);
-    await waitFor(
-      () =>
-        c.messages.find(
-          (x) => x.parent_header.msg_id === m.header?.msg_id && x.msg_type === 'kernel_info_reply',
-        ),
-      10_000,
-      'kernel_info_reply',
-    );
+    await c.waitForReply(m.header.msg_id, 'kernel_info_reply', 10_000);
     c.close();
     await c.closed;
   });
@@ -94,27 +78,13 @@ describe('kernel channels (raw ws)', { timeout: 180_000 }, () => {
     const code = "import time\nfor i in range(3):\n    time.sleep(0.4); print('tick', i, flush=True)";
     const msg = rawMessage('execute_request', { code, silent: false, store_history: false }, s);
     a.send(msg);
-    await waitFor(
-      () =>
-        a.messages.find(
-          (m) => m.parent_header.msg_id === msg.header.msg_id && m.msg_type === 'execute_input',
-        ),
-      10_000,
-      'execute_input',
-    );
+    await a.waitForReply(msg.header.msg_id, 'execute_input', 10_000);
     a.ws.terminate(); // network blip
     await a.closed;
     await new Promise((r) => setTimeout(r, 2000)); // output happens while nobody is connected
     const b = client(s);
     await b.opened;
-    await waitFor(
-      () =>
-        b.messages.find(
-          (m) => m.parent_header.msg_id === msg.header.msg_id && m.msg_type === 'execute_reply',
-        ),
-      15_000,
-      'replayed reply',
-    );
+    await b.waitForReply(msg.header.msg_id, 'execute_reply', 15_000, 'replayed reply');
     assert.equal(b.streamText(msg.header.msg_id), 'tick 0\ntick 1\ntick 2\n');
     assert.equal(a.streamText(msg.header.msg_id), '');
     b.close();
@@ -307,14 +277,7 @@ describe('kernel channels (raw ws)', { timeout: 180_000 }, () => {
       s,
     );
     a.send(msg);
-    await waitFor(
-      () =>
-        a.messages.find(
-          (m) => m.parent_header.msg_id === msg.header.msg_id && m.msg_type === 'execute_input',
-        ),
-      10_000,
-      'execute_input',
-    );
+    await a.waitForReply(msg.header.msg_id, 'execute_input', 10_000);
     a.ws.terminate();
     await a.closed;
     await waitFor(() => core.proxy.channels.session(kernelId, s) === null, 15_000, 'session discarded');

@@ -215,6 +215,15 @@ export class RawClient {
     );
   }
 
+  /** The first message of `msgType` answering `parentId` (waits for it). */
+  waitForReply(parentId: string, msgType: string, timeoutMs = 10_000, what = msgType): Promise<RawMessage> {
+    return waitFor(
+      () => this.messages.find((m) => m.parent_header.msg_id === parentId && m.msg_type === msgType),
+      timeoutMs,
+      what,
+    );
+  }
+
   /** Execute code; resolves with the stream text produced and the reply. */
   async execute(
     code: string,
@@ -228,11 +237,7 @@ export class RawClient {
     );
     this.send(msg);
     const id = msg.header.msg_id;
-    const reply = await waitFor(
-      () => this.messages.find((m) => m.parent_header.msg_id === id && m.msg_type === 'execute_reply'),
-      timeoutMs,
-      `execute_reply for ${code}`,
-    );
+    const reply = await this.waitForReply(id, 'execute_reply', timeoutMs, `execute_reply for ${code}`);
     await waitFor(
       () =>
         this.messages.find(
@@ -255,6 +260,27 @@ export class RawClient {
   close(): void {
     this.ws.close();
   }
+}
+
+/** The HTTP status an upgrade to `url` gets (101 when the WebSocket opens). */
+export function upgradeStatus(
+  url: string,
+  headers: Record<string, string>,
+  protocols: string[] = [],
+): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, protocols, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', () => undefined);
+  });
 }
 
 /** Remove a temp dir quietly. */

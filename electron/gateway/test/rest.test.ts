@@ -6,9 +6,16 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import WebSocket from 'ws';
 import type { AppCore } from '../../app-core';
-import { SYSTEM_KERNELS, api, processesMatching, rmrf, startTestCore, waitFor } from './helpers';
+import {
+  SYSTEM_KERNELS,
+  api,
+  processesMatching,
+  rmrf,
+  startTestCore,
+  upgradeStatus,
+  waitFor,
+} from './helpers';
 
 /** A raw HTTP GET with full control of the Host header and the raw path. */
 function rawGet(
@@ -27,26 +34,6 @@ function rawGet(
     );
     req.on('error', reject);
     req.end();
-  });
-}
-
-function upgradeStatus(
-  url: string,
-  headers: Record<string, string>,
-  protocols: string[] = [],
-): Promise<number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, protocols, { headers });
-    ws.on('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-      ws.terminate();
-    });
-    ws.on('error', () => undefined);
   });
 }
 
