@@ -33,6 +33,31 @@ export interface RelayOptions {
   log?: (msg: string) => void;
 }
 
+/**
+ * Stop listening to an upstream socket and close it: an open one with a close handshake (terminated if the
+ * gateway does not answer within 3 s; the promise resolves when it is closed), any other at once (null).
+ */
+function closeSocket(ws: WebSocket): Promise<void> | null {
+  ws.removeAllListeners();
+  ws.on('error', () => undefined);
+  if (ws.readyState !== 1) {
+    ws.terminate();
+    return null;
+  }
+  const closed = new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      ws.terminate();
+      resolve();
+    }, 3000);
+    ws.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+  ws.close(1000);
+  return closed;
+}
+
 function wireSize(m: WireMessage): number {
   return (
     m.header.length +
@@ -309,27 +334,13 @@ export class RelayPort implements KernelPort {
     this.timer = null;
     const ws = this.ws;
     this.ws = null;
-    if (ws) {
-      ws.removeAllListeners();
-      ws.on('error', () => undefined);
-      if (ws.readyState === 1) {
-        const closed = new Promise<void>((resolve) => {
-          const t = setTimeout(() => {
-            ws.terminate();
-            resolve();
-          }, 3000);
-          ws.once('close', () => {
-            clearTimeout(t);
-            resolve();
-          });
-        });
-        const sessions = this.kernel.closingSessions;
-        sessions.set(this.sessionId, closed);
-        void closed.then(() => {
-          if (sessions.get(this.sessionId) === closed) sessions.delete(this.sessionId);
-        });
-        ws.close(1000);
-      } else ws.terminate();
+    const closed = ws ? closeSocket(ws) : null;
+    if (closed) {
+      const sessions = this.kernel.closingSessions;
+      sessions.set(this.sessionId, closed);
+      void closed.then(() => {
+        if (sessions.get(this.sessionId) === closed) sessions.delete(this.sessionId);
+      });
     }
     this.queue = [];
     this.queuedBytes = 0;
@@ -345,23 +356,7 @@ export class RelayPort implements KernelPort {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (ws) {
-      ws.removeAllListeners();
-      ws.on('error', () => undefined);
-      if (ws.readyState === 1) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(() => {
-            ws.terminate();
-            resolve();
-          }, 3000);
-          ws.once('close', () => {
-            clearTimeout(t);
-            resolve();
-          });
-          ws.close(1000);
-        });
-      } else ws.terminate();
-    }
+    if (ws) await closeSocket(ws);
     if (this.closed) return;
     const opened = new Promise<void>((resolve) => {
       this.onNextOpen = resolve;
