@@ -9,12 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import WebSocket from 'ws';
 import {
   KernelAPI,
   KernelManager,
   KernelSpecAPI,
-  ServerConnection,
   type Kernel,
   type KernelMessage,
 } from '@jupyterlab/services';
@@ -23,28 +21,9 @@ import { ClusterStore } from '../store';
 import { makeGatewayConfig, secretKeys } from '../config';
 import { createSecretStore } from '../../secrets/secret-store';
 import { CuttableProxy, startJupyterServer, tempDir, waitFor, type JupyterServer } from './helpers';
-import { RawClient } from '../../gateway/test/helpers';
+import { RawClient, labSettings as settings } from '../../gateway/test/helpers';
 
 const SYSTEM_KERNELS = '/usr/share/jupyter/kernels';
-
-class LegacyOnlyWebSocket extends WebSocket {
-  constructor(url: string | URL) {
-    super(url);
-  }
-}
-
-function settings(core: AppCore, legacy = false): ServerConnection.ISettings {
-  return ServerConnection.makeSettings({
-    baseUrl: core.proxyUrl,
-    wsUrl: core.proxyUrl.replace(/^http/, 'ws'),
-    token: core.token,
-    appendToken: true,
-    WebSocket: (legacy ? LegacyOnlyWebSocket : WebSocket) as unknown as typeof globalThis.WebSocket,
-    fetch: globalThis.fetch,
-    Request: globalThis.Request,
-    Headers: globalThis.Headers,
-  });
-}
 
 async function run(kernel: Kernel.IKernelConnection, code: string, timeoutMs = 60_000): Promise<string> {
   let out = '';
