@@ -2,12 +2,12 @@
 // Chromium through playwright-core with a fresh profile, poll for conditions, save screenshots, clean up.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startJupyterServer } from '../scripts/testing/jupyter-server';
+import { freeTcpPort as freePort } from '../scripts/testing/free-port';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SCREENSHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -22,18 +22,6 @@ export const CHROMIUM_FLAGS = [
   '--disable-sync',
   '--disable-quic',
 ];
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ServeHandle {
   url: string;

@@ -8,6 +8,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeTcpPort } from './free-port';
+
+export { freeTcpPort };
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
@@ -51,19 +54,6 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
-}
-
-export async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function accepts(port: number): Promise<boolean> {

@@ -2,12 +2,12 @@
 // clients, polling, and the process table.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ServerConnection } from '@jupyterlab/services';
 import WebSocket from 'ws';
 import { createAppCore, type AppCore, type AppCoreOptions } from '../../app-core';
+import { freeTcpPort as freePort } from '../../../scripts/testing/free-port';
 
 export const SYSTEM_KERNELS = '/usr/share/jupyter/kernels';
 
@@ -80,16 +80,7 @@ export function processesMatching(needle: string): number[] {
 }
 
 /** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+export { freePort };
 
 /** A raw fetch against the core with the token header (unless `headers` overrides it). */
 export function api(core: AppCore, pathname: string, init: RequestInit = {}): Promise<Response> {
