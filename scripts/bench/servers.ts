@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeTcpPort as freePort } from '../testing/free-port';
+import { startJupyterServer as startTestingJupyterServer } from '../testing/jupyter-server';
 
-export const PYTHON = '/usr/bin/python3';
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 export interface RunningServer {
@@ -65,46 +65,12 @@ function spawnLogged(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = 
 export async function startJupyterServer(
   opts: { gatewayUrl?: string; gatewayToken?: string } = {},
 ): Promise<RunningServer> {
-  const port = await freePort();
-  const token = randomBytes(16).toString('hex');
-  const dir = mkdtempSync(join(tmpdir(), 'gd-bench-js-'));
-  const args = [
-    '-m',
-    'jupyter_server',
-    '--allow-root',
-    '--no-browser',
-    `--ServerApp.ip=127.0.0.1`,
-    `--ServerApp.port=${port}`,
-    `--ServerApp.token=${token}`,
-    `--ServerApp.root_dir=${dir}`,
-    '--ServerApp.iopub_data_rate_limit=0',
-    '--ServerApp.iopub_msg_rate_limit=0',
-  ];
-  if (opts.gatewayUrl)
-    args.push(`--gateway-url=${opts.gatewayUrl}`, `--GatewayClient.auth_token=${opts.gatewayToken}`);
-  const env = {
-    ...process.env,
-    PYDEVD_DISABLE_FILE_VALIDATION: '1',
-    JUPYTER_RUNTIME_DIR: dir,
-    JUPYTER_CONFIG_DIR: dir,
-  };
-  const { child, log } = spawnLogged(PYTHON, args, env, dir);
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(url, token, child, log);
-  } catch (e) {
-    await stopChild(child);
-    throw e;
-  }
-  return {
-    url,
-    token,
-    pid: child.pid!,
-    stop: async () => {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const js = await startTestingJupyterServer({
+    token: randomBytes(16).toString('hex'),
+    gatewayUrl: opts.gatewayUrl,
+    gatewayToken: opts.gatewayToken,
+  });
+  return { url: js.url, token: js.token, pid: js.proc.pid!, stop: js.stop };
 }
 
 /** Gateway Desktop's headless proxy (`electron/serve.ts`) on a fresh data dir. */
