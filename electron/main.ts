@@ -27,6 +27,7 @@ import { hostApiExtension } from './host-api/mount';
 import type { HostService } from './host-api/service';
 import { UI_CSP, contentTypeOf } from './host-api/static';
 import { defaultDataDir } from './cli/data-dir';
+import { installLastResortHandlers } from './process/last-resort';
 
 const APP_SCHEME = 'app';
 const APP_ORIGIN = `${APP_SCHEME}://gateway`;
@@ -417,6 +418,9 @@ async function shutdownAndQuit(leaveRunning = false): Promise<void> {
 }
 
 function main(): void {
+  // Electron's default for an uncaught error in the main process is a dialog and, often, a dead app with
+  // every kernel gone: log it and keep serving instead.
+  installLastResortHandlers((line) => console.error(`[main] ${line}`));
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return;

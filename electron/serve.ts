@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createAppCore, type AppCore, type AppCoreExtension } from './app-core';
 // Host API (issue 4): the UI at `/` and its WebSocket at /host-api, on the proxy's server.
 import { hostApiExtension } from './host-api/mount';
+import { installLastResortHandlers } from './process/last-resort';
 
 const USAGE = `Usage: npm run serve -- [--port P] [--token T] [--data-dir D] [--host H]
 
@@ -120,6 +121,7 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
+  installLastResortHandlers((line) => process.stderr.write(`serve: ${line}\n`));
   let core: AppCore;
   try {
     core = await createAppCore({

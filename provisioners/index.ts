@@ -45,13 +45,7 @@ export {
   type KernelConnectionOptions,
   type MessageHandler,
 } from './zmq/kernel-connection';
-export {
-  KernelMonitor,
-  DEFAULT_MONITOR_OPTIONS,
-  describeExit,
-  type MonitorOptions,
-  type DeathCause,
-} from './zmq/heartbeat';
+export { KernelMonitor, DEFAULT_MONITOR_OPTIONS, describeExit, type MonitorOptions } from './zmq/heartbeat';
 export {
   KernelManager,
   startKernel,

@@ -97,12 +97,27 @@ class ManagedPort implements KernelPort {
     readonly sessionId: string,
     readonly identity: string,
     private readonly onMessage: (msg: WireMessage) => void,
+    private readonly onClosed: ((reason: string) => void) | undefined,
   ) {}
 
-  bind(conn: KernelConnection): void {
+  /**
+   * Open this port's sockets on the (new) kernel connection. Opening can fail (no file descriptors left): the
+   * port is then closed and its owner told why, and the kernel and every other port carry on.
+   */
+  bind(conn: KernelConnection, opening = false): void {
     if (this.closed) return;
     this.channels?.close();
-    this.channels = conn.openChannels(this.identity, (m) => this.deliver(m));
+    this.channels = undefined;
+    try {
+      this.channels = conn.openChannels(this.identity, (m) => this.deliver(m));
+    } catch (err) {
+      const reason = `cannot open sockets to the kernel: ${errorMessage(err)}`;
+      this.close();
+      if (opening) throw new Error(reason); // openPort's caller handles it
+      this.manager.log(`port ${this.identity}: ${reason}`);
+      this.onClosed?.(reason);
+      return;
+    }
     const pending = this.buffered;
     this.buffered = [];
     for (const m of pending) this.channels.send(m);
@@ -144,6 +159,15 @@ class ManagedPort implements KernelPort {
     this.unbind();
     this.manager.forgetPort(this);
   }
+}
+
+/** Routing ids are 1..255 bytes: a session id is cut to 200 bytes of UTF-8 (room for a clash suffix). */
+export function routingIdentity(sessionId: string, maxBytes = 200): string {
+  if (!sessionId) return 'client';
+  if (Buffer.byteLength(sessionId) <= maxBytes) return sessionId;
+  const cut = Buffer.from(sessionId).subarray(0, maxBytes);
+  // Drop a character split by the cut (a trailing partial UTF-8 sequence decodes to U+FFFD).
+  return cut.toString('utf8').replace(/\uFFFD+$/, '') || 'client';
 }
 
 function errorMessage(err: unknown): string {
@@ -305,19 +329,23 @@ export class KernelManager implements KernelBackend {
     return () => this.listeners.delete(listener);
   }
 
-  openPort(sessionId: string, onMessage: (msg: WireMessage) => void): KernelPort {
-    // ZMQ routing ids are 1..255 bytes; two open ports cannot share one (the kernel's ROUTER would refuse the
-    // second), so a clash gets a suffix. The kernel routes stdin by the shell sender's id, so both still work.
-    let identity = sessionId.slice(0, 200) || 'client';
+  openPort(
+    sessionId: string,
+    onMessage: (msg: WireMessage) => void,
+    onClosed?: (reason: string) => void,
+  ): KernelPort {
+    // Two open ports cannot share a routing id (the kernel's ROUTER would refuse the second), so a clash gets a
+    // suffix. The kernel routes stdin by the shell sender's id, so both still work.
+    let identity = routingIdentity(sessionId);
     const used = new Set([...this.ports].map((p) => p.identity));
     if (used.has(identity)) {
       let n = 2;
       while (used.has(`${identity}~${n}`)) n++;
       identity = `${identity}~${n}`;
     }
-    const port = new ManagedPort(this, sessionId, identity, onMessage);
+    const port = new ManagedPort(this, sessionId, identity, onMessage, onClosed);
     this.ports.add(port);
-    if (this.conn && !this.conn.isClosed && this.lifecycle === 'running') port.bind(this.conn);
+    if (this.conn && !this.conn.isClosed && this.lifecycle === 'running') port.bind(this.conn, true);
     return port;
   }
 
@@ -507,7 +535,15 @@ export class KernelManager implements KernelBackend {
       {
         connection: this.conn?.info ?? null,
         poll: () => this.provisioner.poll(),
-        onDead: (_cause, reason) => void this.onKernelDied(reason),
+        onDead: (reason) => void this.onKernelDied(reason),
+        onUnresponsive: (reason) => {
+          this.log(reason);
+          this.emit({ type: 'unresponsive', reason });
+        },
+        onResponsive: () => {
+          this.log('kernel answers heartbeats again');
+          this.emit({ type: 'responsive' });
+        },
       },
       this.opts.monitor,
     );
@@ -540,8 +576,9 @@ export class KernelManager implements KernelBackend {
     this.monitor?.stop();
     this.detach();
     await this.killAndCleanup(false);
-    this.setState('dead');
+    // The reason first: listeners that see the state change alone would only know "it died".
     this.emit({ type: 'dead', reason });
+    this.setState('dead');
   }
 
   /** Kill the whole process group, wait for it, release the provisioner's resources. */

@@ -135,6 +135,9 @@ export type KernelEvent =
   | { type: 'restarted' }
   | { type: 'disconnected'; reason: string } // backend temporarily unreachable (relay); not dead
   | { type: 'reconnected' }
+  // The kernel's process runs but it misses heartbeats (paused, swapping): kept, shown as not answering.
+  | { type: 'unresponsive'; reason: string }
+  | { type: 'responsive' }
   | { type: 'dead'; reason: string };
 
 /**
@@ -150,7 +153,12 @@ export interface KernelBackend {
    * Open a port for one client session. `onMessage` receives every iopub message plus the
    * shell/control/stdin replies addressed to this session id.
    */
-  openPort(sessionId: string, onMessage: (msg: WireMessage) => void): KernelPort;
+  openPort(
+    sessionId: string,
+    onMessage: (msg: WireMessage) => void,
+    /** Called if the backend has to close the port on its own (it could not reopen it after a restart). */
+    onClosed?: (reason: string) => void,
+  ): KernelPort;
   interrupt(): Promise<void>;
   /** Restart in place (same id); resolves after the kernel answers kernel_info again. */
   restart(): Promise<void>;

@@ -30,6 +30,13 @@ export interface ChannelHubOptions {
   replayMaxBytes?: number;
   /** Max time a session waits for its socket to come back (default 5 min). */
   replayMaxAgeMs?: number;
+  /**
+   * Sessions waiting for their socket to come back keep their kernel sockets open (three per session, in the
+   * proxy and in the kernel). Past these counts the oldest waiting session is released (default 16 per
+   * kernel, 64 in all).
+   */
+  maxOrphanedSessionsPerKernel?: number;
+  maxOrphanedSessions?: number;
   /** Protocol-level ping interval (default 30 s; 0 disables). */
   pingIntervalMs?: number;
   /** A socket that has not answered pings for this long is terminated (default max(3 × interval, 30 s)). */
@@ -47,6 +54,7 @@ export const CloseCodes = {
   invalidData: 1007,
   tooBig: 1009,
   kernelDied: 1011,
+  internalError: 1011,
 } as const;
 
 /** The TCP socket under a WebSocket, for write batching. */
@@ -153,6 +161,10 @@ export class ChannelHub {
   private readonly sessions = new Map<string, ChannelSession>();
   private readonly byKernel = new Map<string, Set<ChannelSession>>();
   private readonly synthSession = new Map<string, string>();
+  /** Sessions waiting for their socket, oldest first (Map keeps insertion order). */
+  private readonly orphans = new Map<string, ChannelSession>();
+  private readonly maxOrphansPerKernel: number;
+  private readonly maxOrphans: number;
   private readonly pingIntervalMs: number;
   private readonly pingTimeoutMs: number;
   private readonly maxBufferedAmount: number;
@@ -170,6 +182,8 @@ export class ChannelHub {
     this.registry = opts.registry;
     this.replayMaxBytes = opts.replayMaxBytes ?? 64 * 1024 * 1024;
     this.replayMaxAgeMs = opts.replayMaxAgeMs ?? 5 * 60_000;
+    this.maxOrphansPerKernel = opts.maxOrphanedSessionsPerKernel ?? 16;
+    this.maxOrphans = opts.maxOrphanedSessions ?? 64;
     this.pingIntervalMs = opts.pingIntervalMs ?? 30_000;
     this.pingTimeoutMs = opts.pingTimeoutMs ?? Math.max(3 * this.pingIntervalMs, 30_000);
     this.maxBufferedAmount = opts.maxBufferedAmount ?? 512 * 1024 * 1024;
@@ -245,8 +259,21 @@ export class ChannelHub {
       stale.ws.close(CloseCodes.normal, 'replaced by a newer connection with the same session id');
     }
     if (!session) {
-      session = new ChannelSession(this, kernelId, sid, Boolean(sessionId));
-      const s = session;
+      const s = new ChannelSession(this, kernelId, sid, Boolean(sessionId));
+      try {
+        s.port = entry.backend.openPort(
+          sid,
+          (m) => s.deliver(m),
+          (reason) => this.portLost(s, reason),
+        );
+      } catch (err) {
+        // Nothing a client sends may take the proxy down: this client's socket closes with the reason.
+        const reason = `cannot connect to the kernel: ${err instanceof Error ? err.message : String(err)}`;
+        this.log(`session ${s.key}: ${reason}`);
+        ws.close(CloseCodes.internalError, truncateReason(reason));
+        return;
+      }
+      session = s;
       this.sessions.set(key, s);
       let set = this.byKernel.get(kernelId);
       if (!set) {
@@ -254,8 +281,8 @@ export class ChannelHub {
         this.byKernel.set(kernelId, set);
       }
       set.add(s);
-      s.port = entry.backend.openPort(sid, (m) => s.deliver(m));
     }
+    this.orphans.delete(key);
     if (session.orphanTimer) {
       clearTimeout(session.orphanTimer);
       session.orphanTimer = null;
@@ -367,6 +394,7 @@ export class ChannelHub {
     s.port?.close();
     s.port = null;
     this.sessions.delete(s.key);
+    this.orphans.delete(s.key);
     const set = this.byKernel.get(s.kernelId);
     set?.delete(s);
     if (set && set.size === 0) this.byKernel.delete(s.kernelId);
@@ -396,6 +424,9 @@ export class ChannelHub {
       return;
     }
     // Keep the port and buffer output for a while: the same session may come back (network blip, reload).
+    this.orphans.set(s.key, s);
+    this.releaseOldOrphans(s.kernelId);
+    if (s.closed) return;
     s.orphanTimer = setTimeout(() => {
       s.orphanTimer = null;
       if (!s.socket) {
@@ -404,6 +435,29 @@ export class ChannelHub {
       }
     }, this.replayMaxAgeMs);
     s.orphanTimer.unref();
+  }
+
+  /** Keep the waiting sessions within their bounds, releasing the oldest first. */
+  private releaseOldOrphans(kernelId: string): void {
+    let ofKernel = 0;
+    for (const o of this.orphans.values()) if (o.kernelId === kernelId) ofKernel++;
+    for (const o of [...this.orphans.values()]) {
+      const overTotal = this.orphans.size > this.maxOrphans;
+      if (!overTotal && ofKernel <= this.maxOrphansPerKernel) break;
+      const ofThisKernel = o.kernelId === kernelId;
+      if (!overTotal && !ofThisKernel) continue;
+      if (ofThisKernel) ofKernel--;
+      this.log(`session ${o.key}: released while waiting for its client (too many abandoned sessions)`);
+      this.dropSession(o);
+    }
+  }
+
+  /** The backend closed a session's port on its own (it could not reopen it after a restart). */
+  private portLost(s: ChannelSession, reason: string): void {
+    s.port = null;
+    const sock = s.socket;
+    this.dropSession(s);
+    sock?.ws.close(CloseCodes.internalError, truncateReason(reason));
   }
 
   private onClientFrame(s: ChannelSession, state: SocketState, data: Buffer, isBinary: boolean): void {

@@ -25,7 +25,8 @@ export function sendError(res: ServerResponse, status: number, reason: string, m
     res.destroy();
     return;
   }
-  sendJson(res, status, { reason, message });
+  // After a 413 the rest of the body is not read: the connection cannot be reused.
+  sendJson(res, status, { reason, message }, status === 413 ? { Connection: 'close' } : {});
 }
 
 /** Send 204 No Content. */
@@ -45,15 +46,20 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer): void => {
       size += c.length;
       if (size > limit) {
+        // A chunked body has no declared length: stop keeping it and let the rest drain, so the client gets
+        // the 413 (sent with Connection: close) instead of a reset connection.
+        req.off('data', onData);
+        chunks.length = 0;
+        req.resume();
         reject(new GatewayError(413, 'Payload Too Large', `Request body over ${limit} bytes`));
-        req.destroy();
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });

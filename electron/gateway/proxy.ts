@@ -346,21 +346,23 @@ export class GatewayProxy {
     for (const [k, v] of Object.entries(this.corsHeaders(req))) res.setHeader(k, v);
     if (method === 'OPTIONS') return sendNoContent(res);
 
-    const segments = decodeSegments(pathname);
-    if (!segments || !pathname.startsWith('/')) return sendError(res, 404, 'Not Found', 'Malformed path');
-    const ctx: RequestContext = { req, res, method, pathname, segments, query };
-    const builtin = this.isBuiltin(segments);
-    const route = builtin ? undefined : this.findRoute(pathname);
-
     const auth = this.authorized(req, query);
-    if (!auth.ok && (builtin || !route || route.auth)) {
-      return sendError(
+    const unauthorized = () =>
+      sendError(
         res,
         401,
         'Unauthorized',
         'A valid token is required: send "Authorization: token <token>" or add ?token=<token>',
       );
+    const segments = decodeSegments(pathname);
+    if (!segments || !pathname.startsWith('/')) {
+      return auth.ok ? sendError(res, 404, 'Not Found', 'Malformed path') : unauthorized();
     }
+    const ctx: RequestContext = { req, res, method, pathname, segments, query };
+    const builtin = this.isBuiltin(segments);
+    const route = builtin ? undefined : this.findRoute(pathname);
+
+    if (!auth.ok && (builtin || !route || route.auth)) return unauthorized();
     if (auth.ok && auth.viaQuery && method === 'GET' && !builtin) {
       res.setHeader(
         'Set-Cookie',
@@ -377,8 +379,10 @@ export class GatewayProxy {
         const handled = await route.handler(ctx);
         if (handled !== false) return;
       }
-      if (!res.headersSent)
-        sendError(res, 404, 'Not Found', `No such endpoint: ${method} ${pathname.slice(0, 200)}`);
+      if (res.headersSent) return;
+      // Without the token nothing says what exists: an unknown path answers 401, as every API path does.
+      if (!auth.ok) return unauthorized();
+      sendError(res, 404, 'Not Found', `No such endpoint: ${method} ${pathname.slice(0, 200)}`);
     } catch (err) {
       if (err instanceof GatewayError) return sendError(res, err.status, err.reason, err.message);
       throw err;

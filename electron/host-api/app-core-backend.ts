@@ -39,7 +39,7 @@ export interface AppCoreBackendOptions {
 const NO_SECRETS: SecretLookup = { get: () => undefined };
 
 function toState(info: KernelInfo): KernelState {
-  if (info.executionState !== 'dead' && info.reason?.startsWith('disconnected')) return 'disconnected';
+  if (info.executionState !== 'dead' && info.link) return info.link;
   return info.executionState;
 }
 

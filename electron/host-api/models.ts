@@ -1,8 +1,18 @@
 // Data shapes that cross the host API (main process <-> renderer). Pure types and pure functions only:
 // the renderer's tsconfig includes this file, so no Node or Electron imports here.
 
-/** Execution state of a kernel as the UI shows it. `disconnected`: a remote kernel we cannot reach right now. */
-export type KernelState = 'starting' | 'idle' | 'busy' | 'restarting' | 'dead' | 'disconnected';
+/**
+ * Execution state of a kernel as the UI shows it. `disconnected`: a remote kernel we cannot reach right now;
+ * `not-answering`: its process runs but misses heartbeats (paused, swapping); it is kept, not declared dead.
+ */
+export type KernelState =
+  | 'starting'
+  | 'idle'
+  | 'busy'
+  | 'restarting'
+  | 'dead'
+  | 'disconnected'
+  | 'not-answering';
 
 export const KERNEL_STATES: readonly KernelState[] = [
   'starting',
@@ -11,6 +21,7 @@ export const KERNEL_STATES: readonly KernelState[] = [
   'restarting',
   'dead',
   'disconnected',
+  'not-answering',
 ];
 
 export type ClusterKind = 'local' | 'gateway';

@@ -47,9 +47,14 @@ export interface KernelInfo {
   lastActivity: string;
   connections: number;
   reason?: string;
+  /** The way to a live kernel is impaired: a remote one cannot be reached, or it misses heartbeats. */
+  link?: KernelLink;
   /** ISO 8601. */
   startedAt: string;
 }
+
+/** Why a live kernel is not answering right now (`reason` says more). */
+export type KernelLink = 'disconnected' | 'not-answering';
 
 /** Read-only view of a registry entry (the backend is exposed for the proxy's channel layer). */
 export interface KernelEntry {
@@ -65,6 +70,7 @@ export interface KernelEntry {
   readonly lastActivity: Date;
   readonly connections: number;
   readonly reason?: string;
+  readonly link?: KernelLink;
 }
 
 export type LaunchStatus = 'launching' | 'ready' | 'failed';
@@ -154,6 +160,7 @@ interface Entry {
   lastActivity: Date;
   connections: number;
   reason?: string;
+  link?: KernelLink;
   unsubscribe: () => void;
   restarting: Promise<void> | null;
   restartAnnounced: boolean;
@@ -663,7 +670,8 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
       case 'state':
         if (e.executionState === 'dead') return;
         if (ev.state === 'dead') {
-          this.markDead(e, 'kernel died');
+          // A backend may report the state before the 'dead' event with the real reason: let that win.
+          queueMicrotask(() => this.markDead(e, 'kernel died'));
           return;
         }
         if (e.restartAnnounced && ev.state === 'starting') return;
@@ -683,10 +691,20 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
         return;
       case 'disconnected':
         e.reason = `disconnected: ${ev.reason}`;
+        e.link = 'disconnected';
+        this.emitUpdated(e);
+        return;
+      case 'unresponsive':
+        e.reason = ev.reason;
+        e.link = 'not-answering';
         this.emitUpdated(e);
         return;
       case 'reconnected':
-        if (e.executionState !== 'dead') e.reason = undefined;
+      case 'responsive':
+        if (e.executionState !== 'dead') {
+          e.reason = undefined;
+          e.link = undefined;
+        }
         this.emitUpdated(e);
         return;
       case 'dead':
@@ -699,6 +717,7 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
     if (e.executionState === 'dead' || e.shuttingDown) return;
     e.executionState = 'dead';
     e.reason = reason;
+    e.link = undefined;
     e.restartAnnounced = false;
     this.emit('kernel-dead', { id: e.id, reason });
     this.emitUpdated(e);
@@ -759,6 +778,7 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
       startedAt: e.startedAt.toISOString(),
     };
     if (e.reason !== undefined) info.reason = e.reason;
+    if (e.link !== undefined) info.link = e.link;
     return info;
   }
 

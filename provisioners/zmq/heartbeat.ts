@@ -1,5 +1,7 @@
-// Liveness of one kernel: a REQ/echo heartbeat on hb_port plus the provisioner's poll(). Either one failing
-// reports the kernel dead once (with the reason); the owner decides whether to restart or give up.
+// Liveness of one kernel: a REQ/echo heartbeat on hb_port plus the provisioner's poll(). Only the poll can
+// report death (the process is gone, with its exit code), as in Jupyter Server: a kernel whose process still
+// runs but misses heartbeats (paused by a debugger or SIGSTOP, a swapping or sleeping machine) is reported
+// "not answering" and kept, and reported answering again when an echo comes back. The owner decides.
 import { Request } from 'zeromq';
 import type { ConnectionInfo } from '../types';
 import { zmqUrl } from './kernel-connection';
@@ -25,13 +27,16 @@ export const DEFAULT_MONITOR_OPTIONS: MonitorOptions = {
   disableHeartbeat: false,
 };
 
-export type DeathCause = 'exited' | 'hung';
-
 export interface MonitorTarget {
   connection: ConnectionInfo | null;
   /** The provisioner's poll: null while running, else the exit code. */
   poll: () => Promise<number | null>;
-  onDead: (cause: DeathCause, reason: string, exitCode: number | null) => void;
+  /** The kernel's process is gone. Called once; the monitor stops. */
+  onDead: (reason: string, exitCode: number) => void;
+  /** The process runs but missed `maxMisses` heartbeats in a row. */
+  onUnresponsive?: (reason: string) => void;
+  /** It answers heartbeats again after onUnresponsive. */
+  onResponsive?: () => void;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
@@ -58,6 +63,7 @@ export class KernelMonitor {
   private fired = false;
   private hb: Request | undefined;
   private misses = 0;
+  private unresponsive = false;
   /** Round trip of the last answered heartbeat (ms). */
   lastRttMs: number | undefined;
 
@@ -73,6 +79,7 @@ export class KernelMonitor {
     this.running = true;
     this.fired = false;
     this.misses = 0;
+    this.unresponsive = false;
     void this.pollLoop();
     if (!this.opts.disableHeartbeat && this.target.connection)
       void this.heartbeatLoop(this.target.connection);
@@ -83,11 +90,11 @@ export class KernelMonitor {
     this.closeHb();
   }
 
-  private fire(cause: DeathCause, reason: string, code: number | null): void {
+  private fire(code: number): void {
     if (this.fired || !this.running) return;
     this.fired = true;
     this.stop();
-    this.target.onDead(cause, reason, code);
+    this.target.onDead(`Kernel process exited unexpectedly (${describeExit(code)})`, code);
   }
 
   private async pollLoop(): Promise<void> {
@@ -100,7 +107,7 @@ export class KernelMonitor {
       }
       if (!this.running) return;
       if (code !== null) {
-        this.fire('exited', `Kernel process exited unexpectedly (${describeExit(code)})`, code);
+        this.fire(code);
         return;
       }
       await sleep(this.opts.pollIntervalMs);
@@ -144,28 +151,31 @@ export class KernelMonitor {
       if (ok) {
         this.misses = 0;
         this.lastRttMs = Date.now() - started;
+        if (this.unresponsive) {
+          this.unresponsive = false;
+          this.target.onResponsive?.();
+        }
       } else {
         // A REQ socket that missed its reply is stuck: throw it away (lazy pirate).
         this.closeHb();
         this.misses++;
-        if (this.misses >= this.opts.maxMisses) {
-          // Before calling it hung, give a poll the chance to report a clean exit reason.
+        if (this.misses >= this.opts.maxMisses && !this.unresponsive) {
+          // Before calling it unresponsive, give a poll the chance to report a clean exit reason.
           let code: number | null = null;
           try {
             code = await this.target.poll();
           } catch {
             code = null;
           }
+          if (!this.running) return;
           if (code !== null) {
-            this.fire('exited', `Kernel process exited unexpectedly (${describeExit(code)})`, code);
-          } else {
-            this.fire(
-              'hung',
-              `Kernel stopped answering heartbeats (${this.misses} missed in a row, ${this.opts.timeoutMs} ms each)`,
-              null,
-            );
+            this.fire(code);
+            return;
           }
-          return;
+          this.unresponsive = true;
+          this.target.onUnresponsive?.(
+            `Kernel is not answering heartbeats (${this.misses} missed in a row, ${this.opts.timeoutMs} ms each); its process is still running`,
+          );
         }
       }
       const rest = this.opts.intervalMs - (Date.now() - started);

@@ -98,18 +98,26 @@ export class ClientChannels {
     readonly identity: string,
     private readonly onMessage: MessageHandler,
   ) {
-    for (const channel of ['shell', 'control', 'stdin'] as const) {
-      const sock = new Dealer({
-        routingId: identity,
-        linger: 0,
-        sendHighWaterMark: conn.options.sendHighWaterMark ?? 1000,
-        receiveHighWaterMark: conn.options.receiveHighWaterMark ?? 0,
-      });
-      sock.connect(zmqUrl(conn.info, portFor(conn.info, channel)));
-      const queue = new SendQueue(sock, (err) => conn.log(`send on ${channel} failed: ${String(err)}`));
-      this.sockets.set(channel, { sock, queue });
-      void this.receiveLoop(channel, sock);
+    // Creating a socket can throw (EMFILE, a bad routing id): close what was opened so far, then rethrow.
+    try {
+      for (const channel of ['shell', 'control', 'stdin'] as const) {
+        const sock = new Dealer({
+          routingId: identity,
+          linger: 0,
+          sendHighWaterMark: conn.options.sendHighWaterMark ?? 1000,
+          receiveHighWaterMark: conn.options.receiveHighWaterMark ?? 0,
+        });
+        this.sockets.set(channel, {
+          sock,
+          queue: new SendQueue(sock, (err) => conn.log(`send on ${channel} failed: ${String(err)}`)),
+        });
+        sock.connect(zmqUrl(conn.info, portFor(conn.info, channel)));
+      }
+    } catch (err) {
+      this.close();
+      throw err;
     }
+    for (const [channel, { sock }] of this.sockets) void this.receiveLoop(channel, sock);
   }
 
   private async receiveLoop(channel: Channel, sock: Dealer): Promise<void> {

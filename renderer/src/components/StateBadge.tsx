@@ -7,6 +7,7 @@ const LABEL: Record<KernelState, string> = {
   restarting: 'Restarting',
   dead: 'Dead',
   disconnected: 'Disconnected',
+  'not-answering': 'Not answering',
 };
 
 /** Kernel state as colour AND text (never colour alone). */
