@@ -50,16 +50,53 @@ function readPem(file: string, what: string): Buffer {
   }
 }
 
-/** The text of an upstream JSON error body ({message, reason}), or the raw body. */
+/** The last informative line of a Python traceback ("FileNotFoundError: [Errno 2] … 'python9'"). */
+function tracebackCause(tb: unknown): string {
+  const lines = (Array.isArray(tb) ? tb.join('\n') : typeof tb === 'string' ? tb : '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.at(-1) ?? '';
+}
+
+/** The readable text of an HTML error page: its <title>, else its text without tags. */
+function htmlText(text: string): string | null {
+  if (!/^\s*(<!doctype html|<html)/i.test(text)) return null;
+  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(text)?.[1]?.trim();
+  const h1 = /<h1[^>]*>([\s\S]*?)<\/h1>/i
+    .exec(text)?.[1]
+    ?.replace(/<[^>]*>/g, ' ')
+    .trim();
+  const named = [title, h1].filter(Boolean).join(': ');
+  const plain = (named || text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' '))
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return plain.length > 200 ? plain.slice(0, 200) + '…' : plain;
+}
+
+/**
+ * The text of an upstream error body: {message, reason} of a JSON body (with the traceback's last line when
+ * the message is only "Unhandled error", as Jupyter Server sends for a kernel that cannot start), the title
+ * of an HTML page (never the page itself), or the raw body.
+ */
 export function upstreamErrorText(body: Buffer): string {
   const text = body.toString('utf8').trim();
   try {
-    const j = JSON.parse(text) as { message?: unknown; reason?: unknown };
+    const j = JSON.parse(text) as { message?: unknown; reason?: unknown; traceback?: unknown };
     const parts = [j.message, j.reason].filter((x): x is string => typeof x === 'string' && x.length > 0);
+    const cause = tracebackCause(j.traceback);
+    const generic = parts.length === 0 || /^(unhandled error|internal server error)$/i.test(parts.join(''));
+    if (cause && generic) return cause;
     if (parts.length) return parts.join(': ');
   } catch {
     // not JSON
   }
+  const html = htmlText(text);
+  if (html !== null) return html;
   return text.length > 300 ? text.slice(0, 300) + '…' : text;
 }
 
