@@ -8,6 +8,8 @@ import type { ConsoleDoneEvent, ConsoleOutput, ConsoleOutputEvent, ConsoleRun } 
 export interface ConsoleSink {
   output(e: ConsoleOutputEvent): void;
   done(e: ConsoleDoneEvent): void;
+  /** A console session to this kernel opened (it counts as one of the kernel's connections). */
+  opened?(kernelId: string): void;
 }
 
 interface Header {
@@ -215,10 +217,15 @@ export class ConsoleManager {
     if (!s) {
       s = new KernelConsoleSession(kernel, this.sink);
       this.sessions.set(kernel.id, s);
+      this.sink.opened?.(kernel.id);
     }
     const runId = randomUUID();
     s.execute(code, runId);
     return { runId, kernelId: kernel.id };
+  }
+
+  has(kernelId: string): boolean {
+    return this.sessions.has(kernelId);
   }
 
   /** The kernel restarted or died: pending runs end as aborted (the session stays usable after a restart). */

@@ -1,8 +1,6 @@
 // The host service: implements every method of the host API contract on top of a HostBackend, and pushes
 // the contract's events. Transports (IPC, WebSocket) only move calls and events; all logic lives here.
-import { randomUUID } from 'node:crypto';
 import { hostname, platform } from 'node:os';
-import type { LaunchProgress } from '../../provisioners/types';
 import type { BackendCluster, BackendKernel, HostBackend } from './backend';
 import { ConsoleManager } from './console';
 import {
@@ -12,11 +10,12 @@ import {
   type HostEvents,
   type HostMethods,
 } from './contract';
+import { ClusterHealthMonitor } from './health';
+import { KernelLaunches } from './launches';
 import { AppLog } from './log';
 import type {
   AppInfo,
   ClusterDetail,
-  ClusterHealth,
   ClusterInput,
   ClusterSummary,
   ConnectionDiagnosis,
@@ -25,7 +24,6 @@ import type {
   KernelEnvironment,
   KernelSummary,
   LabStatus,
-  LaunchProgressEvent,
   LogEntry,
   OpenLabOptions,
   ProxyInfo,
@@ -74,13 +72,12 @@ export class HostService implements HostMethods {
   private readonly listeners = new Map<HostEventName, Set<(p: unknown) => void>>();
   private readonly anyListeners = new Set<AnyEventListener>();
   private readonly consoles: ConsoleManager;
-  private readonly health = new Map<string, ClusterHealth>();
-  private readonly startedAt = new Map<string, Date>();
+  private readonly health: ClusterHealthMonitor;
+  private readonly launches: KernelLaunches;
   private readonly kernels = new Map<string, KernelSummary>();
   private clusterNames = new Map<string, string>();
   private readonly logoCache = new Map<string, string | null>();
   private readonly unsubs: (() => void)[] = [];
-  private healthTimer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
   private labRequested = false;
 
@@ -91,7 +88,34 @@ export class HostService implements HostMethods {
     this.consoles = new ConsoleManager({
       output: (e) => this.emit('console-output', e),
       done: (e) => this.emit('console-done', e),
+      opened: (kernelId) => this.republish(kernelId),
     });
+    this.launches = new KernelLaunches({
+      backend: this.backend,
+      log: this.log,
+      emit: (e) => this.emit('launch-progress', e),
+      clusterName: (id) => this.clusterNames.get(id) ?? id,
+      changed: (kernelId) => this.republish(kernelId),
+    });
+    this.health = new ClusterHealthMonitor({
+      backend: this.backend,
+      intervalMs: opts.healthIntervalMs ?? 5_000,
+      changed: (id, prev, next) => {
+        void this.pushClusters();
+        // Back from unreachable: what was listed (or failed to list) before is stale.
+        if (prev && prev.status !== 'ok' && next.status === 'ok')
+          this.emit('environments-changed', { clusterId: id });
+      },
+    });
+  }
+
+  /** Re-sends a kernel's summary (its shown state or connection count changed here, not in the registry). */
+  private republish(kernelId: string): void {
+    const bk = this.backend.listKernels().find((k) => k.id === kernelId);
+    if (!bk || !this.kernels.has(kernelId)) return;
+    const k = this.summarize(bk);
+    this.kernels.set(k.id, k);
+    this.emit('kernel-updated', k);
   }
 
   /** Loads settings, subscribes to the backend, and does a first health check. */
@@ -110,10 +134,16 @@ export class HostService implements HostMethods {
         if (e.type === 'removed') {
           this.kernels.delete(e.id);
           this.consoles.forget(e.id);
+          this.launches.forget(e.id);
           this.emit('kernel-removed', { id: e.id });
           void this.pushClusters();
           return;
         }
+        if (e.type === 'added') void this.launches.confirm(e.kernel.id).catch(() => undefined);
+        const before = this.kernels.get(e.kernel.id);
+        // A restart gives a new process: its uptime starts again.
+        if (before?.state === 'restarting' && e.kernel.state !== 'restarting' && e.kernel.state !== 'dead')
+          this.launches.startedAt.set(e.kernel.id, new Date());
         const k = this.summarize(e.kernel);
         const prev = this.kernels.get(k.id);
         this.kernels.set(k.id, k);
@@ -140,18 +170,14 @@ export class HostService implements HostMethods {
     const clusters = await this.backend.listClusters();
     this.clusterNames = new Map(clusters.map((c) => [c.id, c.name]));
     for (const k of this.backend.listKernels()) this.kernels.set(k.id, this.summarize(k));
-    void this.checkAllHealth();
-    const every = this.opts.healthIntervalMs ?? 60_000;
-    if (every > 0) {
-      this.healthTimer = setInterval(() => void this.checkAllHealth(true), every);
-      this.healthTimer.unref?.();
-    }
+    this.health.start();
     this.log.info('host', `host API ready (${this.opts.shell}); proxy at ${this.backend.proxyUrl}`);
   }
 
   close(): void {
     this.closed = true;
-    if (this.healthTimer) clearInterval(this.healthTimer);
+    this.health.close();
+    this.launches.close();
     for (const u of this.unsubs.splice(0)) u();
     this.consoles.closeAll();
     this.listeners.clear();
@@ -241,7 +267,7 @@ export class HostService implements HostMethods {
     if (!summary)
       throw new HostError({ code: 'internal', message: 'The cluster was saved but is not listed.' });
     void this.pushClusters();
-    void this.checkHealth(id);
+    void this.health.check(id);
     return summary;
   }
 
@@ -272,7 +298,7 @@ export class HostService implements HostMethods {
     this.logoCache.clear();
     this.health.delete(id);
     this.emit('environments-changed', { clusterId: id });
-    void this.checkHealth(id);
+    void this.health.check(id);
     void this.pushClusters();
     const summary = (await this.listClusters()).find((c) => c.id === id);
     if (!summary)
@@ -327,7 +353,7 @@ export class HostService implements HostMethods {
       };
     }
     if ('id' in target) {
-      this.setHealth(target.id, {
+      this.health.set(target.id, {
         status: d.ok ? 'ok' : 'unreachable',
         message: d.ok ? d.title : `${d.title}: ${d.detail}`,
         checkedAt: new Date().toISOString(),
@@ -359,17 +385,17 @@ export class HostService implements HostMethods {
     try {
       listing = await rt.listKernelSpecs();
     } catch (err) {
-      this.setHealth(clusterId, {
+      this.health.set(clusterId, {
         status: 'unreachable',
         message: msg(err),
         checkedAt: new Date().toISOString(),
       });
       return { clusterId, environments: [], problems: [], error: msg(err) };
     }
-    if (rt.kind !== 'local' || !this.health.has(clusterId))
-      this.setHealth(clusterId, {
+    if (rt.kind !== 'local')
+      this.health.set(clusterId, {
         status: 'ok',
-        message: `${listing.specs.length} kernel environment${listing.specs.length === 1 ? '' : 's'}`,
+        message: `Lists ${listing.specs.length} kernel environment${listing.specs.length === 1 ? '' : 's'}`,
         checkedAt: new Date().toISOString(),
       });
     let launch: Record<string, string> = {};
@@ -438,64 +464,7 @@ export class HostService implements HostMethods {
     const specName = requireString(req.specName, 'Kernel environment');
     if (!this.backend.runtime(clusterId))
       throw new HostError({ code: 'not-found', message: `There is no enabled cluster "${clusterId}".` });
-    const launchId = randomUUID();
-    const started = Date.now();
-    let kernelId: string | null = null;
-    const push = (p: Omit<LaunchProgressEvent, 'launchId' | 'kernelId' | 'clusterId' | 'specName'>): void =>
-      this.emit('launch-progress', { launchId, kernelId, clusterId, specName, ...p });
-    const where = this.clusterNames.get(clusterId) ?? clusterId;
-    push({
-      phase: 'requested',
-      message: `Starting ${specName} on ${where}`,
-      elapsedMs: 0,
-      status: 'running',
-      error: null,
-    });
-    this.log.info('kernels', `starting ${specName} on ${where}`);
-    void this.backend
-      .startKernel({
-        clusterId,
-        specName,
-        onKernelId: (id) => {
-          kernelId = id;
-          this.startedAt.set(id, new Date());
-        },
-        onProgress: (p: LaunchProgress) =>
-          push({
-            phase: p.phase,
-            message: p.message,
-            elapsedMs: p.elapsedMs,
-            status: 'running',
-            error: null,
-          }),
-      })
-      .then(
-        (k) => {
-          kernelId = k.id;
-          push({
-            phase: 'ready',
-            message: 'The kernel is ready',
-            elapsedMs: Date.now() - started,
-            status: 'done',
-            error: null,
-          });
-          this.log.info(
-            'kernels',
-            `kernel ${k.id.slice(0, 8)} (${specName}) is ready in ${Date.now() - started} ms`,
-          );
-        },
-        (err: unknown) => {
-          push({
-            phase: 'failed',
-            message: 'The kernel did not start',
-            elapsedMs: Date.now() - started,
-            status: 'failed',
-            error: msg(err),
-          });
-          this.log.error('kernels', `${specName} on ${where} did not start: ${msg(err)}`);
-        },
-      );
-    return { launchId };
+    return this.launches.start(clusterId, specName);
   }
 
   async interruptKernel(id: string): Promise<void> {
@@ -653,46 +622,14 @@ export class HostService implements HostMethods {
       clusterName: this.clusterNames.get(k.clusterId) ?? k.clusterId,
       specName: k.specName,
       displayName: displayFromPrev ?? k.specName,
-      state: k.state,
-      startedAt: (this.startedAt.get(k.id) ?? k.startedAt).toISOString(),
+      // Listed, but not yet answering kernel_info: starting, whatever the cluster says.
+      state: this.launches.isWaiting(k.id) && k.state !== 'dead' ? 'starting' : k.state,
+      startedAt: (this.launches.startedAt.get(k.id) ?? k.startedAt).toISOString(),
       lastActivity: k.lastActivity.toISOString(),
-      connections: k.connections,
+      // The app's own console is a connection too (it talks to the kernel without the proxy).
+      connections: k.connections + (this.consoles.has(k.id) ? 1 : 0),
       reason: k.reason,
     };
-  }
-
-  private setHealth(id: string, h: ClusterHealth): void {
-    const prev = this.health.get(id);
-    this.health.set(id, h);
-    if (!prev || prev.status !== h.status || prev.message !== h.message) void this.pushClusters();
-  }
-
-  private async checkHealth(id: string): Promise<void> {
-    const c = (await this.backend.listClusters()).find((x) => x.id === id);
-    if (!c || c.kind === 'local') return;
-    this.setHealth(id, { status: 'checking', message: 'Checking…', checkedAt: new Date().toISOString() });
-    await this.testCluster({ id }).catch(() => undefined);
-  }
-
-  private async checkAllHealth(quiet = false): Promise<void> {
-    if (this.closed) return;
-    try {
-      const clusters = await this.backend.listClusters();
-      for (const c of clusters) {
-        if (c.kind === 'local' || this.closed) continue;
-        if (quiet) {
-          const d = await this.backend.testCluster({ id: c.id }).catch(() => null);
-          if (d)
-            this.setHealth(c.id, {
-              status: d.ok ? 'ok' : 'unreachable',
-              message: d.ok ? d.title : `${d.title}: ${d.detail}`,
-              checkedAt: new Date().toISOString(),
-            });
-        } else await this.checkHealth(c.id);
-      }
-    } catch (err) {
-      this.log.warn('clusters', `health check failed: ${msg(err)}`);
-    }
   }
 
   private async pushClusters(): Promise<void> {

@@ -1,7 +1,9 @@
 import { useEffect } from 'react';
 import { useModel, useSel } from '../context';
 import type { View } from '../stores/app';
+import { liveKernelCount } from '../stores/kernels';
 import { ClusterForm } from './ClusterForm';
+import { ClusterSwitcher } from './ClusterSwitcher';
 import { ClustersView } from './ClustersView';
 import { ConsoleView } from './ConsoleView';
 import { KernelsView } from './KernelsView';
@@ -52,7 +54,7 @@ function Notices() {
 export function App() {
   const view = useSel('app', (s) => s.view);
   const theme = useSel('app', (s) => s.settings?.theme ?? 'system');
-  const kernelCount = useSel('kernels', (s) => s.order.length);
+  const kernelCount = useSel('kernels', liveKernelCount);
   const launching = useSel(
     'kernels',
     (s) => Object.values(s.launches).filter((l) => l.status === 'running').length,
@@ -75,7 +77,7 @@ export function App() {
           <img src="./icon.svg" alt="" width={28} height={28} />
           <span>Gateway Desktop</span>
         </div>
-        <ActiveClusterChip />
+        <ClusterSwitcher />
       </header>
       <nav className="sidenav" aria-label="Main">
         <ul>
@@ -88,8 +90,12 @@ export function App() {
               >
                 {n.label}
                 {n.view === 'kernels' && kernelCount + launching > 0 ? (
-                  <span className="count" aria-label={`${kernelCount} running`}>
+                  <span
+                    className="count"
+                    aria-label={`${kernelCount} running${launching ? `, ${launching} starting` : ''}`}
+                  >
                     {kernelCount}
+                    {launching ? ` +${launching}` : ''}
                   </span>
                 ) : null}
               </button>
@@ -119,16 +125,6 @@ export function App() {
         {!blocked && view === 'settings' && <SettingsView />}
       </main>
       <Notices />
-    </div>
-  );
-}
-
-function ActiveClusterChip() {
-  const active = useSel('clusters', (s) => s.clusters.find((c) => c.active) ?? null);
-  if (!active) return null;
-  return (
-    <div className="active-chip" title="New kernels start on the active cluster">
-      New kernels start on <strong>{active.name}</strong>
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ClusterSummary, ConnectionDiagnosis } from '../../../electron/host-api/models';
 import { useModel, useSel } from '../context';
 import { errorText } from '../host/errors';
@@ -66,6 +66,7 @@ function ClusterDetail({ cluster }: { cluster: ClusterSummary }) {
   const [testError, setTestError] = useState<string | null>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const envEntry = useSel('clusters', (s) => s.environments[cluster.id]);
+  const titleRef = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
     if (!envEntry) void actions.loadEnvironments(cluster.id);
@@ -87,10 +88,19 @@ function ClusterDetail({ cluster }: { cluster: ClusterSummary }) {
   return (
     <article className="panel cluster-detail" aria-labelledby="cluster-detail-title">
       <div className="view-head">
-        <h2 id="cluster-detail-title">{cluster.name}</h2>
+        <h2 id="cluster-detail-title" ref={titleRef} tabIndex={-1}>
+          {cluster.name}
+        </h2>
         <div className="actions">
           {!cluster.active && (
-            <button onClick={() => void actions.makeActive(cluster.id)}>Make active</button>
+            <button
+              onClick={() =>
+                // The button goes away once the cluster is active: keep the focus in this panel.
+                void actions.makeActive(cluster.id).then(() => titleRef.current?.focus())
+              }
+            >
+              Make active
+            </button>
           )}
           {cluster.kind !== 'local' && (
             <button className="secondary" onClick={() => void test()} disabled={testing}>

@@ -42,6 +42,7 @@ export function ConsoleView() {
   const names = useSel('clusters', (s) => s);
   const [histPos, setHistPos] = useState<number | null>(null);
   const outRef = useRef<HTMLOListElement>(null);
+  const codeRef = useRef<HTMLTextAreaElement>(null);
   const live = kernels.filter((k) => k.state !== 'dead');
   const kernelId = selected && kernels.some((k) => k.id === selected) ? selected : (live[0]?.id ?? null);
   const kernel = kernels.find((k) => k.id === kernelId) ?? null;
@@ -53,6 +54,11 @@ export function ConsoleView() {
     kernel.state !== 'dead' &&
     kernel.state !== 'restarting' &&
     kernel.state !== 'starting';
+
+  // Going to the console means typing code: the editor gets the focus.
+  useEffect(() => {
+    codeRef.current?.focus();
+  }, [kernelId]);
 
   useEffect(() => {
     outRef.current?.lastElementChild?.scrollIntoView({ block: 'end' });
@@ -124,6 +130,7 @@ export function ConsoleView() {
               Code
             </label>
             <textarea
+              ref={codeRef}
               id="console-code"
               value={draft}
               rows={Math.min(10, Math.max(3, draft.split('\n').length))}

@@ -1,6 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import type { ClusterSummary, KernelEnvironment } from '../../../electron/host-api/models';
 import { useModel, useSel } from '../context';
+import { InlineLaunch } from './LaunchStatus';
 
 function Logo({ env }: { env: KernelEnvironment }) {
   if (env.logo) return <img className="env-logo" src={env.logo} alt="" width={40} height={40} />;
@@ -42,6 +43,8 @@ export function EnvironmentsPanel({ cluster }: { cluster: ClusterSummary }) {
   const { actions } = useModel();
   const data = entry?.data ?? null;
   const envs = data?.environments ?? [];
+  // Start follows health: an unreachable gateway cannot start anything (and its list may be stale).
+  const unreachable = cluster.kind !== 'local' && cluster.health.status === 'unreachable';
 
   return (
     <section aria-labelledby={`envs-${cluster.id}`} className="environments">
@@ -59,11 +62,18 @@ export function EnvironmentsPanel({ cluster }: { cluster: ClusterSummary }) {
           Could not list the environments: {entry.message}
         </p>
       )}
+      {unreachable && (
+        <p className="warn-text" role="status" data-testid="cluster-unreachable">
+          {cluster.name} cannot be reached right now ({cluster.health.message}). Kernels can start again once
+          it answers; this screen follows it on its own.
+        </p>
+      )}
       {entry?.status === 'ready' && envs.length === 0 && <NoEnvironments local={cluster.kind === 'local'} />}
       {envs.length > 0 && (
         <ul className="env-list" aria-label={`Kernel environments on ${cluster.name}`}>
           {envs.map((env) => {
             const busy = launching.some((l) => l.specName === env.name);
+            const blocked = busy || unreachable;
             return (
               <li key={env.name} className="env" data-env={env.name}>
                 <Logo env={env} />
@@ -97,13 +107,21 @@ export function EnvironmentsPanel({ cluster }: { cluster: ClusterSummary }) {
                     </dl>
                   </details>
                 </div>
+                {/* aria-disabled, not disabled: a disabled button drops the keyboard focus to <body>. */}
                 <button
-                  onClick={() => void actions.startKernel(cluster.id, env.name)}
-                  disabled={busy}
+                  className="env-start"
+                  onClick={() => {
+                    if (!blocked) void actions.startKernel(cluster.id, env.name);
+                  }}
+                  aria-disabled={blocked}
                   aria-label={`Start a ${env.displayName} kernel on ${cluster.name}`}
+                  title={unreachable ? `${cluster.name} is unreachable` : undefined}
                 >
                   {busy ? 'Starting…' : 'Start kernel'}
                 </button>
+                <div className="env-launch">
+                  <InlineLaunch clusterId={cluster.id} specName={env.name} />
+                </div>
               </li>
             );
           })}

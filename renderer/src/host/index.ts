@@ -55,5 +55,13 @@ export function connectHost(win: Window): HostConnection {
   // Without a token in hand the proxy's HttpOnly cookie (set when a ?token= address was opened) may still
   // authorise the socket; if it does not, the UI says how to get in.
   if (!token) return createWsHost({ url: wsUrlFor(win.location, null), giveUpAfter: 2 });
-  return createWsHost({ url: wsUrlFor(win.location, token) });
+  const tokenRefused = async (): Promise<boolean> => {
+    const res = await win.fetch('/api/kernels', {
+      headers: { Authorization: `token ${token}` },
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+    return res.status === 401 || res.status === 403;
+  };
+  return createWsHost({ url: wsUrlFor(win.location, token), tokenRefused });
 }

@@ -28,6 +28,12 @@ export interface WsClientOptions {
   url: string;
   /** No token in hand (relying on the proxy's cookie): after this many failed first attempts, give up as 'no-token'. */
   giveUpAfter?: number;
+  /**
+   * The proxy refuses a bad token with HTTP 401 before the upgrade, which a browser only sees as a closed
+   * socket (1006). When a socket closes before it ever opened, this asks over HTTP whether the token is
+   * refused (resolves true), so the UI shows "not accepted" instead of retrying forever.
+   */
+  tokenRefused?: () => Promise<boolean>;
   /** For tests: a WebSocket constructor. */
   createSocket?: (url: string, protocol: string) => SocketLike;
 }
@@ -108,6 +114,17 @@ export function createWsHost(opts: WsClientOptions): HostConnection {
       }
       setState(everOpened ? 'reconnecting' : 'connecting');
       const delay = Math.min(5000, 250 * 2 ** retry++);
+      if (!everOpened && opts.tokenRefused) {
+        void opts.tokenRefused().then(
+          (refused) => {
+            if (closedForGood) return;
+            if (refused) setState('unauthorized');
+            else setTimeout(connect, delay);
+          },
+          () => setTimeout(connect, delay),
+        );
+        return;
+      }
       setTimeout(connect, delay);
     };
     ws.onerror = () => undefined;

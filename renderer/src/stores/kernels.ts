@@ -12,6 +12,9 @@ export interface KernelsState {
   launchPhases: Record<string, { phase: string; elapsedMs: number }[]>;
   loaded: boolean;
   error: string | null;
+  /** The latest launch of each environment (`clusterId\0specName`), shown where Start was pressed; kept
+   * until dismissed there or replaced by the next launch of that environment. */
+  latestByEnv: Record<string, LaunchProgressEvent>;
   /** Ids touched by events since the last full list was requested (so an older list does not undo them). */
   touched: Record<string, 'set' | 'removed'>;
 }
@@ -24,6 +27,11 @@ export interface KernelsActions {
   remove(id: string): void;
   launch(e: LaunchProgressEvent): void;
   dismissLaunch(launchId: string): void;
+  dismissEnvLaunch(clusterId: string, specName: string): void;
+}
+
+export function envKey(clusterId: string, specName: string): string {
+  return `${clusterId}\0${specName}`;
 }
 
 export type KernelsStore = StoreApi<KernelsState & KernelsActions>;
@@ -37,6 +45,7 @@ export function createKernelsStore(): KernelsStore {
     order: [],
     launches: {},
     launchPhases: {},
+    latestByEnv: {},
     loaded: false,
     error: null,
     touched: {},
@@ -83,6 +92,7 @@ export function createKernelsStore(): KernelsStore {
         return {
           launches: { ...s.launches, [e.launchId]: e },
           launchPhases: { ...s.launchPhases, [e.launchId]: phases },
+          latestByEnv: { ...s.latestByEnv, [envKey(e.clusterId, e.specName)]: e },
         };
       });
       if (e.status === 'done') {
@@ -96,8 +106,21 @@ export function createKernelsStore(): KernelsStore {
         const launches = { ...s.launches };
         const launchPhases = { ...s.launchPhases };
         delete launches[launchId];
-        delete launchPhases[launchId];
+        // The phases stay while the in-place status still shows this launch.
+        const inPlace = Object.values(s.latestByEnv).some((l) => l.launchId === launchId);
+        if (!inPlace) delete launchPhases[launchId];
         return { launches, launchPhases };
+      }),
+    dismissEnvLaunch: (clusterId, specName) =>
+      set((s) => {
+        const key = envKey(clusterId, specName);
+        const l = s.latestByEnv[key];
+        if (!l) return {};
+        const latestByEnv = { ...s.latestByEnv };
+        delete latestByEnv[key];
+        const launchPhases = { ...s.launchPhases };
+        if (!s.launches[l.launchId]) delete launchPhases[l.launchId];
+        return { latestByEnv, launchPhases };
       }),
   }));
   return store;
@@ -105,4 +128,9 @@ export function createKernelsStore(): KernelsStore {
 
 export function kernelList(s: KernelsState): KernelSummary[] {
   return s.order.map((id) => s.kernels[id]).filter((k): k is KernelSummary => k !== undefined);
+}
+
+/** Kernels that are alive (the navigation's count; dead ones stay listed until removed). */
+export function liveKernelCount(s: KernelsState): number {
+  return s.order.filter((id) => s.kernels[id] && s.kernels[id].state !== 'dead').length;
 }

@@ -189,7 +189,11 @@ export function createModel(
       kernels.getState().remove(id);
       if (con.getState().kernelId === id) con.getState().selectKernel(null);
     }),
-    host.on('launch-progress', (e) => kernels.getState().launch(e)),
+    host.on('launch-progress', (e) => {
+      kernels.getState().launch(e);
+      // The console follows the kernel just started from the app.
+      if (e.status === 'done' && e.kernelId) con.getState().selectKernel(e.kernelId);
+    }),
     host.on('console-output', (e) => con.getState().output(e)),
     host.on('console-done', (e) => con.getState().done(e)),
     host.on('lab-status', (s) => app.getState().setLab(s)),
