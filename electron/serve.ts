@@ -21,6 +21,11 @@ Starts the Gateway Desktop gateway proxy (Jupyter Kernel Gateway API) without a 
   --leave-kernels-running
                  on SIGINT/SIGTERM leave kernels running (the next start re-attaches them)
                  instead of shutting them down
+  --max-message-mb N
+                 largest WebSocket message a client may send to a kernel (default 256)
+  --max-inflight-mb N
+                 memory all clients' incoming messages may hold at once; bigger ones wait
+                 (default 256)
   -h, --help     show this help
 `;
 
@@ -42,6 +47,9 @@ export interface ServeArgs {
   help: boolean;
   /** Kernels may outlive serve and are left running on SIGINT/SIGTERM (default: shut down). */
   leaveKernelsRunning: boolean;
+  /** Client message limits in bytes (proxy defaults when absent). */
+  maxMessageBytes?: number;
+  maxInflightBytes?: number;
 }
 
 /** Thrown for bad command-line flags (exit code 2). */
@@ -69,7 +77,9 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     const m = /^(--[a-z-]+)(?:=(.*))?$/.exec(arg);
     if (!m) throw new UsageError(`unexpected argument: ${arg}`);
     const flag = m[1];
-    if (!['--port', '--token', '--data-dir', '--host'].includes(flag))
+    if (
+      !['--port', '--token', '--data-dir', '--host', '--max-message-mb', '--max-inflight-mb'].includes(flag)
+    )
       throw new UsageError(`unknown flag: ${flag}`);
     let value = m[2];
     if (value === undefined) {
@@ -98,6 +108,16 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         if (!value) throw new UsageError('--host must not be empty');
         out.host = value;
         break;
+      case '--max-message-mb':
+      case '--max-inflight-mb': {
+        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 4096) {
+          throw new UsageError(`${flag} must be a whole number of megabytes from 1 to 4096, not "${value}"`);
+        }
+        const bytes = Number(value) * 1024 * 1024;
+        if (flag === '--max-message-mb') out.maxMessageBytes = bytes;
+        else out.maxInflightBytes = bytes;
+        break;
+      }
     }
   }
   return out;
@@ -129,6 +149,11 @@ async function main(): Promise<void> {
       host: args.host,
       port: args.port,
       token: args.token,
+      proxyOptions: {
+        maxPayload: args.maxMessageBytes,
+        maxInflightBytes: args.maxInflightBytes,
+        maxPayloadHint: 'serve --max-message-mb',
+      },
       clusterStore: true, // issue 5: clusters from <data-dir>/clusters.json (npm run cluster), live
       // Only with the flag: otherwise kernels keep JPY_PARENT_PID and die with serve, even when it is killed.
       kernelsOutliveApp: args.leaveKernelsRunning,

@@ -5,7 +5,9 @@
 // legacy: a UTF-8 JSON text frame {channel, header, msg_id, msg_type, parent_header, metadata, content,
 //   buffers: []}, or, with buffers, a binary frame: uint32 BE count, count offsets, the JSON (without
 //   buffers), then the raw buffers.
+import { isUtf8 } from 'node:buffer';
 import type { Channel, WireMessage } from '../../provisioners/types';
+import { JsonScanError, topLevelMembers, type MemberRange } from './json-members';
 
 export const V1_PROTOCOL = 'v1.kernel.websocket.jupyter.org';
 
@@ -205,37 +207,72 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function fromJsonMessage(text: string, buffers: Buffer[], from: FrameSource): Decoded {
-  let value: unknown;
+/**
+ * A legacy message from the JSON object in `frame[start, end)`. Only the header (and channel) are parsed; the
+ * other parts are zero-copy slices of the frame (see json-members.ts), so a big frame is held once.
+ */
+function fromJsonBytes(
+  frame: Buffer,
+  start: number,
+  end: number,
+  buffers: Buffer[],
+  from: FrameSource,
+): Decoded {
+  let members: Map<string, MemberRange>;
   try {
-    value = JSON.parse(text);
+    members = topLevelMembers(frame, start, end);
   } catch (err) {
+    if (
+      err instanceof JsonScanError &&
+      /expected a JSON object/.test(err.message) &&
+      isJsonValue(frame, start, end)
+    )
+      throw new FrameError('message is not a JSON object');
     throw new FrameError(`message is not valid JSON (${(err as Error).message})`);
   }
-  if (!isObject(value)) throw new FrameError('message is not a JSON object');
-  const header = value.header;
-  if (!isObject(header)) throw new FrameError('message has no header object');
-  if (typeof header.msg_type !== 'string') throw new FrameError('header has no msg_type');
-  const channel = value.channel === undefined || value.channel === null ? 'shell' : value.channel;
-  if (typeof channel !== 'string') throw new FrameError('channel is not a string');
-  const bad = checkChannel(channel, from);
+  const slice = (name: string): Buffer | undefined => {
+    const r = members.get(name);
+    return r ? frame.subarray(r.start, r.end) : undefined;
+  };
+  const header = slice('header');
+  if (!header || header[0] !== 0x7b) throw new FrameError('message has no header object');
+  const h = JSON.parse(header.toString('utf8')) as Record<string, unknown>;
+  if (typeof h.msg_type !== 'string') throw new FrameError('header has no msg_type');
+  const rawChannel = slice('channel');
+  const channel: unknown = rawChannel ? JSON.parse(rawChannel.toString('utf8')) : null;
+  const ch = channel === null ? 'shell' : channel;
+  if (typeof ch !== 'string') throw new FrameError('channel is not a string');
+  const bad = checkChannel(ch, from);
   if (bad) return bad;
-  const enc = (v: unknown): Buffer => (isObject(v) ? Buffer.from(JSON.stringify(v)) : EMPTY_OBJECT);
+  const objectPart = (name: string): Buffer => {
+    const b = slice(name);
+    return b && b[0] === 0x7b ? b : EMPTY_OBJECT;
+  };
   return {
     msg: {
-      channel: channel as Channel,
-      header: Buffer.from(JSON.stringify(header)),
-      parentHeader: enc(value.parent_header),
-      metadata: enc(value.metadata),
-      content: enc(value.content),
+      channel: ch as Channel,
+      header,
+      parentHeader: objectPart('parent_header'),
+      metadata: objectPart('metadata'),
+      content: objectPart('content'),
       buffers,
     },
   };
 }
 
-/** Decode a legacy text frame (parsed once; a missing channel means shell). */
+/** Whether the bytes are some JSON value (for telling "not an object" from "not JSON"); small inputs only. */
+function isJsonValue(frame: Buffer, start: number, end: number): boolean {
+  if (end - start > 1024 * 1024) return false;
+  try {
+    return !isObject(JSON.parse(frame.toString('utf8', start, end)));
+  } catch {
+    return false;
+  }
+}
+
+/** Decode a legacy text frame (a missing channel means shell). ws has checked that it is UTF-8. */
 export function decodeLegacyText(frame: Buffer, from: FrameSource = 'client'): Decoded {
-  return fromJsonMessage(frame.toString('utf8'), [], from);
+  return fromJsonBytes(frame, 0, frame.length, [], from);
 }
 
 /** Decode a legacy binary frame (uint32 BE count + offsets, JSON, buffers). Buffers are zero-copy slices. */
@@ -256,7 +293,8 @@ export function decodeLegacyBinary(frame: Buffer, from: FrameSource = 'client'):
   const end = (i: number) => (i + 1 < count ? offsets[i + 1] : frame.length);
   const buffers: Buffer[] = [];
   for (let i = 1; i < count; i++) buffers.push(frame.subarray(offsets[i], end(i)));
-  return fromJsonMessage(frame.toString('utf8', offsets[0], end(0)), buffers, from);
+  if (!isUtf8(frame.subarray(offsets[0], end(0)))) throw new FrameError('message JSON is not valid UTF-8');
+  return fromJsonBytes(frame, offsets[0], end(0), buffers, from);
 }
 
 /** A status message the gateway makes up itself (`restarting`, `dead`), as raw parts on iopub. */

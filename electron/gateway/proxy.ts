@@ -17,6 +17,7 @@ import { allowedHostValues, ownOrigins, requestToken, tokensEqual } from './auth
 import { ChannelHub, CloseCodes } from './channels';
 import { V1_PROTOCOL } from './frames';
 import { isObject, readJson, sendError, sendJson, sendNoContent } from './http-util';
+import { InflightBudget } from './inflight';
 import { SessionTable } from './sessions';
 
 /** Reported by GET /api. */
@@ -34,6 +35,13 @@ export interface GatewayProxyOptions {
   allowedHosts?: string[];
   /** Largest WebSocket message accepted (bytes); larger closes the socket with 1009. Default 256 MB. */
   maxPayload?: number;
+  /**
+   * Bytes of incomplete client messages the proxy holds at once, over all kernel sockets (default 256 MB);
+   * a big message that does not fit waits (backpressure) until earlier ones are through.
+   */
+  maxInflightBytes?: number;
+  /** Where the user changes maxPayload, named in the close reason of an over-limit message. */
+  maxPayloadHint?: string;
   /** Largest REST request body (bytes). Default 1 MB. */
   maxBodyBytes?: number;
   /** Protocol-level WebSocket ping interval (ms). Default 30 s. */
@@ -144,6 +152,8 @@ export class GatewayProxy {
   private readonly extraOrigins: Set<string>;
   private address: { host: string; port: number } | null = null;
   private readonly startedAt = new Date();
+  /** Bounds the memory all clients' incoming messages hold together. */
+  readonly inflight: InflightBudget;
 
   constructor(opts: GatewayProxyOptions) {
     this.opts = opts;
@@ -161,11 +171,13 @@ export class GatewayProxy {
       opts.registry,
       async () => (await opts.directory.listKernelSpecs()).default,
     );
-    const wsOpts = {
-      noServer: true,
-      perMessageDeflate: false,
-      maxPayload: opts.maxPayload ?? 256 * 1024 * 1024,
-    };
+    const maxPayload = opts.maxPayload ?? 256 * 1024 * 1024;
+    this.inflight = new InflightBudget({
+      totalBytes: opts.maxInflightBytes ?? 256 * 1024 * 1024,
+      messageBytes: maxPayload,
+      messageSettingHint: opts.maxPayloadHint,
+    });
+    const wsOpts = { noServer: true, perMessageDeflate: false, maxPayload };
     this.kernelWss = new WebSocketServer({
       ...wsOpts,
       handleProtocols: (protocols: Set<string>) => (protocols.has(V1_PROTOCOL) ? V1_PROTOCOL : false),
@@ -660,6 +672,7 @@ export class GatewayProxy {
       }
       const sessionId = query.get('session_id');
       this.kernelWss.handleUpgrade(req, socket, head, (ws) => {
+        this.inflight.watch(ws, socket);
         const protocol = ws.protocol === V1_PROTOCOL ? 'v1' : 'legacy';
         // `socket` is the TCP socket `ws` now writes to; the hub corks it to batch a burst of frames.
         this.channels.attach(ws, id, sessionId, protocol, socket);
