@@ -201,6 +201,40 @@ describe('the app in a person’s hands (issue 17)', { timeout: 600_000 }, () =>
     await waitFor('Start enabled', async () => (await start.getAttribute('aria-disabled')) === 'false');
   });
 
+  test('the cluster form: Test sits with the connection, stale results go, clear hints for URL and values', async () => {
+    await page.getByRole('button', { name: 'Clusters' }).click();
+    await page.getByRole('button', { name: 'Add cluster' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Second');
+    await page.getByLabel('Gateway URL').fill('127.0.0.1:9');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    assert.match(await page.locator('#cf-url-error').innerText(), /Start the URL with https:\/\//);
+    assert.match(await page.locator('#form-error').innerText(), /then test again/);
+    assert.doesNotMatch(await page.locator('#form-error').innerText(), /nothing was saved/);
+    await page.getByLabel('Gateway URL').fill(upstream.url);
+    await page.getByLabel('Token', { exact: true }).fill('wrong');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const diag = page.locator('.diagnosis');
+    await waitFor('401', async () => (await diag.getAttribute('data-kind')) === 'unauthorized', T);
+    assert.doesNotMatch(await diag.innerText(), /CLI|--token-env/);
+    // The result is right under the button, inside the first screenful.
+    const box = await diag.boundingBox();
+    assert.ok(box && box.y + box.height < 860, `diagnosis visible without scrolling (y=${box?.y})`);
+    await screenshot(page, '17-06-form-test-result');
+    await page.getByLabel('Token', { exact: true }).fill(token);
+    assert.equal(await diag.count(), 0, 'the old result is gone once the token changed');
+    // Token header and scheme live under Advanced; the type is not a disabled one-option dropdown.
+    assert.equal(await page.locator('details.advanced #cf-hname').count(), 1);
+    assert.equal(await page.locator('select#cf-type').count(), 0);
+    await page.getByRole('button', { name: 'Add launch parameter' }).click();
+    await page.getByPlaceholder('Parameter').fill('KERNEL_MEMORY');
+    await page.getByPlaceholder('Value').fill('$(whoami)');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const err = page.locator('fieldset.pairs .field-message');
+    await err.waitFor();
+    assert.match(await err.innerText(), /KERNEL_MEMORY .*4Gi/);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+  });
+
   test('a wrong token gets the "not accepted" banner, not "Loading clusters…" forever', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const p = await ctx.newPage();

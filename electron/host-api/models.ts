@@ -292,11 +292,11 @@ export const KNOWN_KERNEL_PARAMS: readonly { key: string; hint: string }[] = [
   { key: 'KERNEL_EXTRA_SPARK_OPTS', hint: 'Extra spark-submit options' },
 ];
 
-const NUMERIC_PARAMS: Record<string, RegExp> = {
-  KERNEL_CPUS: /^\d+(\.\d+)?$/,
-  KERNEL_GPUS: /^\d+$/,
-  KERNEL_LAUNCH_TIMEOUT: /^\d+$/,
-  KERNEL_MEMORY: /^\d+(\.\d+)?([KMGTP]i?)?$/i,
+const NUMERIC_PARAMS: Record<string, { re: RegExp; valid: string }> = {
+  KERNEL_CPUS: { re: /^\d+(\.\d+)?$/, valid: 'a number of CPUs, e.g. 2 or 0.5' },
+  KERNEL_GPUS: { re: /^\d+$/, valid: 'a whole number of GPUs, e.g. 1' },
+  KERNEL_LAUNCH_TIMEOUT: { re: /^\d+$/, valid: 'whole seconds, e.g. 120' },
+  KERNEL_MEMORY: { re: /^\d+(\.\d+)?([KMGTP]i?)?$/i, valid: 'a size such as 4Gi, 512Mi or 2G' },
 };
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -316,9 +316,10 @@ export function defaultGatewaySettings(username = ''): GatewaySettingsInput {
     clientCertFile: '',
     clientKeyFile: '',
     kernelUsername: username,
-    connectTimeoutSec: 10,
-    requestTimeoutSec: 70,
-    launchTimeoutSec: 60,
+    // The same defaults as the cluster store and the docs (electron/clusters/config.ts DEFAULT_TIMEOUTS).
+    connectTimeoutSec: 20,
+    requestTimeoutSec: 42,
+    launchTimeoutSec: 40,
     launchParams: {},
     envAllowlist: [],
   };
@@ -341,11 +342,15 @@ export function validateClusterInput(input: ClusterInput): Record<string, string
   if (!url) errors.url = 'Enter the gateway URL, e.g. https://gateway.example.edu';
   else {
     let parsed: URL | null = null;
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
     try {
-      parsed = new URL(url);
+      parsed = scheme ? new URL(url) : null;
     } catch {
       errors.url = 'This is not a URL. It should look like https://gateway.example.edu:8888';
     }
+    if (!scheme && !/\s/.test(url))
+      errors.url = `Start the URL with https:// (or http://), e.g. https://${url.replace(/^\/+/, '')}`;
+    else if (!scheme) errors.url = 'This is not a URL. It should look like https://gateway.example.edu:8888';
     if (parsed && parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
       errors.url = 'The URL must start with http:// or https://';
     else if (parsed && !parsed.hostname) errors.url = 'The URL has no host name.';
@@ -367,17 +372,17 @@ export function validateClusterInput(input: ClusterInput): Record<string, string
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
       errors[key] = `Enter seconds between ${min} and ${max}.`;
   }
-  if (!errors.requestTimeoutSec && !errors.launchTimeoutSec && g.requestTimeoutSec < g.launchTimeoutSec + 10)
-    errors.requestTimeoutSec = `The request timeout must be at least the launch timeout + 10 s (${g.launchTimeoutSec + 10}).`;
+  if (!errors.requestTimeoutSec && !errors.launchTimeoutSec && g.requestTimeoutSec < g.launchTimeoutSec + 2)
+    errors.requestTimeoutSec = `The request timeout must be at least the launch timeout + 2 s (${g.launchTimeoutSec + 2}), as the gateway needs a moment to answer after a launch.`;
   if (g.kernelUsername && /\s/.test(g.kernelUsername)) errors.kernelUsername = 'A user name has no spaces.';
   for (const [k, v] of Object.entries(g.launchParams)) {
     if (!/^KERNEL_[A-Z0-9_]+$/.test(k)) {
       errors.launchParams = `"${k}" is not a launch parameter: names start with KERNEL_ and use A-Z, 0-9, _.`;
       break;
     }
-    const re = NUMERIC_PARAMS[k];
-    if (re && !re.test(v.trim())) {
-      errors.launchParams = `${k} has an unexpected value "${v}".`;
+    const rule = NUMERIC_PARAMS[k];
+    if (rule && !rule.re.test(v.trim())) {
+      errors.launchParams = `${k} has an unexpected value "${v}": use ${rule.valid}.`;
       break;
     }
   }

@@ -1,109 +1,14 @@
-import { useEffect, useId, useState, type ReactNode } from 'react';
+// Add or edit a gateway cluster: the connection first, with "Test connection" and its answer right under it;
+// launch parameters next; everything rarely needed under Advanced.
+import { useEffect, useId, useRef, useState } from 'react';
 import type { ClusterInput, ConnectionDiagnosis } from '../../../electron/host-api/models';
 import { KNOWN_KERNEL_PARAMS, validateClusterInput } from '../../../electron/host-api/models';
 import { useModel, useSel } from '../context';
 import { toHostError } from '../host/errors';
-import { emptyForm, toInput, type FormState, type Pair } from './cluster-form-model';
+import { emptyForm, toInput, type FormState } from './cluster-form-model';
+import { AdvancedSettings } from './ClusterFormAdvanced';
 import { DiagnosisPanel } from './DiagnosisPanel';
-
-function Field(props: {
-  id: string;
-  label: string;
-  error?: string;
-  hint?: ReactNode;
-  children: (aria: { id: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => ReactNode;
-}) {
-  const describedBy = [props.error ? `${props.id}-error` : '', props.hint ? `${props.id}-hint` : '']
-    .filter(Boolean)
-    .join(' ');
-  return (
-    <div className={`field ${props.error ? 'field-error' : ''}`}>
-      <label htmlFor={props.id}>{props.label}</label>
-      {props.children({
-        id: props.id,
-        'aria-invalid': Boolean(props.error),
-        'aria-describedby': describedBy || undefined,
-      })}
-      {props.hint && (
-        <div className="hint" id={`${props.id}-hint`}>
-          {props.hint}
-        </div>
-      )}
-      {props.error && (
-        <div className="field-message" id={`${props.id}-error`} role="alert">
-          {props.error}
-        </div>
-      )}
-    </div>
-  );
-}
-
-function PairsEditor(props: {
-  legend: string;
-  pairs: Pair[];
-  onChange: (p: Pair[]) => void;
-  keyLabel: string;
-  valueLabel: string;
-  error?: string;
-  listId?: string;
-  addLabel: string;
-  hint?: string;
-}) {
-  const base = useId();
-  return (
-    <fieldset className="pairs">
-      <legend>{props.legend}</legend>
-      {props.hint && <p className="hint">{props.hint}</p>}
-      {props.pairs.map((p, i) => (
-        <div className="pair" key={i}>
-          <label className="sr-only" htmlFor={`${base}-k${i}`}>
-            {props.keyLabel} {i + 1}
-          </label>
-          <input
-            id={`${base}-k${i}`}
-            placeholder={props.keyLabel}
-            list={props.listId}
-            value={p.key}
-            onChange={(e) =>
-              props.onChange(props.pairs.map((x, j) => (j === i ? { ...x, key: e.target.value } : x)))
-            }
-          />
-          <label className="sr-only" htmlFor={`${base}-v${i}`}>
-            {props.valueLabel} {i + 1}
-          </label>
-          <input
-            id={`${base}-v${i}`}
-            placeholder={props.valueLabel}
-            value={p.value}
-            onChange={(e) =>
-              props.onChange(props.pairs.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)))
-            }
-          />
-          <button
-            type="button"
-            className="secondary small"
-            aria-label={`Remove ${p.key || 'row'}`}
-            onClick={() => props.onChange(props.pairs.filter((_, j) => j !== i))}
-          >
-            Remove
-          </button>
-        </div>
-      ))}
-      <button
-        type="button"
-        className="secondary small"
-        onClick={() => props.onChange([...props.pairs, { key: '', value: '' }])}
-      >
-        {props.addLabel}
-      </button>
-      {props.error && (
-        <div className="field-message" role="alert">
-          {props.error}
-        </div>
-      )}
-    </fieldset>
-  );
-}
+import { Field, PairsEditor } from './form-fields';
 
 export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
   const { actions, host } = useModel();
@@ -119,6 +24,7 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
   const [testing, setTesting] = useState(false);
   const [diag, setDiag] = useState<ConnectionDiagnosis | null>(null);
   const ids = useId();
+  const diagRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     if (mode !== 'edit' || !editingId) return;
@@ -163,16 +69,22 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
   const set = <K extends keyof FormState>(k: K, v: FormState[K]) => {
     const next = { ...form, [k]: v };
     setForm(next);
+    // A test result describes the settings it was made with; once they change it is stale.
+    if (k !== 'name' && k !== 'launchParams' && k !== 'envAllowlist') setDiag(null);
     if (touched) setErrors(validateClusterInput(toInput(next)));
   };
 
-  const check = (): ClusterInput | null => {
+  const check = (purpose: 'save' | 'test'): ClusterInput | null => {
     setTouched(true);
     const input = toInput(form);
     const e = validateClusterInput(input);
     setErrors(e);
     if (Object.keys(e).length) {
-      setFormError('Some fields need attention; nothing was saved.');
+      setFormError(
+        purpose === 'save'
+          ? 'Some fields need attention; nothing was saved.'
+          : 'Fix the highlighted fields, then test again.',
+      );
       const first = document.querySelector<HTMLElement>('.field-error input, .field-error select');
       first?.focus();
       return null;
@@ -182,7 +94,7 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
   };
 
   const save = async () => {
-    const input = check();
+    const input = check('save');
     if (!input) return;
     setSaving(true);
     try {
@@ -199,7 +111,7 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
   };
 
   const test = async () => {
-    const input = check();
+    const input = check('test');
     if (!input) return;
     setTesting(true);
     setDiag(null);
@@ -207,6 +119,7 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
       setDiag(
         await actions.testCluster(mode === 'edit' && editingId ? { input, baseId: editingId } : { input }),
       );
+      requestAnimationFrame(() => diagRef.current?.scrollIntoView({ block: 'nearest' }));
     } catch (err) {
       const he = toHostError(err);
       if (he.fieldErrors) setErrors(he.fieldErrors);
@@ -248,13 +161,7 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
           >
             {(a) => <input {...a} value={f.name} onChange={(e) => set('name', e.target.value)} autoFocus />}
           </Field>
-          <Field id="cf-type" label="Type" error={errors.kind}>
-            {(a) => (
-              <select {...a} value="gateway" disabled>
-                <option value="gateway">Remote gateway</option>
-              </select>
-            )}
-          </Field>
+          <p className="muted">Type: remote gateway</p>
           <Field
             id="cf-url"
             label="Gateway URL"
@@ -302,22 +209,6 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
               Remove the saved token
             </label>
           )}
-          <div className="row">
-            <Field id="cf-hname" label="Token header" error={errors.authHeaderName}>
-              {(a) => (
-                <input
-                  {...a}
-                  value={f.authHeaderName}
-                  onChange={(e) => set('authHeaderName', e.target.value)}
-                />
-              )}
-            </Field>
-            <Field id="cf-scheme" label="Scheme" error={errors.authScheme} hint="token, or Bearer">
-              {(a) => (
-                <input {...a} value={f.authScheme} onChange={(e) => set('authScheme', e.target.value)} />
-              )}
-            </Field>
-          </div>
           <Field
             id="cf-user"
             label="KERNEL_USERNAME"
@@ -332,125 +223,18 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
               />
             )}
           </Field>
+          <div className="test-row">
+            <button type="button" className="secondary" onClick={() => void test()} disabled={testing}>
+              {testing ? 'Testing…' : 'Test connection'}
+            </button>
+            <span className="muted">Checks the URL and token without saving anything.</span>
+          </div>
+          <div ref={diagRef} aria-live="polite">
+            {diag && <DiagnosisPanel diagnosis={diag} />}
+          </div>
         </fieldset>
 
-        <details className="advanced">
-          <summary>Advanced: login, headers, TLS, timeouts</summary>
-          <fieldset>
-            <legend>HTTP login (optional)</legend>
-            <div className="row">
-              <Field id="cf-huser" label="User" error={errors.httpUser}>
-                {(a) => <input {...a} value={f.httpUser} onChange={(e) => set('httpUser', e.target.value)} />}
-              </Field>
-              <Field
-                id="cf-hpass"
-                label="Password"
-                error={errors.httpPassword}
-                hint={f.hasHttpPassword ? 'Saved; leave empty to keep it.' : undefined}
-              >
-                {(a) => (
-                  <input
-                    {...a}
-                    type="password"
-                    autoComplete="off"
-                    value={f.httpPassword}
-                    onChange={(e) => set('httpPassword', e.target.value)}
-                  />
-                )}
-              </Field>
-            </div>
-          </fieldset>
-          <PairsEditor
-            legend="Extra headers"
-            pairs={f.headers}
-            onChange={(p) => set('headers', p)}
-            keyLabel="Header"
-            valueLabel="Value"
-            error={errors.extraHeaders}
-            addLabel="Add header"
-          />
-          <fieldset>
-            <legend>TLS</legend>
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={f.validateCert}
-                onChange={(e) => set('validateCert', e.target.checked)}
-              />{' '}
-              Check the server certificate (turn off only for a test server you trust)
-            </label>
-            <Field
-              id="cf-ca"
-              label="CA bundle file (PEM)"
-              error={errors.caFile}
-              hint="For a university CA or a self-signed server"
-            >
-              {(a) => (
-                <input
-                  {...a}
-                  value={f.caFile}
-                  onChange={(e) => set('caFile', e.target.value)}
-                  placeholder="/path/to/ca.pem"
-                />
-              )}
-            </Field>
-            <div className="row">
-              <Field id="cf-cert" label="Client certificate" error={errors.clientCertFile}>
-                {(a) => (
-                  <input
-                    {...a}
-                    value={f.clientCertFile}
-                    onChange={(e) => set('clientCertFile', e.target.value)}
-                  />
-                )}
-              </Field>
-              <Field id="cf-key" label="Client key" error={errors.clientKeyFile}>
-                {(a) => (
-                  <input
-                    {...a}
-                    value={f.clientKeyFile}
-                    onChange={(e) => set('clientKeyFile', e.target.value)}
-                  />
-                )}
-              </Field>
-            </div>
-          </fieldset>
-          <fieldset>
-            <legend>Timeouts (seconds)</legend>
-            <div className="row">
-              <Field id="cf-tc" label="Connect" error={errors.connectTimeoutSec}>
-                {(a) => (
-                  <input
-                    {...a}
-                    inputMode="numeric"
-                    value={f.connectTimeoutSec}
-                    onChange={(e) => set('connectTimeoutSec', e.target.value)}
-                  />
-                )}
-              </Field>
-              <Field id="cf-tl" label="Kernel launch" error={errors.launchTimeoutSec}>
-                {(a) => (
-                  <input
-                    {...a}
-                    inputMode="numeric"
-                    value={f.launchTimeoutSec}
-                    onChange={(e) => set('launchTimeoutSec', e.target.value)}
-                  />
-                )}
-              </Field>
-              <Field id="cf-tr" label="Request" error={errors.requestTimeoutSec} hint="At least launch + 10">
-                {(a) => (
-                  <input
-                    {...a}
-                    inputMode="numeric"
-                    value={f.requestTimeoutSec}
-                    onChange={(e) => set('requestTimeoutSec', e.target.value)}
-                  />
-                )}
-              </Field>
-            </div>
-          </fieldset>
-        </details>
+        <AdvancedSettings f={f} set={set} errors={errors} />
 
         <PairsEditor
           legend="Launch parameters"
@@ -481,13 +265,9 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
           )}
         </Field>
 
-        {diag && <DiagnosisPanel diagnosis={diag} />}
         <div className="form-actions">
           <button type="submit" disabled={saving}>
             {saving ? 'Saving…' : 'Save'}
-          </button>
-          <button type="button" className="secondary" onClick={() => void test()} disabled={testing}>
-            {testing ? 'Testing…' : 'Test connection'}
           </button>
           <button type="button" className="secondary" onClick={() => actions.go('clusters')}>
             Cancel

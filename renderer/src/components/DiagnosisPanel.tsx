@@ -1,5 +1,10 @@
 import type { ConnectionDiagnosis } from '../../../electron/host-api/models';
 
+/** Hints are shared with the CLI; in the app, its flags mean nothing. */
+export function withoutCliHints(text: string): string {
+  return text.replace(/\s*\(CLI:[^)]*\)/g, '');
+}
+
 export function DiagnosisPanel({ diagnosis: d }: { diagnosis: ConnectionDiagnosis }) {
   return (
     <div className={`diagnosis ${d.ok ? 'diagnosis-ok' : 'diagnosis-bad'}`} role="status" data-kind={d.kind}>
@@ -8,7 +13,7 @@ export function DiagnosisPanel({ diagnosis: d }: { diagnosis: ConnectionDiagnosi
         {d.title}
       </strong>
       <p>{d.detail}</p>
-      {d.hint && <p className="hint">{d.hint}</p>}
+      {d.hint && <p className="hint">{withoutCliHints(d.hint)}</p>}
       {(d.version || d.kernelspecCount !== null) && (
         <p className="muted">
           {d.version && !d.detail.includes(d.version) ? `Gateway version ${d.version}. ` : ''}
