@@ -3,6 +3,8 @@
 //   dist/renderer/            the React UI (vite build of renderer/)
 //   dist/electron/main.cjs    the Electron main process (esbuild bundle; zeromq stays external: native addon)
 //   dist/electron/preload.cjs the preload, one CommonJS file that a sandboxed renderer can load
+//   dist/launchers/           the kernel-side launchers (provisioners/launchers/*.py), found by main.cjs as
+//                             ../launchers/ (unpacked from the asar: Python runs them)
 //
 //   node scripts/build.mjs                 build everything
 //   node scripts/build.mjs --renderer      only the renderer
@@ -11,6 +13,7 @@
 //
 // Builds take a lock (dist/.build.lock) so parallel test processes never write the same files at once.
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -148,7 +151,13 @@ async function buildElectron() {
     outfile: PRELOAD_OUT,
     target: 'chrome130',
   });
-  log('electron ->', relative(root, MAIN_OUT), relative(root, PRELOAD_OUT));
+  const launchers = join(dist, 'launchers');
+  mkdirSync(launchers, { recursive: true });
+  for (const name of readdirSync(join(root, 'provisioners', 'launchers'))) {
+    if (name.endsWith('.py'))
+      copyFileSync(join(root, 'provisioners', 'launchers', name), join(launchers, name));
+  }
+  log('electron ->', relative(root, MAIN_OUT), relative(root, PRELOAD_OUT), relative(root, launchers));
 }
 
 export async function main() {

@@ -1,223 +1,24 @@
 // The local provisioner: the kernel is a child process that leads its own process group, so signals and
-// kills reach everything it started and nothing is left behind.
+// kills reach everything it started and nothing is left behind; unless it is meant to outlive the app, it runs
+// under a watchdog (watchdog.ts) so that its group dies with the app, however the app dies.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  constants as fsConstants,
-  fstatSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-} from 'node:fs';
-import { access, chmod, lstat, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { closeSync, openSync } from 'node:fs';
+import { chmod, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import { allocateKernelPorts } from '../ports';
 import type { ConnectionInfo, KernelProvisioner, LaunchRequest, ProvisionerState } from '../types';
+import { OutputTail, readTail } from './output';
+import { groupAlive, processAlive, resolveProgram, signalGroup, signalNumber } from './processes';
+import { connectionFileName, runtimeDir } from './runtime-files';
+import { WATCHDOG_FD, watchdogCommand } from './watchdog';
+
+export { OutputTail } from './output';
+export { linuxGroupMembers, processAlive, resolveProgram } from './processes';
+export { connectionFileName, runtimeDir, sweepStaleRuntimeFiles, type SweepOptions } from './runtime-files';
 
 export const LOCAL_PROVISIONER_NAME = 'local-provisioner';
-
-/** A bounded text ring: keeps the last `max` bytes written (for launch diagnostics). */
-export class OutputTail {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  constructor(private readonly max = 16 * 1024) {}
-  push(b: Buffer): void {
-    this.chunks.push(b);
-    this.size += b.length;
-    while (this.size > this.max && this.chunks.length > 1) {
-      this.size -= this.chunks[0].length;
-      this.chunks.shift();
-    }
-    if (this.size > this.max) {
-      const only = this.chunks[0];
-      this.chunks[0] = only.subarray(only.length - this.max);
-      this.size = this.chunks[0].length;
-    }
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-  clear(): void {
-    this.chunks = [];
-    this.size = 0;
-  }
-}
-
-/** The directory holding this user's connection files (0700, owned by us). */
-export async function runtimeDir(): Promise<string> {
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  const dir = path.join(tmpdir(), `gateway-desktop-${uid}`);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const st = await lstat(dir);
-  if (!st.isDirectory()) throw new Error(`Runtime directory ${dir} is not a directory`);
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new Error(`Runtime directory ${dir} belongs to another user; refusing to write kernel keys there`);
-  }
-  if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) await chmod(dir, 0o700);
-  return dir;
-}
-
-/** The last `max` bytes of a file as text ('' if unreadable). */
-function readTail(file: string, max: number): string {
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    const size = fstatSync(fd).size;
-    const len = Math.min(size, max);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    return buf.toString('utf8');
-  } catch {
-    return '';
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/**
- * Linux: the live (non-zombie) pids whose process group is `pgid`, from /proc. A killed child whose parent has
- * not reaped it yet is a zombie: it no longer runs, but `kill(-pgid, 0)` still succeeds for it.
- * Returns null when /proc cannot be read.
- */
-export function linuxGroupMembers(pgid: number): number[] | null {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return null;
-  }
-  const out: number[] = [];
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${e}/stat`, 'latin1');
-    } catch {
-      continue; // exited meanwhile
-    }
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // state ppid pgrp ...
-    if (Number(rest[2]) === pgid && rest[0] !== 'Z' && rest[0] !== 'X') out.push(Number(e));
-  }
-  return out;
-}
-
-/**
- * Remove connection files (and kernel logs) in the runtime dir whose kernel no longer runs, e.g. after the app
- * was killed. Linux only (it checks /proc/<pid>/cmdline for the file path); elsewhere it removes nothing.
- * Files younger than `minAgeMs` are left alone (a launch may be writing them). Returns the removed paths.
- */
-export async function sweepStaleRuntimeFiles(dir?: string, minAgeMs = 60_000): Promise<string[]> {
-  if (process.platform !== 'linux') return [];
-  const root = dir ?? (await runtimeDir());
-  let names: string[];
-  try {
-    names = readdirSync(root).filter((n) => /^kernel-.+\.json$/.test(n));
-  } catch {
-    return [];
-  }
-  if (!names.length) return [];
-  let cmdlines: string[];
-  try {
-    cmdlines = readdirSync('/proc')
-      .filter((e) => /^\d+$/.test(e))
-      .map((e) => {
-        try {
-          return readFileSync(`/proc/${e}/cmdline`, 'utf8');
-        } catch {
-          return '';
-        }
-      });
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  for (const n of names) {
-    const file = path.join(root, n);
-    try {
-      if (Date.now() - (await stat(file)).mtimeMs < minAgeMs) continue;
-    } catch {
-      continue;
-    }
-    if (cmdlines.some((c) => c.includes(file))) continue;
-    for (const f of [file, file.replace(/\.json$/, '.log')]) {
-      if (
-        await unlink(f).then(
-          () => true,
-          () => false,
-        )
-      )
-        removed.push(f);
-    }
-  }
-  return removed;
-}
-
-async function isExecutableFile(p: string): Promise<boolean> {
-  try {
-    const st = await stat(p);
-    if (!st.isFile()) return false;
-    if (process.platform === 'win32') return true;
-    await access(p, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Resolve a program like a shell would: a path is checked as is, a bare name is searched on PATH. */
-export async function resolveProgram(
-  program: string,
-  env: NodeJS.ProcessEnv,
-  cwd?: string,
-): Promise<string | null> {
-  if (!program) return null;
-  if (program.includes('/') || (process.platform === 'win32' && program.includes('\\'))) {
-    const p = path.resolve(cwd ?? process.cwd(), program);
-    return (await isExecutableFile(p)) ? p : null;
-  }
-  const pathVar = env.PATH ?? env.Path ?? '';
-  const exts =
-    process.platform === 'win32'
-      ? ['', ...(env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean)]
-      : [''];
-  for (const d of pathVar.split(path.delimiter)) {
-    if (!d) continue;
-    for (const ext of exts) {
-      const candidate = path.join(d, program + ext);
-      if (await isExecutableFile(candidate)) return candidate;
-    }
-  }
-  return null;
-}
-
-/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function signalGroup(pgid: number, pid: number, sig: NodeJS.Signals | 0): void {
-  if (process.platform === 'win32') {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // already gone
-    }
-    return;
-  }
-  try {
-    process.kill(-pgid, sig);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}
 
 export interface LocalProvisionerOptions {
   /** Where connection files go; default `os.tmpdir()/gateway-desktop-<uid>`. */
@@ -225,10 +26,13 @@ export interface LocalProvisionerOptions {
   /** IP the kernel binds; default 127.0.0.1. */
   ip?: string;
   /**
-   * When true (default), JPY_PARENT_PID is set so ipykernel exits if the app dies (no orphans). Set false for
-   * kernels that should survive an app restart and be re-attached.
+   * When true (default), the kernel's process group cannot outlive the app: it runs under the watchdog
+   * (`watchdog.ts`), and JPY_PARENT_PID is set too, so ipykernel exits when its parent becomes pid 1. Set
+   * false for kernels that should survive an app restart and be re-attached.
    */
   tieToParent?: boolean;
+  /** Tied kernels: run under the watchdog where it can (default true); false: only JPY_PARENT_PID, as before. */
+  watchdog?: boolean;
 }
 
 export class LocalProvisioner implements KernelProvisioner {
@@ -243,6 +47,8 @@ export class LocalProvisioner implements KernelProvisioner {
   private connectionFile: string | undefined;
   private logFile: string | undefined;
   private child: ChildProcess | undefined;
+  /** The app's end of the watchdog's pipe: it closes when this process dies, and then the kernel group dies. */
+  private lifeline: Socket | undefined;
   private childExit: Promise<number> | undefined;
   private exitCode: number | null = null;
   private _pid: number | undefined;
@@ -263,6 +69,11 @@ export class LocalProvisioner implements KernelProvisioner {
 
   get connectionFilePath(): string | undefined {
     return this.connectionFile;
+  }
+
+  /** Whether the running kernel is tied to this process by the watchdog. */
+  get watched(): boolean {
+    return this.lifeline !== undefined;
   }
 
   get hasProcess(): boolean {
@@ -321,7 +132,7 @@ export class LocalProvisioner implements KernelProvisioner {
     };
     const dir = this.opts.runtimeDir ?? (await runtimeDir());
     if (this.opts.runtimeDir) await mkdir(dir, { recursive: true, mode: 0o700 });
-    this.connectionFile = path.join(dir, `kernel-${this.kernelId}.json`);
+    this.connectionFile = path.join(dir, connectionFileName(this.kernelId));
     await writeFile(this.connectionFile, JSON.stringify(this.connection, null, 1), { mode: 0o600 });
     await chmod(this.connectionFile, 0o600);
 
@@ -348,19 +159,31 @@ export class LocalProvisioner implements KernelProvisioner {
       this.logFile = this.connectionFile.replace(/\.json$/, '') + '.log';
       logFd = openSync(this.logFile, 'a', 0o600);
     }
+    const tied = this.opts.tieToParent !== false && this.opts.watchdog !== false;
+    const watched = tied
+      ? await watchdogCommand(this.argv, this.connectionFile ? [this.connectionFile] : [], this.env)
+      : null;
     let child: ChildProcess;
     try {
-      child = spawn(this.argv[0], this.argv.slice(1), {
+      const out = logFd === undefined ? ('pipe' as const) : logFd;
+      child = spawn(watched?.command ?? this.argv[0], watched?.args ?? this.argv.slice(1), {
         cwd: req.cwd,
         env: this.env,
         detached: process.platform !== 'win32',
-        stdio: logFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', logFd, logFd],
+        // fd 3 (WATCHDOG_FD): the watchdog's pipe; only the watchdog keeps it, the kernel never sees it.
+        stdio: watched ? ['ignore', out, out, 'pipe'] : ['ignore', out, out],
         windowsHide: true,
       });
     } finally {
       if (logFd !== undefined) closeSync(logFd);
     }
     this.child = child;
+    const pipe = watched ? (child.stdio[WATCHDOG_FD] as Socket | null) : null;
+    if (pipe) {
+      pipe.on('error', () => undefined); // the watchdog exited: nothing to do, the kernel is gone too
+      pipe.unref(); // never keeps the app running
+      this.lifeline = pipe;
+    }
     child.on('error', () => undefined); // a late error (e.g. a failed kill) must not crash the app
     child.stdout?.on('data', (b: Buffer) => this.stdout.push(b));
     child.stderr?.on('data', (b: Buffer) => this.stderr.push(b));
@@ -417,18 +240,7 @@ export class LocalProvisioner implements KernelProvisioner {
 
   /** True while any process of the kernel's group is alive (leader included; zombies do not count). */
   groupAlive(): boolean {
-    if (this.pgid === undefined) return false;
-    if (process.platform === 'win32') return this._pid !== undefined && processAlive(this._pid);
-    if (process.platform === 'linux') {
-      const members = linuxGroupMembers(this.pgid);
-      if (members) return members.length > 0;
-    }
-    try {
-      process.kill(-this.pgid, 0);
-      return true;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
+    return this.pgid !== undefined && groupAlive(this.pgid, this._pid);
   }
 
   async wait(timeoutMs: number): Promise<number | null> {
@@ -460,6 +272,8 @@ export class LocalProvisioner implements KernelProvisioner {
     const log = this.logFile;
     this.logFile = undefined;
     if (log) await unlink(log).catch(() => undefined);
+    this.lifeline?.destroy();
+    this.lifeline = undefined;
     if (this.child) {
       this.child.stdout?.destroy();
       this.child.stderr?.destroy();
@@ -507,11 +321,6 @@ export class LocalProvisioner implements KernelProvisioner {
     this.childExit = undefined;
     this.exitCode = processAlive(pid) ? null : -1;
   }
-}
-
-/** Signal name -> number; a killed kernel reports -<signal> as its exit code, like Python's Popen. */
-function signalNumber(sig: NodeJS.Signals): number {
-  return (osConstants.signals as Record<string, number>)[sig] ?? 0;
 }
 
 export function abortError(message = 'Kernel launch was cancelled'): Error {

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { loadKernelSpec } from '../kernelspec/discovery';
+import { linuxGroupMembers } from '../local/processes';
 import type { KernelBackend, KernelPort, KernelSpec, WireMessage } from '../types';
 import { makeMessage, parseContent, parseHeader } from '../zmq/wire';
 
@@ -27,7 +28,11 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+// Whether a process of group `pgid` runs. Zombies do not count: they no longer run, they wait for a parent
+// (often pid 1, which may reap lazily) to collect their exit status.
 export function groupAlive(pgid: number): boolean {
+  const members = linuxGroupMembers(pgid);
+  if (members) return members.length > 0;
   try {
     process.kill(-pgid, 0);
     return true;

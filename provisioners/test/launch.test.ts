@@ -7,7 +7,7 @@ import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startKernel } from '../kernel-manager';
-import { LocalProvisioner, sweepStaleRuntimeFiles } from '../local/local-provisioner';
+import { connectionFileName, LocalProvisioner, sweepStaleRuntimeFiles } from '../local/local-provisioner';
 import type { KernelSpec, LaunchProgress } from '../types';
 import { KERNEL_ENV, newKernelId, pidAlive, psGroup, pythonSpec, waitFor } from './helpers';
 
@@ -227,11 +227,11 @@ describe('launch failures', { timeout: 180_000 }, () => {
       await writeFile(stale, '{}');
       const old = new Date(Date.now() - 3600_000);
       await utimes(stale, old, old);
-      const live = path.join(runDir, `kernel-${kernelId}.json`);
+      const live = path.join(runDir, connectionFileName(kernelId));
       await utimes(live, old, old);
       const removed = await sweepStaleRuntimeFiles(runDir);
       assert.deepEqual(removed, [stale]);
-      assert.deepEqual(await connectionFiles(), [`kernel-${kernelId}.json`]);
+      assert.deepEqual(await connectionFiles(), [connectionFileName(kernelId)]);
     } finally {
       await km.shutdown();
     }

@@ -84,6 +84,10 @@ describe('electron-builder configuration', () => {
     assert.ok(files.includes('dist/electron/preload.cjs'), 'the preload main.ts loads is packed');
     assert.ok(files.includes('dist/renderer/**'));
     assert.ok(existsSync(join(root, 'dist', 'renderer', 'index.html')));
+    // The kernel watchdog: main.cjs finds it as ../launchers/, outside the asar so that Python can run it.
+    assert.ok(files.includes('dist/launchers/**'));
+    assert.ok(config.asarUnpack?.includes('dist/launchers/**'), 'launchers are unpacked from the asar');
+    assert.ok(existsSync(join(root, 'dist', 'launchers', 'local_watchdog.py')));
     const main = readFileSync(join(root, 'dist', 'electron', 'main.cjs'), 'utf8');
     assert.match(main, /preload\.cjs/, 'main loads preload.cjs next to it');
     assert.match(main, /require\("electron"\)/, 'electron stays external');
