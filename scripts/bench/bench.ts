@@ -6,6 +6,7 @@
 //   jupyter_server  Debian's Jupyter Server 1.23 serving the same kernelspec (the peer), rate limits off
 //   lab path        Jupyter Server started with --gateway-url at the proxy (what JupyterLab does)
 //   relay           the proxy relaying to an upstream Jupyter Server (gateway cluster); compare to jupyter_server
+//   upstream_zmq    a ZMQ client straight to a kernel that upstream Jupyter Server started (the relay's floor)
 // plus, for the proxy alone: memory and CPU with idle kernels connected, event-loop delay while many kernels
 // stream, and fan-out of one kernel's output to many clients.
 import { writeFileSync } from 'node:fs';
@@ -31,6 +32,7 @@ import {
   type RunningServer,
 } from './servers';
 import { nowMs, round } from './stats';
+import { upstreamZmqPath } from './upstream-zmq';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -241,6 +243,7 @@ async function main() {
     if (want('jupyter_server')) paths.push(gatewayPath('jupyter_server', upstream, 'python3'));
     if (want('lab_path')) paths.push(gatewayPath('lab_path', lab, 'python3'));
     if (want('relay')) paths.push(gatewayPath('relay', serve, relaySpec));
+    if (want('upstream_zmq')) paths.push(upstreamZmqPath(upstream));
     for (const p of paths) {
       log(`measuring ${p.name}`);
       // One retry: a shared 2-core box occasionally stalls a start; a second failure is reported as such.
@@ -292,6 +295,7 @@ async function main() {
       proxy_v1_vs_direct: ratio(by('proxy_v1'), by('direct')),
       proxy_vs_jupyter_server: ratio(by('proxy'), by('jupyter_server')),
       relay_vs_upstream: ratio(by('relay'), by('jupyter_server')),
+      relay_vs_upstream_zmq: ratio(by('relay'), by('upstream_zmq')),
     },
   };
 

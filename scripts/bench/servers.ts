@@ -64,13 +64,13 @@ function spawnLogged(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = 
 /** Debian's Jupyter Server 1.23 with rate limits off; optionally in gateway mode against `gatewayUrl`. */
 export async function startJupyterServer(
   opts: { gatewayUrl?: string; gatewayToken?: string } = {},
-): Promise<RunningServer> {
+): Promise<RunningServer & { runtimeDir: string }> {
   const js = await startTestingJupyterServer({
     token: randomBytes(16).toString('hex'),
     gatewayUrl: opts.gatewayUrl,
     gatewayToken: opts.gatewayToken,
   });
-  return { url: js.url, token: js.token, pid: js.proc.pid!, stop: js.stop };
+  return { url: js.url, token: js.token, pid: js.proc.pid!, runtimeDir: js.runtimeDir, stop: js.stop };
 }
 
 /** Gateway Desktop's headless proxy (`electron/serve.ts`) on a fresh data dir. */

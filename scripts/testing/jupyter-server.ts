@@ -20,6 +20,8 @@ export interface JupyterServer {
   port: number;
   token: string;
   proc: ChildProcess;
+  /** Where it writes its kernels' connection files (`kernel-<id>.json`). */
+  runtimeDir: string;
   /** Everything the server printed so far (for assertion messages). */
   log: () => string;
   stop: () => Promise<void>;
@@ -148,5 +150,13 @@ export async function startJupyterServer(opts: JupyterServerOptions = {}): Promi
     }
     await sleep(150);
   }
-  return { url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, port, token, proc, log: () => out, stop };
+  return {
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    port,
+    token,
+    proc,
+    runtimeDir: join(home, 'runtime'),
+    log: () => out,
+    stop,
+  };
 }

@@ -7,7 +7,6 @@
 //  - on an upstream drop emits 'disconnected' (not dead), queues the client's messages, reconnects with
 //    backoff using the same session_id, emits 'reconnected' and sends what it queued.
 import { randomUUID } from 'node:crypto';
-import type WebSocket from 'ws';
 import type {
   ExecutionState,
   KernelBackend,
@@ -17,12 +16,9 @@ import type {
 } from '../../../provisioners/types';
 import type { GatewayClient, UpstreamKernelModel } from './client';
 import { GatewayError } from './errors';
-import { FrameError, decodeLegacy, decodeV1, encodeLegacy, encodeV1, peekStatus } from './protocol';
+import { RelayPort, STATES, type RelayHost } from './relay-port';
 
-const STATES: ReadonlySet<string> = new Set(['starting', 'idle', 'busy', 'restarting', 'dead']);
-const MAX_QUEUED_MESSAGES = 10_000;
-const TRACE = !!process.env.GATEWAY_DESKTOP_RELAY_TRACE;
-const MAX_QUEUED_BYTES = 256 * 1024 * 1024;
+export { RelayPort } from './relay-port';
 
 export interface RelayOptions {
   /** First reconnect delay (ms); doubles up to maxBackoffMs, with jitter. */
@@ -33,42 +29,7 @@ export interface RelayOptions {
   log?: (msg: string) => void;
 }
 
-/**
- * Stop listening to an upstream socket and close it: an open one with a close handshake (terminated if the
- * gateway does not answer within 3 s; the promise resolves when it is closed), any other at once (null).
- */
-function closeSocket(ws: WebSocket): Promise<void> | null {
-  ws.removeAllListeners();
-  ws.on('error', () => undefined);
-  if (ws.readyState !== 1) {
-    ws.terminate();
-    return null;
-  }
-  const closed = new Promise<void>((resolve) => {
-    const t = setTimeout(() => {
-      ws.terminate();
-      resolve();
-    }, 3000);
-    ws.once('close', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
-  ws.close(1000);
-  return closed;
-}
-
-function wireSize(m: WireMessage): number {
-  return (
-    m.header.length +
-    m.parentHeader.length +
-    m.metadata.length +
-    m.content.length +
-    m.buffers.reduce((a, b) => a + b.length, 0)
-  );
-}
-
-export class GatewayKernel implements KernelBackend {
+export class GatewayKernel implements KernelBackend, RelayHost {
   private _state: ExecutionState = 'starting';
   private _lastActivity = new Date();
   private listeners = new Set<(e: KernelEvent) => void>();
@@ -283,225 +244,5 @@ export class GatewayKernel implements KernelBackend {
 
   log(msg: string): void {
     this.options.log?.(`[gateway kernel ${this.id.slice(0, 8)}] ${msg}`);
-  }
-}
-
-/** One client session's line to the upstream kernel. */
-export class RelayPort implements KernelPort {
-  private ws: WebSocket | null = null;
-  private protocol: 'v1' | 'legacy' = 'legacy';
-  private queue: WireMessage[] = [];
-  private queuedBytes = 0;
-  private closed = false;
-  private attempt = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private wasDown = false;
-
-  constructor(
-    private readonly kernel: GatewayKernel,
-    readonly sessionId: string,
-    private readonly onMessage: (msg: WireMessage) => void,
-  ) {}
-
-  get isOpen(): boolean {
-    return this.ws !== null && this.ws.readyState === 1;
-  }
-
-  get upstreamProtocol(): 'v1' | 'legacy' {
-    return this.protocol;
-  }
-
-  send(msg: WireMessage): void {
-    if (TRACE) this.kernel.log(`-> ${msg.channel} ${peekStatus(msg).msgType} open=${this.isOpen}`);
-    if (this.closed) return;
-    if (this.ws && this.ws.readyState === 1) {
-      this.write(this.ws, msg);
-      return;
-    }
-    if (this.queue.length >= MAX_QUEUED_MESSAGES || this.queuedBytes + wireSize(msg) > MAX_QUEUED_BYTES) {
-      this.kernel.log('send queue full while reconnecting; dropping the oldest message');
-      const old = this.queue.shift();
-      if (old) this.queuedBytes -= wireSize(old);
-    }
-    this.queue.push(msg);
-    this.queuedBytes += wireSize(msg);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const ws = this.ws;
-    this.ws = null;
-    const closed = ws ? closeSocket(ws) : null;
-    if (closed) {
-      const sessions = this.kernel.closingSessions;
-      sessions.set(this.sessionId, closed);
-      void closed.then(() => {
-        if (sessions.get(this.sessionId) === closed) sessions.delete(this.sessionId);
-      });
-    }
-    this.queue = [];
-    this.queuedBytes = 0;
-    this.kernel.portClosed(this);
-  }
-
-  /** Close the upstream socket and open a new one with the same session id (no 'disconnected' event). */
-  async reopen(): Promise<void> {
-    if (this.closed) return;
-    const ws = this.ws;
-    this.ws = null;
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    if (ws) await closeSocket(ws);
-    if (this.closed) return;
-    const opened = new Promise<void>((resolve) => {
-      this.onNextOpen = resolve;
-      setTimeout(resolve, 10_000).unref();
-    });
-    this.connect();
-    await opened;
-  }
-
-  private onNextOpen: (() => void) | null = null;
-
-  connect(): void {
-    if (this.closed) return;
-    const hint = this.kernel.options.protocolHint;
-    const offerV1 = hint.v1 !== false;
-    let ws: WebSocket;
-    try {
-      ws = this.kernel.client.openChannels(this.kernel.upstreamId, this.sessionId, offerV1);
-    } catch (e) {
-      this.scheduleReconnect((e as Error).message);
-      return;
-    }
-    this.ws = ws;
-    let upgradeStatus = 0;
-    let upgradeBody = '';
-    ws.on('upgrade', () => {
-      // Replies start flowing right after this; pick the protocol the upstream selected.
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      upgradeStatus = res.statusCode ?? 0;
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        upgradeBody = Buffer.concat(chunks).toString('utf8').slice(0, 300);
-      });
-      res.resume();
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      if (this.ws !== ws) return;
-      this.kernel.log(
-        `session ${this.sessionId.slice(0, 8)}: upstream socket open (${ws.protocol || 'legacy'})`,
-      );
-      this.protocol = ws.protocol === 'v1.kernel.websocket.jupyter.org' ? 'v1' : 'legacy';
-      if (hint.v1 === null) hint.v1 = this.protocol === 'v1';
-      this.attempt = 0;
-      const q = this.queue;
-      this.queue = [];
-      this.queuedBytes = 0;
-      for (const m of q) this.write(ws, m);
-      if (this.wasDown) {
-        this.wasDown = false;
-        this.kernel.log(`session ${this.sessionId.slice(0, 8)} reconnected (${this.protocol})`);
-      }
-      this.kernel.portUp(this);
-      const cb = this.onNextOpen;
-      this.onNextOpen = null;
-      cb?.();
-    });
-    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-      const buf = Array.isArray(data)
-        ? Buffer.concat(data)
-        : Buffer.isBuffer(data)
-          ? data
-          : Buffer.from(data);
-      let msg: WireMessage;
-      try {
-        // In v1 mode jupyter_server still writes the status messages it makes up itself (restarting, dead)
-        // as legacy JSON text frames.
-        msg = this.protocol === 'v1' && isBinary ? decodeV1(buf) : decodeLegacy(buf, isBinary);
-      } catch (e) {
-        this.kernel.log(`dropping an upstream frame: ${e instanceof FrameError ? e.message : String(e)}`);
-        return;
-      }
-      if (TRACE)
-        this.kernel.log(
-          `<- ${msg.channel} ${peekStatus(msg).msgType} ${peekStatus(msg).executionState ?? ''}`,
-        );
-      if (msg.channel === 'iopub') {
-        const { executionState } = peekStatus(msg);
-        if (executionState && STATES.has(executionState)) {
-          if (executionState === 'dead') {
-            // The upstream says the kernel died; the poll confirms and marks it gone.
-          } else {
-            if (executionState === 'restarting') this.kernel.upstreamRestarting();
-            this.kernel.setState(executionState as ExecutionState);
-          }
-        }
-        this.kernel.touch();
-      }
-      this.onMessage(msg);
-    });
-    ws.on('error', (err: Error) => {
-      if (this.ws !== ws) return;
-      // "Server sent no subprotocol": the upstream is legacy-only; retry at once without offering v1.
-      if (offerV1 && /no subprotocol/i.test(err.message)) {
-        hint.v1 = false;
-        this.ws = null;
-        ws.removeAllListeners();
-        ws.on('error', () => undefined);
-        ws.terminate();
-        this.connect();
-        return;
-      }
-      this.kernel.log(`upstream socket error: ${err.message}`);
-    });
-    ws.on('close', (code: number) => {
-      this.kernel.log(`session ${this.sessionId.slice(0, 8)}: upstream socket closed (${code})`);
-      if (this.ws !== ws || this.closed) return;
-      this.ws = null;
-      if (upgradeStatus === 404 || upgradeStatus === 410) {
-        this.kernel.markGone(
-          `the gateway no longer knows this kernel${upgradeBody ? ` (${upgradeBody})` : ''}`,
-        );
-        return;
-      }
-      const why = upgradeStatus
-        ? `the gateway refused the kernel connection (${upgradeStatus})`
-        : `the connection to the gateway dropped (code ${code})`;
-      this.scheduleReconnect(why);
-    });
-  }
-
-  private write(ws: WebSocket, msg: WireMessage): void {
-    if (this.protocol === 'v1') {
-      ws.send(encodeV1(msg), { binary: true });
-    } else {
-      const { data, binary } = encodeLegacy(msg);
-      ws.send(data, { binary });
-    }
-  }
-
-  private scheduleReconnect(reason: string): void {
-    if (this.closed || this.kernel.isGone) return;
-    if (!this.wasDown) {
-      this.wasDown = true;
-      this.kernel.log(`session ${this.sessionId.slice(0, 8)}: ${reason}; reconnecting`);
-    }
-    this.kernel.portDown(this, reason);
-    const { backoffMs, maxBackoffMs } = this.kernel.options;
-    const delay = Math.min(backoffMs * 2 ** this.attempt, maxBackoffMs) * (0.8 + Math.random() * 0.4);
-    this.attempt++;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.connect();
-    }, delay);
   }
 }
