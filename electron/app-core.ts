@@ -24,7 +24,7 @@ import { openClusterStore, type ClusterStoreBinding } from './clusters/runtime-f
 import type { SafeStorageLike } from './secrets/secret-store';
 import { advertiseProxy } from './lab/running-app';
 import { removeLeftRunning, writeLeftRunning } from './kernels/left-running';
-import { restoreKernels, type LogLine, type RestoreReport } from './kernels/restore';
+import { restoreKernels, sweepKernelFiles, type LogLine, type RestoreReport } from './kernels/restore';
 
 /** Run after the proxy listens; may return a cleanup function run on close(). */
 export type AppCoreExtension = (
@@ -260,6 +260,8 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
           await proxy.stop();
           await clusterStore?.dispose();
           await directory.disposeAll();
+          const swept = await sweepKernelFiles(); // of kernels that died with files left
+          if (swept) log(swept);
         })();
       }
       return closing;

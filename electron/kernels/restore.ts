@@ -134,8 +134,19 @@ export async function restoreKernels(opts: {
     }
   }
   // Connection files of kernels that died while nobody watched (crashes, old runs).
-  const swept = await sweepStaleRuntimeFiles().catch(() => [] as string[]);
-  if (swept.length)
-    report.log.push({ level: 'info', message: `Removed ${plural(swept.length, 'stale kernel file')}` });
+  const swept = await sweepKernelFiles();
+  if (swept) report.log.push(swept);
   return report;
+}
+
+/**
+ * Remove the runtime files (connection files with HMAC keys, logs) of local kernels that no longer run: at
+ * start and at exit. Never those of running kernels (left running on purpose, or another app's), nor files
+ * this app did not write. The log line to show, or null when nothing was removed.
+ */
+export async function sweepKernelFiles(): Promise<LogLine | null> {
+  const swept = await sweepStaleRuntimeFiles().catch(() => [] as string[]);
+  return swept.length
+    ? { level: 'info', message: `Removed ${plural(swept.length, 'stale kernel file')}` }
+    : null;
 }

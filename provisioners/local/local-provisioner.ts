@@ -11,7 +11,7 @@ import { allocateKernelPorts } from '../ports';
 import type { ConnectionInfo, KernelProvisioner, LaunchRequest, ProvisionerState } from '../types';
 import { OutputTail, readTail } from './output';
 import { groupAlive, processAlive, resolveProgram, signalGroup, signalNumber } from './processes';
-import { connectionFileName, runtimeDir } from './runtime-files';
+import { connectionFileName, holdRuntimeFile, releaseRuntimeFile, runtimeDir } from './runtime-files';
 import { WATCHDOG_FD, watchdogCommand } from './watchdog';
 
 export { OutputTail } from './output';
@@ -133,6 +133,7 @@ export class LocalProvisioner implements KernelProvisioner {
     const dir = this.opts.runtimeDir ?? (await runtimeDir());
     if (this.opts.runtimeDir) await mkdir(dir, { recursive: true, mode: 0o700 });
     this.connectionFile = path.join(dir, connectionFileName(this.kernelId));
+    holdRuntimeFile(this.connectionFile);
     await writeFile(this.connectionFile, JSON.stringify(this.connection, null, 1), { mode: 0o600 });
     await chmod(this.connectionFile, 0o600);
 
@@ -269,6 +270,7 @@ export class LocalProvisioner implements KernelProvisioner {
     const file = this.connectionFile;
     this.connectionFile = undefined;
     if (file) await unlink(file).catch(() => undefined);
+    if (file) releaseRuntimeFile(file);
     const log = this.logFile;
     this.logFile = undefined;
     if (log) await unlink(log).catch(() => undefined);
@@ -316,6 +318,7 @@ export class LocalProvisioner implements KernelProvisioner {
     this.connection = { ...state.connection };
     this.connectionFile =
       typeof state.details.connectionFile === 'string' ? state.details.connectionFile : undefined;
+    if (this.connectionFile) holdRuntimeFile(this.connectionFile);
     this.logFile = typeof state.details.logFile === 'string' ? state.details.logFile : undefined;
     this.child = undefined;
     this.childExit = undefined;

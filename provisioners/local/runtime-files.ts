@@ -66,17 +66,30 @@ export async function runningCommandLines(via?: 'proc' | 'ps'): Promise<string[]
 }
 
 export interface SweepOptions {
-  /** Files of a live owner (this process included) younger than this are kept: a launch may be writing them. */
+  /** Files of another live owner younger than this are kept: it may be launching that kernel right now. */
   minAgeMs?: number;
   /** Where the command lines come from (tests); default the platform's. */
   via?: 'proc' | 'ps';
 }
 
+/** Names of the runtime files this process has written and not yet removed (launching or running kernels). */
+const held = new Set<string>();
+
+/** A file this process wrote for a kernel it is launching or runs: never swept (until released). */
+export function holdRuntimeFile(file: string): void {
+  held.add(path.basename(file));
+}
+
+export function releaseRuntimeFile(file: string): void {
+  held.delete(path.basename(file));
+}
+
 /**
  * Remove connection files (and kernel logs) in the runtime dir whose kernel no longer runs: no running process
- * has the file on its command line, and either the app that launched the kernel is gone or the file is older
- * than `minAgeMs` (files from before owners were named count as ownerless). Windows, or when the process list
- * cannot be read: removes nothing. Returns the removed paths.
+ * has the file on its command line, this process does not hold it, and either the app that launched the
+ * kernel is gone (or is this process) or the file is older than `minAgeMs` (files from before owners were
+ * named count as ownerless). Windows, or when the process list cannot be read: removes nothing. Returns the
+ * removed paths.
  */
 export async function sweepStaleRuntimeFiles(dir?: string, opts: SweepOptions = {}): Promise<string[]> {
   const minAgeMs = opts.minAgeMs ?? 60_000;
@@ -99,8 +112,11 @@ export async function sweepStaleRuntimeFiles(dir?: string, opts: SweepOptions = 
     if (n.endsWith('.log') && present.has(json)) continue;
     // By name, not path: the same directory may be spelled differently (symlinks); a false match only keeps.
     if (cmdlines.some((c) => c.includes(json))) continue;
+    if (held.has(json)) continue;
     const owner = Number(OWNER.exec(n)?.[1] ?? 0);
-    if (!owner || processAlive(owner)) {
+    // This process knows its own files (held above); another owner that runs may be launching right now.
+    const ownerGone = owner > 0 && (owner === process.pid || !processAlive(owner));
+    if (!ownerGone) {
       const mtime = await stat(file).then(
         (s) => s.mtimeMs,
         () => null,

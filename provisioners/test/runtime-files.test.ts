@@ -6,7 +6,12 @@ import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { connectionFileName, runningCommandLines, sweepStaleRuntimeFiles } from '../local/runtime-files';
+import {
+  connectionFileName,
+  holdRuntimeFile,
+  runningCommandLines,
+  sweepStaleRuntimeFiles,
+} from '../local/runtime-files';
 import { pidAlive, waitFor } from './helpers';
 
 const children: ChildProcess[] = [];
@@ -64,24 +69,25 @@ describe('sweepStaleRuntimeFiles', { timeout: 60_000 }, () => {
       const orphanLog = connectionFileName('k-orphan-log', dead).replace(/\.json$/, '.log');
       const leftRunning = connectionFileName('k-left-running', dead); // its owner quit, the kernel runs
       const launching = connectionFileName('k-launching', otherApp.pid as number); // young, live owner
-      const ours = connectionFileName('k-ours'); // this process launched it, young
-      const oursOld = connectionFileName('k-ours-old');
+      const ours = connectionFileName('k-ours'); // this process wrote it and no longer holds it
+      const oursHeld = connectionFileName('k-ours-held'); // this process is launching that kernel
       const legacyYoung = 'kernel-legacy-young.json';
       const legacyOld = 'kernel-legacy-old.json';
       const foreign = ['kernel-abc.txt', 'other-app.json', 'jupyter-kernel-1.json', 'runtime.log'];
-      await files(deadOwnerJson, deadOwnerLog, orphanLog, leftRunning, launching, ours, oursOld);
+      await files(deadOwnerJson, deadOwnerLog, orphanLog, leftRunning, launching, ours, oursHeld);
+      holdRuntimeFile(path.join(dir, oursHeld));
       await files(legacyYoung, legacyOld, ...foreign);
-      for (const n of [oursOld, legacyOld, ...foreign]) await age(n);
+      for (const n of [oursHeld, legacyOld, ...foreign]) await age(n);
       await runningWith(path.join(dir, leftRunning));
 
       const removed = await sweepStaleRuntimeFiles(dir, { via });
       assert.deepEqual(
         removed.map((f) => path.basename(f)).sort(),
-        [deadOwnerJson, deadOwnerLog, orphanLog, oursOld, legacyOld].sort(),
+        [deadOwnerJson, deadOwnerLog, orphanLog, ours, legacyOld].sort(),
       );
       assert.deepEqual(
         (await readdir(dir)).sort(),
-        [leftRunning, launching, ours, legacyYoung, ...foreign].sort(),
+        [leftRunning, launching, oursHeld, legacyYoung, ...foreign].sort(),
       );
     });
   }
