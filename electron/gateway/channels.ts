@@ -6,7 +6,7 @@
 //   port routing does that).
 // * Frames pass through without JSON re-encoding (v1) or with only the header parsed (legacy).
 // * Malformed frames close THAT socket with 1007 and a reason; oversized ones are closed 1009 by `ws`.
-// * The gateway tells clients about restarts (iopub status `restarting`) and deaths (status `dead`, then
+// * The gateway tells clients about automatic restarts (iopub status `restarting`) and deaths (status `dead`, then
 //   close 1011 so Lab re-reads the model, sees `dead` and marks the kernel dead).
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
@@ -190,7 +190,11 @@ export class ChannelHub {
     this.logFn = opts.log ?? ((m) => console.warn(`[gateway] ${m}`));
     const r = this.registry;
     this.unsubscribe.push(
-      r.on('kernel-restarted', ({ id }) => this.broadcastStatus(id, 'restarting')),
+      // As Jupyter Server: only an automatic restart is announced on iopub. After one a client asked for,
+      // `@jupyterlab/services` would take the status for an automatic restart and reconnect again.
+      r.on('kernel-restarted', ({ id, requested }) => {
+        if (!requested) this.broadcastStatus(id, 'restarting');
+      }),
       r.on('kernel-dead', ({ id, reason }) => this.kernelDied(id, reason)),
       r.on('kernel-removed', ({ id, reason }) =>
         this.closeKernel(id, CloseCodes.normal, reason === 'shutdown' ? 'kernel shut down' : reason),

@@ -26,7 +26,12 @@ function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
+const NONE = Number.MAX_SAFE_INTEGER;
+
 class Scanner {
+  /** Position of the next backslash at or after pos (NONE: there is none before the end). */
+  private nextBackslash = -1;
+
   constructor(
     private readonly b: Buffer,
     public pos: number,
@@ -58,13 +63,16 @@ class Scanner {
     let q = b.indexOf(QUOTE, this.pos);
     for (;;) {
       if (q < 0 || q >= this.end) this.fail('unterminated string');
-      // The first escape before the quote (searched only up to it, so the whole scan stays linear).
-      const rel = this.pos < q ? b.subarray(this.pos, q).indexOf(BACKSLASH) : -1;
-      if (rel < 0) {
+      // The next backslash is remembered across strings, so each byte is searched once: the scan is linear.
+      if (this.nextBackslash !== NONE && this.nextBackslash < this.pos) {
+        const i = b.indexOf(BACKSLASH, this.pos);
+        this.nextBackslash = i < 0 || i >= this.end ? NONE : i;
+      }
+      if (this.nextBackslash === NONE || this.nextBackslash > q) {
         this.pos = q + 1;
         return;
       }
-      const at = this.pos + rel;
+      const at = this.nextBackslash;
       const e = b[at + 1];
       if (!ESCAPES.has(e)) {
         this.pos = at;

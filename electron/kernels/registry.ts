@@ -106,7 +106,7 @@ export interface KernelRegistryEvents extends Record<string, unknown> {
   /** The kernel is restarting (requested or automatic). */
   'kernel-restarting': { id: string };
   /** The kernel restarted and answered kernel_info. */
-  'kernel-restarted': { id: string };
+  'kernel-restarted': { id: string; requested: boolean };
   /** The kernel died; it stays listed as dead with `reason` until deleted or expired. */
   'kernel-dead': { id: string; reason: string };
 }
@@ -576,7 +576,7 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
         } finally {
           e.restarting = null;
         }
-        this.announceRestarted(e);
+        this.announceRestarted(e, true);
       })();
     }
     await e.restarting;
@@ -653,14 +653,15 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
     this.emitUpdated(e);
   }
 
-  private announceRestarted(e: Entry): void {
+  /** `requested`: a client asked for it (REST, the app), as opposed to an automatic restart. */
+  private announceRestarted(e: Entry, requested: boolean): void {
     if (!e.restartAnnounced || !this.entries.has(e.id)) return;
     e.restartAnnounced = false;
     if (e.executionState === 'dead') return;
     const s = e.backend.executionState;
     e.executionState = s === 'starting' || s === 'restarting' ? 'idle' : s;
     e.lastActivity = new Date();
-    this.emit('kernel-restarted', { id: e.id });
+    this.emit('kernel-restarted', { id: e.id, requested });
     this.emitUpdated(e);
   }
 
@@ -687,7 +688,7 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
         this.announceRestarting(e);
         return;
       case 'restarted':
-        if (!e.restarting) this.announceRestarted(e);
+        if (!e.restarting) this.announceRestarted(e, false);
         return;
       case 'disconnected':
         e.reason = `disconnected: ${ev.reason}`;

@@ -249,20 +249,21 @@ describe('kernel channels (raw ws)', { timeout: 180_000 }, () => {
     await c.closed;
   });
 
-  test('restart over REST: connected clients get status restarting and keep working on the same socket', async () => {
+  test('restart over REST: clients keep working on the same socket, with no made-up status restarting', async () => {
     const s = randomUUID();
     const c = client(s);
     await c.opened;
     await c.execute('gd_x = 1', s);
     const res = await api(core, `/api/kernels/${kernelId}/restart`, { method: 'POST', body: '{}' });
     assert.equal(res.status, 200);
-    await waitFor(
-      () => c.messages.find((m) => m.msg_type === 'status' && m.content.execution_state === 'restarting'),
-      10_000,
-      'status restarting',
-    );
     const { stdout } = await c.execute("print('gd_x' in globals())", s);
     assert.equal(stdout, 'False\n');
+    // Jupyter Server announces only automatic restarts; @jupyterlab/services takes a `restarting` status after
+    // its own restart request for an automatic one and reconnects again.
+    assert.ok(
+      !c.messages.some((m) => m.msg_type === 'status' && m.content.execution_state === 'restarting'),
+      'no status restarting after a requested restart',
+    );
     c.close();
     await c.closed;
   });
