@@ -65,7 +65,12 @@ describe('top-level JSON members', () => {
       }
       // The scan skips one check JSON.parse makes: raw control characters inside strings (the kernel's
       // parser refuses those). Everything else must agree.
-      if (scanOk && !objectOk) assert.match(bad, /[\u0000-\u001f]/, `accepted: ${bad}`);
+      if (scanOk && !objectOk) {
+        assert.ok(
+          [...bad].some((ch) => ch.charCodeAt(0) < 0x20),
+          `accepted: ${bad}`,
+        );
+      }
       if (!scanOk) {
         refused++;
         assert.ok(!objectOk, `refused valid JSON: ${bad}`);
