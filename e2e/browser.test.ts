@@ -292,6 +292,7 @@ describe('browser UI against npm run serve (real backend, real ipykernel)', { ti
       });
     })()`);
     await row.getByRole('button', { name: 'Restart' }).click();
+    await row.getByRole('button', { name: 'Confirm restart' }).click();
     const rowStates = async (): Promise<string[]> => (await page.evaluate('window.__rowStates')) as string[];
     await waitFor(
       'restarting, then idle',

@@ -39,6 +39,8 @@ interface PendingRun {
   /** Outputs stop counting after this many bytes, so a runaway loop cannot flood the UI. */
   budget: number;
   truncated: boolean;
+  /** The kernel's input_request this run waits on (its header is the reply's parent). */
+  inputRequest: { parent: Buffer; prompt: string; password: boolean } | null;
 }
 
 const MAX_OUTPUT_BYTES = 2_000_000;
@@ -91,13 +93,23 @@ export function toConsoleOutput(msgType: string, c: Record<string, unknown>): Co
       data['text/plain'] = `[output of type ${kinds} cannot be shown in the console]`;
     }
     const n = typeof c.execution_count === 'number' ? c.execution_count : null;
-    return { type: 'display', data, executionCount: n };
+    const out: ConsoleOutput = { type: 'display', data, executionCount: n };
+    const meta =
+      typeof c.metadata === 'object' && c.metadata !== null ? (c.metadata as Record<string, unknown>) : {};
+    const img = meta['image/png'];
+    if (data['image/png'] && typeof img === 'object' && img !== null) {
+      const { width, height } = img as { width?: unknown; height?: unknown };
+      if (typeof width === 'number' && width > 0) out.width = width;
+      if (typeof height === 'number' && height > 0) out.height = height;
+    }
+    return out;
   }
   return null;
 }
 
 function sizeOf(o: ConsoleOutput): number {
   if (o.type === 'stream') return o.text.length;
+  if (o.type === 'input-request' || o.type === 'input-reply') return o.prompt.length;
   if (o.type === 'error') return o.traceback.reduce((n, s) => n + s.length, o.evalue.length);
   return Object.values(o.data).reduce((n, s) => n + (s?.length ?? 0), 0);
 }
@@ -129,7 +141,7 @@ class KernelConsoleSession {
       silent: false,
       store_history: true,
       user_expressions: {},
-      allow_stdin: false,
+      allow_stdin: true,
       stop_on_error: true,
     };
     this.runs.set(msgId, {
@@ -142,6 +154,7 @@ class KernelConsoleSession {
       executionCount: null,
       budget: MAX_OUTPUT_BYTES,
       truncated: false,
+      inputRequest: null,
     });
     this.port.send({
       channel: 'shell',
@@ -151,6 +164,36 @@ class KernelConsoleSession {
       content: Buffer.from(JSON.stringify(content)),
       buffers: [],
     });
+  }
+
+  /** Sends the answer to the input_request a run is waiting on; false when none waits. */
+  answer(runId: string, value: string): boolean {
+    const run = [...this.runs.values()].find((r) => r.runId === runId);
+    if (!run?.inputRequest) return false;
+    const { parent, prompt, password } = run.inputRequest;
+    run.inputRequest = null;
+    const header: Header = {
+      msg_id: randomUUID(),
+      session: this.session,
+      username: 'gateway-desktop',
+      date: new Date().toISOString(),
+      msg_type: 'input_reply',
+      version: '5.3',
+    };
+    this.port.send({
+      channel: 'stdin',
+      header: Buffer.from(JSON.stringify(header)),
+      parentHeader: parent,
+      metadata: Buffer.from('{}'),
+      content: Buffer.from(JSON.stringify({ value })),
+      buffers: [],
+    });
+    this.emitOutput(run, { type: 'input-reply', prompt, value: password ? '••••••' : value });
+    return true;
+  }
+
+  hasRun(runId: string): boolean {
+    return [...this.runs.values()].some((r) => r.runId === runId);
   }
 
   /** Ends every pending run (the kernel died or restarted). */
@@ -179,6 +222,11 @@ class KernelConsoleSession {
       run.gotReply = true;
       run.status = p.content.status === 'ok' ? 'ok' : p.content.status === 'aborted' ? 'aborted' : 'error';
       run.executionCount = typeof p.content.execution_count === 'number' ? p.content.execution_count : null;
+    } else if (p.channel === 'stdin' && p.msgType === 'input_request') {
+      const prompt = typeof p.content.prompt === 'string' ? p.content.prompt : '';
+      const password = p.content.password === true;
+      run.inputRequest = { parent: m.header, prompt, password };
+      this.emitOutput(run, { type: 'input-request', prompt, password });
     } else if (p.channel === 'iopub') {
       if (p.msgType === 'status' && p.content.execution_state === 'idle') run.gotIdle = true;
       const out = toConsoleOutput(p.msgType, p.content);
@@ -226,6 +274,12 @@ export class ConsoleManager {
 
   has(kernelId: string): boolean {
     return this.sessions.has(kernelId);
+  }
+
+  /** Answers a run's pending input(); false when no run of that id waits for input. */
+  answer(runId: string, value: string): boolean {
+    for (const s of this.sessions.values()) if (s.hasRun(runId)) return s.answer(runId, value);
+    return false;
   }
 
   /** The kernel restarted or died: pending runs end as aborted (the session stays usable after a restart). */

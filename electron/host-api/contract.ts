@@ -48,6 +48,8 @@ export interface HostMethods {
   shutdownKernel(id: string): Promise<void>;
   // console (runs in the main process; the kernel's key never leaves it)
   execute(req: { kernelId: string; code: string }): Promise<ConsoleRun>;
+  /** Answers the input() a console run is waiting on. */
+  answerInput(req: { runId: string; value: string }): Promise<void>;
   // proxy + JupyterLab
   getProxyInfo(): Promise<ProxyInfo>;
   openLab(opts: OpenLabOptions): Promise<LabStatus>;
@@ -78,6 +80,7 @@ export const HOST_METHOD_NAMES = [
   'restartKernel',
   'shutdownKernel',
   'execute',
+  'answerInput',
   'getProxyInfo',
   'openLab',
   'getLabStatus',

@@ -238,7 +238,14 @@ export type ConsoleOutput =
       type: 'display';
       data: { 'text/plain'?: string; 'text/html'?: string; 'image/png'?: string };
       executionCount: number | null;
-    };
+      /** Size the kernel asked for (IPython's Image(width=…, height=…)), in CSS pixels. */
+      width?: number;
+      height?: number;
+    }
+  /** The code called input() (or getpass): the console asks, then sends the answer with answerInput. */
+  | { type: 'input-request'; prompt: string; password: boolean }
+  /** What was answered to an input-request (a password shows as dots). */
+  | { type: 'input-reply'; prompt: string; value: string };
 
 export interface ConsoleRun {
   runId: string;

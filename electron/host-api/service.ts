@@ -514,6 +514,19 @@ export class HostService implements HostMethods {
     return this.consoles.execute(k, req.code);
   }
 
+  async answerInput(req: { runId: string; value: string }): Promise<void> {
+    if (
+      typeof req !== 'object' ||
+      req === null ||
+      typeof req.value !== 'string' ||
+      req.value.length > 100_000
+    )
+      throw new HostError({ code: 'invalid-input', message: 'The answer is missing or too long.' });
+    const runId = requireString(req.runId, 'Run id');
+    if (!this.consoles.answer(runId, req.value))
+      throw new HostError({ code: 'not-found', message: 'This run is not waiting for input any more.' });
+  }
+
   // ---- proxy + lab ----
 
   async getProxyInfo(): Promise<ProxyInfo> {

@@ -2,35 +2,10 @@ import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useModel, useSel } from '../context';
 import { envDisplayName } from '../stores/clusters';
-import type { ConsoleEntry } from '../stores/console';
 import { kernelList } from '../stores/kernels';
 import { shortId } from '../util/format';
-import { OutputView } from './Output';
+import { Entry } from './ConsoleEntry';
 import { StateBadge } from './StateBadge';
-
-function Entry({ e }: { e: ConsoleEntry }) {
-  return (
-    <li className={`entry entry-${e.status}`} data-status={e.status}>
-      <div className="entry-code">
-        <span className="prompt">
-          In [{e.executionCount ?? (e.status === 'running' || e.status === 'sending' ? '*' : ' ')}]:
-        </span>
-        <pre>{e.code}</pre>
-      </div>
-      <div className="entry-outputs">
-        {e.outputs.map((o, i) => (
-          <OutputView key={i} o={o} />
-        ))}
-        {e.error && (
-          <p className="error-text" role="alert">
-            {e.error}
-          </p>
-        )}
-        {e.status === 'aborted' && <p className="muted">Stopped (the kernel restarted or went away).</p>}
-      </div>
-    </li>
-  );
-}
 
 export function ConsoleView() {
   const { actions, console: con } = useModel();
@@ -41,13 +16,16 @@ export function ConsoleView() {
   const entries = useSel('console', (s) => s.entries);
   const names = useSel('clusters', (s) => s);
   const [histPos, setHistPos] = useState<number | null>(null);
+  const [confirmRestart, setConfirmRestart] = useState(false);
   const outRef = useRef<HTMLOListElement>(null);
   const codeRef = useRef<HTMLTextAreaElement>(null);
   const live = kernels.filter((k) => k.state !== 'dead');
   const kernelId = selected && kernels.some((k) => k.id === selected) ? selected : (live[0]?.id ?? null);
   const kernel = kernels.find((k) => k.id === kernelId) ?? null;
   const shown = entries.filter((e) => e.kernelId === kernelId);
-  const running = shown.some((e) => e.status === 'running' || e.status === 'sending');
+  const isPending = (st: string) => st === 'running' || st === 'sending';
+  const running = shown.some((e) => isPending(e.status));
+  const firstPending = shown.find((e) => isPending(e.status))?.localId ?? null;
   // Runs go to a kernel that is up; while it starts or restarts the host refuses them anyway.
   const ready =
     kernel !== null &&
@@ -109,14 +87,46 @@ export function ConsoleView() {
                 className="secondary small"
                 onClick={() => void actions.interrupt(kernel.id)}
                 disabled={kernel.state === 'dead'}
+                title="Interrupt (Ctrl+C in the editor)"
+                aria-keyshortcuts="Control+C"
               >
                 Interrupt
               </button>
             )}
+            {kernel &&
+              (confirmRestart ? (
+                <span className="confirm" role="group" aria-label="Confirm restart">
+                  <span>Restart? Variables are lost.</span>
+                  <button
+                    className="danger small"
+                    onClick={() => {
+                      setConfirmRestart(false);
+                      void actions.restart(kernel.id);
+                    }}
+                  >
+                    Yes, restart
+                  </button>
+                  <button className="secondary small" onClick={() => setConfirmRestart(false)}>
+                    Cancel
+                  </button>
+                </span>
+              ) : (
+                <button
+                  className="secondary small"
+                  onClick={() => setConfirmRestart(true)}
+                  disabled={kernel.state === 'dead' || kernel.state === 'restarting'}
+                >
+                  Restart
+                </button>
+              ))}
           </div>
           <ol className="console-out" ref={outRef} aria-label="Console output" aria-live="polite">
             {shown.map((e) => (
-              <Entry key={e.localId} e={e} />
+              <Entry
+                key={e.localId}
+                e={e}
+                queued={isPending(e.status) && firstPending !== null && e.localId !== firstPending}
+              />
             ))}
           </ol>
           <form
@@ -135,10 +145,22 @@ export function ConsoleView() {
               value={draft}
               rows={Math.min(10, Math.max(3, draft.split('\n').length))}
               spellCheck={false}
-              placeholder="print('hello')   — Shift+Enter runs, ↑/↓ recall history"
+              placeholder="print('hello')   — Shift+Enter runs (also while busy: it queues), Ctrl+C interrupts, ↑/↓ history"
               onChange={(e) => con.getState().setDraft(e.target.value)}
               onKeyDown={(e) => {
-                if (e.key === 'Enter' && (e.shiftKey || e.ctrlKey || e.metaKey)) {
+                const t = e.currentTarget;
+                if (
+                  (e.key === 'c' || e.key === 'C') &&
+                  e.ctrlKey &&
+                  !e.shiftKey &&
+                  t.selectionStart === t.selectionEnd &&
+                  kernel &&
+                  kernel.state === 'busy'
+                ) {
+                  // Like a terminal: Ctrl+C with nothing selected interrupts the running code.
+                  e.preventDefault();
+                  void actions.interrupt(kernel.id);
+                } else if (e.key === 'Enter' && (e.shiftKey || e.ctrlKey || e.metaKey)) {
                   e.preventDefault();
                   run();
                 } else if (

@@ -54,7 +54,7 @@ function KernelRow({ k }: { k: KernelSummary }) {
   const { actions } = useModel();
   const now = useSel('clock', (s) => s.now);
   const display = useSel('clusters', (s) => envDisplayName(s, k.clusterId, k.specName));
-  const [confirm, setConfirm] = useState(false);
+  const [confirm, setConfirm] = useState<'shutdown' | 'restart' | null>(null);
   const dead = k.state === 'dead';
   return (
     <tr data-kernel-id={k.id} data-state={k.state}>
@@ -84,29 +84,38 @@ function KernelRow({ k }: { k: KernelSummary }) {
           <button className="secondary small" onClick={() => void actions.interrupt(k.id)} disabled={dead}>
             Interrupt
           </button>
-          <button
-            className="secondary small"
-            onClick={() => void actions.restart(k.id)}
-            disabled={dead || k.state === 'restarting'}
-          >
-            Restart
-          </button>
           {confirm ? (
             <>
-              <button className="danger small" onClick={() => void actions.shutdown(k.id)}>
-                Confirm shut down
+              <button
+                className="danger small"
+                onClick={() => {
+                  setConfirm(null);
+                  void (confirm === 'restart' ? actions.restart(k.id) : actions.shutdown(k.id));
+                }}
+              >
+                {confirm === 'restart' ? 'Confirm restart' : 'Confirm shut down'}
               </button>
-              <button className="secondary small" onClick={() => setConfirm(false)}>
+              <button className="secondary small" onClick={() => setConfirm(null)}>
                 Cancel
               </button>
             </>
           ) : (
-            <button
-              className="secondary small"
-              onClick={() => (dead ? void actions.shutdown(k.id) : setConfirm(true))}
-            >
-              {dead ? 'Remove' : 'Shut down'}
-            </button>
+            <>
+              <button
+                className="secondary small"
+                onClick={() => setConfirm('restart')}
+                disabled={dead || k.state === 'restarting'}
+                title="Restart: variables are lost"
+              >
+                Restart
+              </button>
+              <button
+                className="secondary small"
+                onClick={() => (dead ? void actions.shutdown(k.id) : setConfirm('shutdown'))}
+              >
+                {dead ? 'Remove' : 'Shut down'}
+              </button>
+            </>
           )}
         </div>
       </td>

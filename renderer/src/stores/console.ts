@@ -10,7 +10,8 @@ export interface ConsoleEntry {
   kernelId: string;
   code: string;
   outputs: ConsoleOutput[];
-  status: 'sending' | 'running' | 'ok' | 'error' | 'aborted' | 'failed';
+  /** `marker`: not a run, a line in the history ("Kernel restarted"); its text is in `code`. */
+  status: 'sending' | 'running' | 'ok' | 'error' | 'aborted' | 'failed' | 'marker';
   executionCount: number | null;
   error: string | null;
 }
@@ -31,6 +32,7 @@ export interface ConsoleActions {
   failed(localId: number, message: string): void;
   output(e: ConsoleOutputEvent): void;
   done(e: ConsoleDoneEvent): void;
+  marker(kernelId: string, text: string): void;
   clear(): void;
 }
 
@@ -128,6 +130,22 @@ export function createConsoleStore(): ConsoleStore {
           ),
         };
       }),
+    marker: (kernelId, text) =>
+      set((s) => ({
+        entries: [
+          ...s.entries.slice(-MAX_ENTRIES + 1),
+          {
+            localId: nextLocal++,
+            runId: null,
+            kernelId,
+            code: text,
+            outputs: [],
+            status: 'marker',
+            executionCount: null,
+            error: null,
+          },
+        ],
+      })),
     clear: () => set({ entries: [], early: {} }),
   }));
 }

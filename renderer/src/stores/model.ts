@@ -128,6 +128,8 @@ function createActions(
         con.getState().failed(localId, toHostError(err).message);
       }
     },
+    answerInput: (runId: string, value: string) =>
+      host.answerInput({ runId, value }).catch(notifyError('Could not send the answer')),
     openLab: async () => {
       try {
         const s = await host.openLab({});
@@ -184,7 +186,13 @@ export function createModel(
       if (!clusters.getState().environments[k.clusterId]) void actions.loadEnvironments(k.clusterId);
       if (!con.getState().kernelId) con.getState().selectKernel(k.id);
     }),
-    host.on('kernel-updated', (k) => kernels.getState().upsert(k)),
+    host.on('kernel-updated', (k) => {
+      const prev = kernels.getState().kernels[k.id];
+      kernels.getState().upsert(k);
+      // A restart is a break in the console's history: what was defined before is gone.
+      if (prev?.state === 'restarting' && k.state !== 'restarting' && k.state !== 'dead')
+        con.getState().marker(k.id, 'Kernel restarted: variables and imports from before are gone.');
+    }),
     host.on('kernel-removed', ({ id }) => {
       kernels.getState().remove(id);
       if (con.getState().kernelId === id) con.getState().selectKernel(null);
