@@ -1,7 +1,9 @@
-// `npm start` and the postinstall where no Electron binary can be had (as on this machine): one clear
-// paragraph pointing at the browser mode, no stack trace; the postinstall never fails npm install.
+// `npm start` and the postinstall where no Electron binary can be had (as on this machine): one line, then
+// the same app in browser mode at the printed address, no stack trace; the postinstall never fails npm install.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -9,20 +11,40 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('npm start without an Electron binary', () => {
-  test('explains in one paragraph, offers npm run serve, exits non-zero, no stack trace', () => {
-    const r = spawnSync(process.execPath, [join(root, 'scripts', 'start.mjs')], {
+  test('says so in one line and starts the app in browser mode itself, printing its address', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gd-start-'));
+    const child = spawn(process.execPath, [join(root, 'scripts', 'start.mjs'), '--data-dir', dataDir], {
       cwd: root,
-      encoding: 'utf8',
-      timeout: 240_000,
-      env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: join(root, 'no-such-electron-dist') },
+      env: {
+        ...process.env,
+        ELECTRON_OVERRIDE_DIST_PATH: join(root, 'no-such-electron-dist'),
+        GATEWAY_DESKTOP_NO_BROWSER: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    assert.notEqual(r.status, 0);
-    const err = r.stderr;
-    assert.match(err, /Electron binary is not installed/);
-    assert.match(err, /npm run serve/);
-    assert.doesNotMatch(err, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace');
-    const paragraphs = err.trim().split(/\n\s*\n/);
-    assert.equal(paragraphs.length, 1, `one paragraph:\n${err}`);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const deadline = Date.now() + 200_000;
+      while (!/http:\/\/127\.0\.0\.1:\d+\/\?token=/.test(out)) {
+        assert.equal(child.exitCode, null, `start exited early:\n${out}`);
+        assert.ok(Date.now() < deadline, `no address printed:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(out, /No Electron binary on this machine.*browser mode/);
+      assert.doesNotMatch(out, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace');
+      const url = /(http:\/\/127\.0\.0\.1:\d+\/)\?token=(\S+)/.exec(out);
+      const res = await fetch(`${url?.[1]}api/kernelspecs`, {
+        headers: { Authorization: `token ${url?.[2]}` },
+      });
+      assert.equal(res.status, 200, 'the app answers at the printed address');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    assert.equal(child.exitCode, 0, `serve exits 0 on SIGTERM:\n${out}`);
   });
 
   test('postinstall: skipped with ELECTRON_SKIP_BINARY_DOWNLOAD, exit 0', () => {
