@@ -17,6 +17,7 @@ import type {
 import type { GatewayClient, UpstreamKernelModel } from './client';
 import { GatewayError } from './errors';
 import { RelayPort, STATES, type RelayHost } from './relay-port';
+import { waitForKernelInfo } from './kernel-info-probe';
 
 export { RelayPort } from './relay-port';
 
@@ -26,6 +27,8 @@ export interface RelayOptions {
   maxBackoffMs?: number;
   /** Shared knowledge of whether the upstream speaks v1 (learned on the first connection). */
   protocolHint?: { v1: boolean | null };
+  /** How long a restart may take until the kernel answers kernel_info again (ms). Default 42 s. */
+  restartTimeoutMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -56,6 +59,7 @@ export class GatewayKernel implements KernelBackend, RelayHost {
       backoffMs: options.backoffMs ?? 500,
       maxBackoffMs: options.maxBackoffMs ?? 10_000,
       protocolHint: options.protocolHint ?? { v1: null },
+      restartTimeoutMs: options.restartTimeoutMs ?? 42_000,
       log: options.log,
     };
   }
@@ -103,7 +107,8 @@ export class GatewayKernel implements KernelBackend, RelayHost {
   }
 
   async restart(): Promise<void> {
-    this.lastRestartAt = Date.now();
+    const started = Date.now();
+    this.lastRestartAt = started;
     this.emit({ type: 'restarting' });
     this.setState('restarting');
     try {
@@ -122,11 +127,19 @@ export class GatewayKernel implements KernelBackend, RelayHost {
         throw e;
       }
     }
-    if (this._state === 'restarting' || this._state === 'starting') this.setState('idle');
-    this.lastRestartAt = Date.now();
     // A fresh upstream socket per session: the upstream then re-subscribes iopub to the restarted kernel and
     // "nudges" it (as it does for a client reconnecting after a restart), so status updates are not lost.
     await Promise.all([...this.ports].map((p) => p.reopen()));
+    // The upstream's answer is not the kernel being back (Enterprise Gateway answers at once, "busy"):
+    // the restart is over when the kernel answers kernel_info.
+    const left = Math.max(1000, this.options.restartTimeoutMs - (Date.now() - started));
+    try {
+      await waitForKernelInfo(this, left);
+    } finally {
+      if (this._state === 'restarting' || this._state === 'starting' || this._state === 'busy')
+        this.setState('idle');
+      this.lastRestartAt = Date.now();
+    }
     this.emit({ type: 'restarted' });
   }
 

@@ -62,7 +62,8 @@ export class EnterpriseGatewayStandIn extends EventEmitter {
   readonly requests: string[] = [];
   readonly sockets = new Set<WebSocket>();
   private server = http.createServer((req, res) => void this.handle(req, res));
-  private wss = new WebSocketServer({ noServer: true });
+  // Legacy protocol only (no subprotocol selected), like Kernel Gateway; the relay falls back to it.
+  private wss = new WebSocketServer({ noServer: true, handleProtocols: () => false });
   port = 0;
 
   constructor(private readonly opts: StandInOptions = {}) {
