@@ -55,7 +55,8 @@ export async function watchdogCommand(
   remove: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<WatchdogCommand | null> {
-  if (process.platform === 'win32' || env.GATEWAY_DESKTOP_KERNEL_WATCHDOG === '0') return null;
+  // The switch is read from the app's own environment: a client's kernel env must not turn the guarantee off.
+  if (process.platform === 'win32' || process.env.GATEWAY_DESKTOP_KERNEL_WATCHDOG === '0') return null;
   const file = watchdogScript();
   if (!file) return null;
   const python = PYTHON3.test(path.basename(argv[0])) ? argv[0] : await findPython3(env);
