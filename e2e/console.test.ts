@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, screenshot, startServe, waitFor, type ServeHandle } from './helpers';
+import { SCREENSHOTS, launchBrowser, screenshot, startServe, waitFor, type ServeHandle } from './helpers';
 
 const T = 60_000;
 
@@ -144,6 +144,21 @@ describe('console (issue 17 item 8)', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: /^Kernels/ }).click();
     const uptime = await row.locator('td').nth(3).innerText();
     assert.match(uptime, /^\d s$/, `uptime starts again after the restart: ${uptime}`);
+  });
+
+  test('at 900×600 the sidebar folds away and Run stays on screen, in each theme', async () => {
+    await page.setViewportSize({ width: 900, height: 600 });
+    await page.locator('.sidenav').getByRole('button', { name: 'Console' }).click();
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const nav = await page.locator('.sidenav').boundingBox();
+      assert.ok(nav && nav.width > 600, `the navigation runs across the top (width ${nav?.width})`);
+      const run = await page.getByRole('button', { name: 'Run', exact: true }).boundingBox();
+      assert.ok(run && run.y + run.height <= 600, `Run is above the fold (y=${run?.y})`);
+      await page.screenshot({ path: `${SCREENSHOTS}/17-09-900x600-${scheme}.png` });
+    }
+    await page.emulateMedia({ colorScheme: null });
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 
   test('no page errors happened', () => {
