@@ -23,8 +23,10 @@ const stat = (pid: number) => {
 
 /** Launch `argv` with the local provisioner (no ZMQ: these kernels only run and exit). */
 async function launch(argv: string[], opts: { tieToParent?: boolean } = {}): Promise<LocalProvisioner> {
-  const prov = new LocalProvisioner(newKernelId(), { runtimeDir: runDir, ...opts });
-  await prov.preLaunch({ spec: { ...base, name: 'testkernel', spec: { ...base.spec, argv } }, env: {} });
+  const kernelId = newKernelId();
+  const prov = new LocalProvisioner(kernelId, { runtimeDir: runDir, ...opts });
+  const spec = { ...base, name: 'testkernel', spec: { ...base.spec, argv } };
+  await prov.preLaunch({ kernelId, spec, env: {}, launchTimeoutMs: 10_000 });
   await prov.launch();
   return prov;
 }
