@@ -80,7 +80,10 @@ export interface GatewayClusterConfig extends ClusterBase {
   /** Extra headers sent with every request and on the WebSocket handshake. */
   headers: Record<string, string>;
   tls: GatewayTlsConfig;
-  /** KERNEL_USERNAME sent with every start; default the OS user (or the basic-auth user). */
+  /**
+   * KERNEL_USERNAME sent with every start (and `?user=` of the kernelspec listing); wins over the client's.
+   * Unset: the client's, else the basic-auth user, else the OS user (gateway/username.ts).
+   */
   kernelUsername?: string;
   timeouts: GatewayTimeouts;
   /** KERNEL_* variables sent with every kernel start. */
@@ -268,9 +271,10 @@ export function validateLaunchParam(p: LaunchParam): string | null {
   if (!/^KERNEL_[A-Z0-9_]+$/.test(p.name)) {
     return `${p.name}: launch parameters are KERNEL_* variables (upper case); use "forward env" for other names`;
   }
-  if (p.name === 'KERNEL_ID' || p.name === 'KERNEL_USERNAME') {
-    return `${p.name}: set by the app (use the "kernel username" setting for KERNEL_USERNAME)`;
+  if (p.name === 'KERNEL_USERNAME') {
+    return "KERNEL_USERNAME: set it as the cluster's username instead (the KERNEL_USERNAME field of the cluster settings; CLI: --username U, or npm run cluster -- set NAME --username U)";
   }
+  if (p.name === 'KERNEL_ID') return "KERNEL_ID: set by the app (it is the kernel's id, one per kernel)";
   if (p.value.length > 4096) return `${p.name}: value is longer than 4096 characters`;
   if (FORBIDDEN_VALUE.test(p.value))
     return `${p.name}: value must not contain $, a backtick, a line break or NUL`;

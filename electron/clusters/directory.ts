@@ -8,7 +8,7 @@
 //     " (on <cluster name>)" appended to the display name;
 //   * a pinned name of ANY cluster (the active one included) always resolves to that cluster.
 // Switching the active cluster affects the next start at once; running kernels stay where they are.
-import type { ClusterKernelSpec, ClusterRuntime } from './types';
+import type { ClusterKernelSpec, ClusterRuntime, SpecQuery } from './types';
 import type { KernelSpecFile } from '../../provisioners/types';
 import { TypedEmitter } from '../kernels/emitter';
 import { GatewayError, errorMessage } from '../kernels/errors';
@@ -234,23 +234,23 @@ export class ClusterDirectory extends TypedEmitter<ClusterDirectoryEvents> {
    * Resolves to null when that cluster has no such spec (names compare case-insensitively); rejects with a
    * 503 {@link GatewayError} when the cluster cannot list its specs.
    */
-  async resolveSpec(name: string): Promise<ResolvedSpec | null> {
+  async resolveSpec(name: string, q: SpecQuery = {}): Promise<ResolvedSpec | null> {
     const pinned = this.parsePinned(name);
     if (pinned) {
-      const found = await this.findOn(pinned.cluster, pinned.specName);
+      const found = await this.findOn(pinned.cluster, pinned.specName, q);
       if (found) return { cluster: pinned.cluster, specName: found.name };
     }
     const active = this.activeCluster;
     if (!active) return null;
-    const found = await this.findOn(active, name);
+    const found = await this.findOn(active, name, q);
     return found ? { cluster: active, specName: found.name } : null;
   }
 
   /** One routed spec by the name clients use, or null. */
-  async getSpec(name: string): Promise<RoutedKernelSpec | null> {
-    const r = await this.resolveSpec(name);
+  async getSpec(name: string, q: SpecQuery = {}): Promise<RoutedKernelSpec | null> {
+    const r = await this.resolveSpec(name, q);
     if (!r) return null;
-    const found = await this.findOn(r.cluster, r.specName);
+    const found = await this.findOn(r.cluster, r.specName, q);
     if (!found) return null;
     const pinned = r.cluster.id !== this.active || this.parsePinned(name) !== null;
     return this.route(r.cluster, found, pinned);
@@ -264,13 +264,16 @@ export class ClusterDirectory extends TypedEmitter<ClusterDirectoryEvents> {
   }
 
   /** Every enabled cluster's specs, routed per the rule above. A failing cluster becomes a problem entry. */
-  async listKernelSpecs(): Promise<DirectoryListing> {
+  async listKernelSpecs(q: SpecQuery = {}): Promise<DirectoryListing> {
     const clusters = this.clusters;
     const activeId = this.active;
     const results = await Promise.all(
       clusters.map(async (c) => {
         try {
-          return { c, ok: await withTimeout(c.listKernelSpecs(), this.listTimeoutMs, `cluster "${c.name}"`) };
+          return {
+            c,
+            ok: await withTimeout(c.listKernelSpecs(q), this.listTimeoutMs, `cluster "${c.name}"`),
+          };
         } catch (err) {
           return { c, err: errorMessage(err) };
         }
@@ -315,10 +318,18 @@ export class ClusterDirectory extends TypedEmitter<ClusterDirectoryEvents> {
     };
   }
 
-  private async findOn(cluster: ClusterRuntime, specName: string): Promise<ClusterKernelSpec | null> {
+  private async findOn(
+    cluster: ClusterRuntime,
+    specName: string,
+    q: SpecQuery = {},
+  ): Promise<ClusterKernelSpec | null> {
     let listing;
     try {
-      listing = await withTimeout(cluster.listKernelSpecs(), this.listTimeoutMs, `cluster "${cluster.name}"`);
+      listing = await withTimeout(
+        cluster.listKernelSpecs(q),
+        this.listTimeoutMs,
+        `cluster "${cluster.name}"`,
+      );
     } catch (err) {
       throw new GatewayError(
         503,

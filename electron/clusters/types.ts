@@ -19,6 +19,11 @@ export interface ClusterKernelSpecs {
   problems: { name: string; path: string; message: string }[];
 }
 
+/** Who is asking for kernelspecs (a client's `?user=` or KERNEL_USERNAME). */
+export interface SpecQuery {
+  user?: string;
+}
+
 export interface StartKernelRequest {
   kernelId: string;
   specName: string;
@@ -41,7 +46,11 @@ export interface ClusterRuntime {
   readonly id: string;
   readonly name: string;
   readonly kind: string; // 'local' | 'gateway' | ...
-  listKernelSpecs(): Promise<ClusterKernelSpecs>;
+  /**
+   * The kernelspecs. `user`: the user a client asks for (`?user=`, its KERNEL_USERNAME); clusters that
+   * filter per user (Enterprise Gateway) list what that user may start.
+   */
+  listKernelSpecs(opts?: SpecQuery): Promise<ClusterKernelSpecs>;
   getResource(specName: string, file: string): Promise<{ body: Buffer; contentType: string } | null>;
   startKernel(req: StartKernelRequest): Promise<KernelBackend>;
   /** Kernels running on the cluster that the app may adopt (optional: local has none). */

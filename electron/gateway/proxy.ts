@@ -491,14 +491,18 @@ export class GatewayProxy {
     if (seg.length === 3) single = seg[2];
     else if (seg.length > 3) throw notFound(`No such endpoint: ${ctx.pathname.slice(0, 200)}`);
     // jupyter_server quirk: with KERNEL_USERNAME set it asks for `/api/kernelspecs?user=<u>/<name>`.
-    const user = query.get('user');
-    if (single === null && user && user.includes('/')) single = user.slice(user.lastIndexOf('/') + 1);
+    // The user goes on to clusters that list kernelspecs per user (Enterprise Gateway).
+    let user = query.get('user') ?? undefined;
+    if (single === null && user && user.includes('/')) {
+      single = user.slice(user.lastIndexOf('/') + 1);
+      user = user.slice(0, user.lastIndexOf('/'));
+    }
     if (single !== null) {
-      const s = single ? await this.directory.getSpec(single) : null;
+      const s = single ? await this.directory.getSpec(single, { user }) : null;
       if (!s) throw new KernelSpecNotFoundError(single);
       return sendJson(res, 200, this.specModel(s));
     }
-    const listing = await this.directory.listKernelSpecs();
+    const listing = await this.directory.listKernelSpecs({ user });
     const kernelspecs: Record<string, unknown> = {};
     for (const s of listing.specs) if (!(s.name in kernelspecs)) kernelspecs[s.name] = this.specModel(s);
     sendJson(res, 200, { default: listing.default, kernelspecs });
@@ -528,7 +532,7 @@ export class GatewayProxy {
       if (method === 'GET') return sendJson(res, 200, this.registry.models());
       const body = await readJson(ctx.req, this.opts.maxBodyBytes);
       const { name, env } = this.parseStartBody(body);
-      const specName = name ?? (await this.directory.listKernelSpecs()).default;
+      const specName = name ?? (await this.directory.listKernelSpecs({ user: env.KERNEL_USERNAME })).default;
       if (!specName) throw new KernelSpecNotFoundError('(default)');
       // A client that gives up (jupyter_server's request_timeout) must not leave a kernel it never learns of.
       const gaveUp = new AbortController();

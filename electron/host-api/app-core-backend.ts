@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import type { AppCore } from '../app-core';
 import {
   LOCAL_CLUSTER_ID,
-  defaultKernelUsername,
   makeGatewayConfig,
   secretKeys,
   uniqueClusterId,
@@ -15,6 +14,7 @@ import {
 } from '../clusters/config';
 import { diagnoseGateway, type Diagnosis } from '../clusters/diagnose';
 import { GatewayClusterRuntime } from '../clusters/gateway/runtime';
+import { kernelUser } from '../clusters/gateway/username';
 import type { ClusterStore } from '../clusters/store';
 import type { ClusterRuntime } from '../clusters/types';
 import type { KernelInfo, LaunchInfo } from '../kernels/registry';
@@ -424,7 +424,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
       const c = store?.get(clusterId);
       if (!c || c.kind !== 'gateway') return {};
       const out: Record<string, string> = Object.fromEntries(c.launchParams.map((p) => [p.name, p.value]));
-      out.KERNEL_USERNAME = c.kernelUsername || defaultKernelUsername();
+      out.KERNEL_USERNAME = kernelUser(c).user; // unless unset on the cluster and the client sends its own
       return out;
     },
 

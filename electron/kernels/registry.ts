@@ -113,7 +113,11 @@ export interface KernelRegistryEvents extends Record<string, unknown> {
 
 /** What the registry needs from the cluster directory. */
 export interface SpecResolver {
-  resolveSpec(name: string): Promise<{ cluster: ClusterRuntime; specName: string } | null>;
+  /** `user`: the client's KERNEL_USERNAME (clusters that offer kernelspecs per user). */
+  resolveSpec(
+    name: string,
+    q?: { user?: string },
+  ): Promise<{ cluster: ClusterRuntime; specName: string } | null>;
 }
 
 export interface KernelRegistryOptions {
@@ -348,7 +352,7 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
     };
     let resolved: { cluster: ClusterRuntime; specName: string } | null;
     try {
-      resolved = await this.directory.resolveSpec(specName);
+      resolved = await this.directory.resolveSpec(specName, { user: env.KERNEL_USERNAME });
     } catch (err) {
       return fail(err instanceof GatewayError ? err : new KernelLaunchError(errorMessage(err)));
     }

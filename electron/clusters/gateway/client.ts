@@ -91,6 +91,8 @@ export function upstreamErrorText(body: Buffer): string {
     const cause = tracebackCause(j.traceback);
     const generic = parts.length === 0 || /^(unhandled error|internal server error)$/i.test(parts.join(''));
     if (cause && generic) return cause;
+    // {"message": "Forbidden", "reason": "Forbidden"} reads "Forbidden", not "Forbidden: Forbidden".
+    if (parts.length === 2 && parts[0].trim().toLowerCase() === parts[1].trim().toLowerCase()) parts.pop();
     if (parts.length) return parts.join(': ');
   } catch {
     // not JSON

@@ -11,7 +11,8 @@ import type {
   ForeignKernel,
   StartKernelRequest,
 } from '../types';
-import { DEFAULT_POLL_INTERVAL_MS, defaultKernelUsername, type GatewayClusterConfig } from '../config';
+import { DEFAULT_POLL_INTERVAL_MS, type GatewayClusterConfig } from '../config';
+import { kernelUser } from './username';
 import type { SecretLookup } from '../../secrets/secret-store';
 import { GatewayClient, type UpstreamKernelModel } from './client';
 import { GatewayError } from './errors';
@@ -79,25 +80,30 @@ export class GatewayClusterRuntime implements ClusterRuntime {
     return [...this.kernels.values()];
   }
 
-  private specsCache: { at: number; value: Promise<ClusterKernelSpecs> } | null = null;
+  /** Kernelspec listings by the user they were asked for. */
+  private specsCache = new Map<string, { at: number; value: Promise<ClusterKernelSpecs> }>();
 
-  /** The upstream's kernelspecs (one request serves concurrent callers; reused for a few seconds). */
-  listKernelSpecs(): Promise<ClusterKernelSpecs> {
+  /**
+   * The upstream's kernelspecs as `user` (the client's `?user=` / KERNEL_USERNAME) will see them, by the
+   * username rule of username.ts. One request serves concurrent callers; reused for a few seconds.
+   */
+  listKernelSpecs(opts: { user?: string } = {}): Promise<ClusterKernelSpecs> {
     const ttl = this.options.specsCacheMs ?? 3000;
-    const c = this.specsCache;
+    const user = this.kernelUsername(opts.user);
+    const c = this.specsCache.get(user);
     if (c && Date.now() - c.at < ttl) return c.value;
-    const value = this.fetchKernelSpecs();
+    const value = this.fetchKernelSpecs(user);
     const entry = { at: Date.now(), value };
-    this.specsCache = entry;
+    if (this.specsCache.size > 32) this.specsCache.clear();
+    this.specsCache.set(user, entry);
     value.catch(() => {
-      if (this.specsCache === entry) this.specsCache = null; // never cache a failure
+      if (this.specsCache.get(user) === entry) this.specsCache.delete(user); // never cache a failure
     });
     return value;
   }
 
-  private async fetchKernelSpecs(): Promise<ClusterKernelSpecs> {
+  private async fetchKernelSpecs(user: string): Promise<ClusterKernelSpecs> {
     let path = this.client.config.endpoints?.kernelspecs ?? '/api/kernelspecs';
-    const user = this.kernelUsername();
     if (user) path += `?user=${encodeURIComponent(user)}`;
     const body = await this.client.json<{
       default?: unknown;
@@ -152,7 +158,11 @@ export class GatewayClusterRuntime implements ClusterRuntime {
     return { body: res.body, contentType: ct };
   }
 
-  /** The env sent with POST /api/kernels: client KERNEL_* + allow-listed names, launch params, username. */
+  /**
+   * The env sent with POST /api/kernels: client KERNEL_* + allow-listed names, launch params, the username
+   * (username.ts) and KERNEL_ID = the proxy's id (the id clients see; Enterprise Gateway also uses it as
+   * its own, Kernel Gateway passes it to the kernel as is).
+   */
   launchEnv(req: Pick<StartKernelRequest, 'env' | 'kernelId'>): Record<string, string> {
     const allowed = new Set(this.config.forwardEnv);
     const env: Record<string, string> = {};
@@ -163,7 +173,7 @@ export class GatewayClusterRuntime implements ClusterRuntime {
     // an explicit KERNEL_LAUNCH_TIMEOUT launch parameter wins over both.
     env.KERNEL_LAUNCH_TIMEOUT = String(Math.ceil(this.config.timeouts.launchMs / 1000));
     for (const p of this.config.launchParams) env[p.name] = p.value;
-    env.KERNEL_USERNAME = this.kernelUsername();
+    env.KERNEL_USERNAME = this.kernelUsername(req.env.KERNEL_USERNAME);
     // Enterprise Gateway creates the kernel with this id when it is a UUID v4 (others ignore it).
     if (UUID_V4.test(req.kernelId)) env.KERNEL_ID = req.kernelId;
     else delete env.KERNEL_ID;
@@ -317,8 +327,9 @@ export class GatewayClusterRuntime implements ClusterRuntime {
 
   // ---------------------------------------------------------------------------------------------
 
-  private kernelUsername(): string {
-    return this.config.kernelUsername || this.config.basicAuth?.user || defaultKernelUsername();
+  /** The cluster's username, else the client's, else the basic-auth user, else the OS user. */
+  private kernelUsername(clientUser?: string): string {
+    return kernelUser(this.config, clientUser).user;
   }
 
   private assertLive(): void {
@@ -332,7 +343,11 @@ export class GatewayClusterRuntime implements ClusterRuntime {
       upstreamId,
       specName,
       this.client,
-      { ...this.options, protocolHint: this.protocolHint },
+      {
+        restartTimeoutMs: this.config.timeouts.launchMs + this.config.timeouts.launchPadMs,
+        ...this.options,
+        protocolHint: this.protocolHint,
+      },
       (gone) => {
         this.kernels.delete(gone.upstreamId);
         if (this.kernels.size === 0) this.stopPoll();

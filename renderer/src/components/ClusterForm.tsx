@@ -213,7 +213,7 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
             id="cf-user"
             label="KERNEL_USERNAME"
             error={errors.kernelUsername}
-            hint="Your user name on the gateway; empty means your user name on this computer."
+            hint="Your user name on the gateway (e.g. your university account); it wins over the one a Jupyter client sends. Empty: the client's, else your user name on this computer."
           >
             {(a) => (
               <input
