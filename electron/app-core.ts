@@ -23,6 +23,7 @@ import { mountMetrics } from './gateway/metrics';
 import { openClusterStore, type ClusterStoreBinding } from './clusters/runtime-factory';
 import type { SafeStorageLike } from './secrets/secret-store';
 import { advertiseProxy } from './lab/running-app';
+import { followClientCounts } from './clusters/gateway/follow-clients';
 import { removeLeftRunning, writeLeftRunning } from './kernels/left-running';
 import { restoreKernels, sweepKernelFiles, type LogLine, type RestoreReport } from './kernels/restore';
 
@@ -171,6 +172,8 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
         })
       : null;
   const registry = new KernelRegistry({ ...opts.registryOptions, directory });
+  // Relayed kernels close their upstream sockets when their last client has gone.
+  followClientCounts(registry);
   const log = opts.log ?? ((l: LogLine) => process.stderr.write(`[${l.level}] kernels: ${l.message}\n`));
   // Before the proxy listens: a client holding an old kernel id must not get a 404 meanwhile.
   const restored = await restoreKernels({ dataDir, registry, clusterOf: (id) => directory.get(id) });

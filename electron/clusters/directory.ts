@@ -167,6 +167,16 @@ export class ClusterDirectory extends TypedEmitter<ClusterDirectoryEvents> {
     return `${slug}${PIN_SEPARATOR}${specName}`;
   }
 
+  /**
+   * The kernelspec name a kernel of `clusterId`'s spec `specName` goes by now: the spec's own name while its
+   * cluster is active, its pinned name otherwise (after a switch, `python3` means the new active cluster's
+   * spec). Null when the cluster is no longer enabled.
+   */
+  listedName(clusterId: string, specName: string): string | null {
+    if (!this.slugs.has(clusterId)) return null;
+    return clusterId === this.active ? specName : this.pinnedName(clusterId, specName);
+  }
+
   /** Snapshot for UIs. */
   state(): DirectoryState {
     return {

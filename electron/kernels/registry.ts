@@ -118,6 +118,8 @@ export interface SpecResolver {
     name: string,
     q?: { user?: string },
   ): Promise<{ cluster: ClusterRuntime; specName: string } | null>;
+  /** The name a kernel of this cluster's spec is listed under now (own name on the active cluster, pinned elsewhere). */
+  listedName?(clusterId: string, clusterSpecName: string): string | null;
 }
 
 export interface KernelRegistryOptions {
@@ -796,7 +798,7 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
   private toModel(e: Entry): KernelModel {
     const m: KernelModel = {
       id: e.id,
-      name: e.specName,
+      name: this.directory.listedName?.(e.clusterId, e.clusterSpecName) ?? e.specName,
       last_activity: isoMicro(this.lastActivityOf(e)),
       execution_state: e.executionState,
       connections: e.connections,

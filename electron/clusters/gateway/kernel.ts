@@ -29,6 +29,11 @@ export interface RelayOptions {
   protocolHint?: { v1: boolean | null };
   /** How long a restart may take until the kernel answers kernel_info again (ms). Default 42 s. */
   restartTimeoutMs?: number;
+  /**
+   * After the last client left, close the upstream sockets this much later (ms; a grace period for Lab's
+   * reconnects). Default 10 s. They reopen, same session ids, when a client connects again.
+   */
+  idleCloseMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -60,6 +65,7 @@ export class GatewayKernel implements KernelBackend, RelayHost {
       maxBackoffMs: options.maxBackoffMs ?? 10_000,
       protocolHint: options.protocolHint ?? { v1: null },
       restartTimeoutMs: options.restartTimeoutMs ?? 42_000,
+      idleCloseMs: options.idleCloseMs ?? 10_000,
       log: options.log,
     };
   }
@@ -167,6 +173,33 @@ export class GatewayKernel implements KernelBackend, RelayHost {
     return this.shuttingDown;
   }
 
+  /**
+   * How many clients are connected to this kernel through the proxy (the registry's count). At 0 the
+   * upstream sockets close after the grace period, so the upstream's connection count (and its idle culler)
+   * sees what the proxy reports; a client coming back reopens them.
+   */
+  setClientCount(n: number): void {
+    this.clients = n;
+    if (n > 0) {
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+      for (const p of this.ports) p.unpark();
+      return;
+    }
+    if (this.idleTimer || this.gone) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.clients > 0) return;
+      if (this.ports.size)
+        this.log(`no client for ${this.options.idleCloseMs} ms: closing the upstream sockets`);
+      for (const p of this.ports) p.park();
+    }, this.options.idleCloseMs);
+    this.idleTimer.unref();
+  }
+
+  private clients = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+
   /** Close every upstream socket without shutting the upstream kernel down (app exit, cluster removed). */
   detach(): void {
     for (const p of [...this.ports]) p.close();
@@ -236,6 +269,8 @@ export class GatewayKernel implements KernelBackend, RelayHost {
   markGone(reason: string): void {
     if (this.gone) return;
     this.gone = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     for (const p of [...this.ports]) p.close();
     this.reportedDown = false;
     this.setState('dead');

@@ -73,6 +73,8 @@ export class RelayPort implements KernelPort {
   private queue: WireMessage[] = [];
   private queuedBytes = 0;
   private closed = false;
+  /** No client is connected: the upstream socket is closed on purpose until one comes back. */
+  private parked = false;
   private attempt = 0;
   private timer: NodeJS.Timeout | null = null;
   private wasDown = false;
@@ -110,6 +112,38 @@ export class RelayPort implements KernelPort {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.dropSocket();
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.kernel.portClosed(this);
+  }
+
+  /**
+   * Close the upstream socket while no client is connected (the upstream's culler then sees no connection;
+   * Jupyter Server and the gateways buffer the session's output until it comes back); {@link unpark}
+   * reconnects with the same session id. Messages sent meanwhile are queued.
+   */
+  park(): void {
+    if (this.closed || this.parked) return;
+    this.parked = true;
+    this.dropSocket();
+    this.kernel.portUp(this); // parked is not down
+  }
+
+  unpark(): void {
+    if (this.closed || !this.parked) return;
+    this.parked = false;
+    const previous = this.kernel.closingSessions.get(this.sessionId);
+    if (previous) void previous.then(() => this.connect());
+    else this.connect();
+  }
+
+  get isParked(): boolean {
+    return this.parked;
+  }
+
+  /** Stop the reconnect timer and close the socket (the close is tracked so a reconnect waits for it). */
+  private dropSocket(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const ws = this.ws;
@@ -122,14 +156,11 @@ export class RelayPort implements KernelPort {
         if (sessions.get(this.sessionId) === closed) sessions.delete(this.sessionId);
       });
     }
-    this.queue = [];
-    this.queuedBytes = 0;
-    this.kernel.portClosed(this);
   }
 
   /** Close the upstream socket and open a new one with the same session id (no 'disconnected' event). */
   async reopen(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.parked) return;
     const ws = this.ws;
     this.ws = null;
     if (this.timer) {
@@ -149,7 +180,7 @@ export class RelayPort implements KernelPort {
   private onNextOpen: (() => void) | null = null;
 
   connect(): void {
-    if (this.closed) return;
+    if (this.closed || this.parked) return;
     const hint = this.kernel.options.protocolHint;
     const offerV1 = hint.v1 !== false;
     let ws: WebSocket;
@@ -268,7 +299,7 @@ export class RelayPort implements KernelPort {
   }
 
   private scheduleReconnect(reason: string): void {
-    if (this.closed || this.kernel.isGone) return;
+    if (this.closed || this.parked || this.kernel.isGone) return;
     if (!this.wasDown) {
       this.wasDown = true;
       this.kernel.log(`session ${this.sessionId.slice(0, 8)}: ${reason}; reconnecting`);
