@@ -42,6 +42,8 @@ export interface GatewayProxyOptions {
   maxInflightBytes?: number;
   /** Where the user changes maxPayload, named in the close reason of an over-limit message. */
   maxPayloadHint?: string;
+  /** Names besides KERNEL_* a client may set in a kernel's env on POST /api/kernels (default none). */
+  envAllowlist?: string[];
   /** Largest REST request body (bytes). Default 1 MB. */
   maxBodyBytes?: number;
   /** Protocol-level WebSocket ping interval (ms). Default 30 s. */
@@ -154,6 +156,7 @@ export class GatewayProxy {
   private readonly startedAt = new Date();
   /** Bounds the memory all clients' incoming messages hold together. */
   readonly inflight: InflightBudget;
+  private readonly envAllowlist: Set<string>;
 
   constructor(opts: GatewayProxyOptions) {
     this.opts = opts;
@@ -171,6 +174,7 @@ export class GatewayProxy {
       opts.registry,
       async () => (await opts.directory.listKernelSpecs()).default,
     );
+    this.envAllowlist = new Set(opts.envAllowlist ?? []);
     const maxPayload = opts.maxPayload ?? 256 * 1024 * 1024;
     this.inflight = new InflightBudget({
       totalBytes: opts.maxInflightBytes ?? 256 * 1024 * 1024,
@@ -592,6 +596,7 @@ export class GatewayProxy {
       name = body.name || null;
     }
     const env: Record<string, string> = {};
+    const dropped: string[] = [];
     if (body.env !== undefined && body.env !== null) {
       if (!isObject(body.env)) throw new HttpError(400, 'Bad Request', '"env" must be an object of strings');
       for (const [k, v] of Object.entries(body.env)) {
@@ -599,9 +604,19 @@ export class GatewayProxy {
         if (k.includes('\0') || v.includes('\0') || k.includes('=') || !k) {
           throw new HttpError(400, 'Bad Request', `env.${k.replace(/\0/g, '\\0')} is not a valid variable`);
         }
+        // As Kernel Gateway: a client passes KERNEL_* variables and the allow-listed names, nothing else (not
+        // PATH or LD_PRELOAD into a kernel on this computer).
+        if (!k.startsWith('KERNEL_') && !this.envAllowlist.has(k)) {
+          dropped.push(k);
+          continue;
+        }
         env[k] = v;
       }
     }
+    if (dropped.length)
+      this.log(
+        `kernel start: ignored env ${dropped.slice(0, 10).join(', ')} (only KERNEL_* and allow-listed)`,
+      );
     return { name, env };
   }
 

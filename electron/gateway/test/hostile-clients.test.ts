@@ -119,6 +119,31 @@ describe('hostile clients against serve', { timeout: 300_000 }, () => {
     }
   });
 
+  test('a client sets only KERNEL_* variables in a kernel on this computer, not PATH or LD_PRELOAD', async () => {
+    const res = await serve.api('api/kernels', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'python3',
+        env: { KERNEL_FOO: 'bar', GD_NOT_ALLOWED: 'x', LD_PRELOAD: '/nonexistent.so' },
+      }),
+    });
+    assert.equal(res.status, 201);
+    const id = ((await res.json()) as { id: string }).id;
+    const session = `env-${Date.now()}`;
+    const c = new RawClient({ proxyUrl: serve.url, token: serve.token }, id, session);
+    try {
+      await c.opened;
+      await c.ready(session);
+      const code =
+        "import os; print(os.environ.get('KERNEL_FOO'), os.environ.get('GD_NOT_ALLOWED'), os.environ.get('LD_PRELOAD'))";
+      assert.equal((await c.execute(code, session)).stdout, 'bar None None\n');
+    } finally {
+      c.close();
+      await serve.api(`api/kernels/${id}`, { method: 'DELETE' });
+    }
+    assert.match(serve.err(), /ignored env GD_NOT_ALLOWED, LD_PRELOAD/);
+  });
+
   test('unknown paths without a token answer 401, not 404', async () => {
     for (const p of ['no/such/page', 'api/nothing', '%zz', 'static/../../etc/passwd']) {
       const res = await fetch(new URL(p, serve.url));
