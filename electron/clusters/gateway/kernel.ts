@@ -2,7 +2,10 @@
 // WebSocket with the same session_id (so the upstream routes stdin/replies per session and buffers/replays
 // output per session across reconnects). The relay:
 //  - prefers the v1 protocol (raw pass-through of the JSON parts and buffers) and falls back to legacy when
-//    the upstream does not select v1 (Enterprise Gateway, jupyter_server gateway mode);
+//    the upstream does not select v1 (Kernel Gateway 2.5, jupyter_server 1.x in gateway mode; Enterprise
+//    Gateway 3.x on Jupyter Server 2 selects v1);
+//  - answers a restart only once the kernel answers kernel_info again (kernel-info-probe.ts);
+//  - closes its upstream sockets while no client is connected (setClientCount), reopening them on return;
 //  - keeps executionState live from relayed iopub status messages and from the runtime's poll;
 //  - on an upstream drop emits 'disconnected' (not dead), queues the client's messages, reconnects with
 //    backoff using the same session_id, emits 'reconnected' and sends what it queued.

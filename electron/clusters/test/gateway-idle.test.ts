@@ -167,16 +167,28 @@ describe('gateway kernels without clients, and after switching', { timeout: 180_
       20,
     );
 
-    // Item 6: switched to "This computer", the gateway kernel goes by its pinned name.
-    assert.equal((await model(id)).name, 'python3');
-    core.directory.setActive('local');
-    assert.equal((await model(id)).name, 'university--python3');
-    const listed = (await (await api('/api/kernels')).json()) as { id: string; name: string }[];
-    assert.equal(listed.find((k) => k.id === id)?.name, 'university--python3');
-    core.directory.setActive('university');
-    assert.equal((await model(id)).name, 'python3');
-
     await closed(ws);
+    assert.equal((await api(`/api/kernels/${id}`, { method: 'DELETE' })).status, 204);
+  });
+
+  test('a gateway kernel goes by its pinned name while another cluster is active', async () => {
+    const r = await api('/api/kernels', { method: 'POST', body: JSON.stringify({ name: 'python3' }) });
+    assert.equal(r.status, 201, await r.clone().text());
+    const { id } = (await r.json()) as { id: string };
+    try {
+      assert.equal((await model(id)).name, 'python3');
+      core.directory.setActive('local');
+      assert.equal((await model(id)).name, 'university--python3');
+      const listed = (await (await api('/api/kernels')).json()) as { id: string; name: string }[];
+      assert.equal(listed.find((k) => k.id === id)?.name, 'university--python3');
+      const specs = (await (await api('/api/kernelspecs')).json()) as {
+        kernelspecs: Record<string, unknown>;
+      };
+      assert.ok(specs.kernelspecs['university--python3'], 'the name is a listed kernelspec');
+    } finally {
+      core.directory.setActive('university');
+    }
+    assert.equal((await model(id)).name, 'python3');
     assert.equal((await api(`/api/kernels/${id}`, { method: 'DELETE' })).status, 204);
   });
 });
