@@ -3,9 +3,10 @@
 // changes, keep its log tail for the UI, and stop it when asked or when the app closes.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { findLabInstalls, INSTALL_HINT } from '../lab/discover';
+import { findLabInstalls } from '../lab/discover';
 import { launchLab, LabLaunchError, tailOf, type LabServer } from '../lab/launcher';
 import type { BackendLab } from './backend';
+import { LAB_NOT_INSTALLED_MESSAGE, labInstallGuide } from './lab-install-guide';
 import type { LabStatus, OpenLabOptions } from './models';
 
 export interface LabBackendOptions {
@@ -16,6 +17,8 @@ export interface LabBackendOptions {
   /** Launcher (tests pass a stand-in). */
   launch?: typeof launchLab;
   find?: typeof findLabInstalls;
+  /** Whose install steps to show (tests pass one). */
+  platform?: NodeJS.Platform;
 }
 
 export function createLabBackend(opts: LabBackendOptions): BackendLab & { dispose(): Promise<void> } {
@@ -48,10 +51,10 @@ export function createLabBackend(opts: LabBackendOptions): BackendLab & { dispos
       const chosen = installs[0];
       if (!chosen)
         return set({
-          state: 'failed',
+          state: 'not-installed',
           url: null,
-          message: 'No JupyterLab was found on this computer.',
-          installHint: INSTALL_HINT,
+          message: LAB_NOT_INSTALLED_MESSAGE,
+          installHint: labInstallGuide(opts.platform),
           log: [],
         });
       const logFile = join(opts.dataDir, 'logs', `lab-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);

@@ -183,7 +183,7 @@ export interface ProxyInfo {
   labCommand: string;
 }
 
-export type LabState = 'stopped' | 'starting' | 'running' | 'failed' | 'unavailable';
+export type LabState = 'stopped' | 'starting' | 'running' | 'failed' | 'not-installed' | 'unavailable';
 
 export interface LabStatus {
   state: LabState;

@@ -2,6 +2,7 @@
 // the contract's events. Transports (IPC, WebSocket) only move calls and events; all logic lives here.
 import { hostname, platform } from 'node:os';
 import type { BackendCluster, BackendKernel, HostBackend } from './backend';
+import { ActivityLog } from './activity-log';
 import { ConsoleManager } from './console';
 import {
   HostError,
@@ -74,6 +75,7 @@ export class HostService implements HostMethods {
   private readonly consoles: ConsoleManager;
   private readonly health: ClusterHealthMonitor;
   private readonly launches: KernelLaunches;
+  private readonly activity: ActivityLog;
   private readonly kernels = new Map<string, KernelSummary>();
   private clusterNames = new Map<string, string>();
   private readonly logoCache = new Map<string, string | null>();
@@ -96,6 +98,11 @@ export class HostService implements HostMethods {
       emit: (e) => this.emit('launch-progress', e),
       clusterName: (id) => this.clusterNames.get(id) ?? id,
       changed: (kernelId) => this.republish(kernelId),
+    });
+    this.activity = new ActivityLog({
+      log: this.log,
+      clusterName: (id) => this.clusterNames.get(id) ?? id,
+      ownLaunch: (id) => this.launches.startedAt.has(id),
     });
     this.health = new ClusterHealthMonitor({
       backend: this.backend,
@@ -131,6 +138,7 @@ export class HostService implements HostMethods {
     );
     this.unsubs.push(
       this.backend.onKernelEvent((e) => {
+        this.activity.kernelEvent(e);
         if (e.type === 'removed') {
           this.kernels.delete(e.id);
           this.consoles.forget(e.id);
@@ -160,6 +168,7 @@ export class HostService implements HostMethods {
     if (this.backend.lab)
       this.unsubs.push(
         this.backend.lab.onStatus((s) => {
+          this.activity.labStatus(s);
           if (s.state === 'running' && s.url && this.labRequested) {
             this.labRequested = false;
             this.opts.onLabUrl?.(s.url);
@@ -359,7 +368,7 @@ export class HostService implements HostMethods {
         checkedAt: new Date().toISOString(),
       });
     }
-    this.log.write(d.ok ? 'info' : 'warn', 'clusters', `test connection: ${d.title} — ${d.detail}`);
+    this.activity.testResult(target, d);
     return d;
   }
 
@@ -546,7 +555,7 @@ export class HostService implements HostMethods {
     try {
       this.labRequested = true;
       const st = await lab.open(o);
-      this.log.write(st.state === 'failed' ? 'warn' : 'info', 'lab', st.message);
+      this.log.write(st.state === 'running' || st.state === 'starting' ? 'info' : 'warn', 'lab', st.message);
       if (st.state === 'running' && st.url && this.labRequested) {
         this.labRequested = false;
         this.opts.onLabUrl?.(st.url);

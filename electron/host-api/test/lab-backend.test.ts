@@ -34,11 +34,26 @@ function fakeServer(): LabServer & { end(code: number | null): void } {
 }
 
 describe('lab backend', () => {
-  test('no installation: failed with the install hint', async () => {
-    const lab = createLabBackend({ proxyUrl: 'http://p/', token: 'x', dataDir: '/tmp', find: () => [] });
-    const s = await lab.open({});
-    assert.equal(s.state, 'failed');
-    assert.match(s.installHint ?? '', /pip|pipx|conda/);
+  test('no installation: not-installed, pointing to the setting, with install steps for the platform', async () => {
+    for (const [platform, own] of [
+      ['linux', /apt install/],
+      ['darwin', /brew install jupyterlab/],
+      ['win32', /py -m pip install jupyterlab/],
+    ] as const) {
+      const lab = createLabBackend({
+        proxyUrl: 'http://p/',
+        token: 'x',
+        dataDir: '/tmp',
+        find: () => [],
+        platform,
+      });
+      const s = await lab.open({});
+      assert.equal(s.state, 'not-installed');
+      assert.match(s.message, /"JupyterLab command" in Settings/);
+      assert.match(s.installHint ?? '', /conda install -c conda-forge jupyterlab/);
+      assert.match(s.installHint ?? '', own);
+      assert.doesNotMatch(s.installHint ?? '', /npm run|--command|No JupyterLab was found/);
+    }
   });
 
   test('starting -> running (with the proxy as gateway) -> exited with an error code -> failed', async () => {

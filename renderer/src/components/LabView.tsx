@@ -10,6 +10,17 @@ export function LabView() {
   const [showToken, setShowToken] = useState(false);
   const [opening, setOpening] = useState(false);
 
+  // Settings, with the focus in the "JupyterLab command" field once it is on screen.
+  const toLabCommandSetting = () => {
+    actions.go('settings');
+    const focus = (tries: number) => {
+      const el = document.getElementById('set-cmd');
+      if (el) el.focus();
+      else if (tries > 0) requestAnimationFrame(() => focus(tries - 1));
+    };
+    requestAnimationFrame(() => focus(30));
+  };
+
   const open = async () => {
     setOpening(true);
     const s = await actions.openLab();
@@ -45,14 +56,29 @@ export function LabView() {
           <div className={`lab-status lab-${lab.state}`} role="status">
             <p>{lab.message}</p>
             {lab.url && (
-              <p>
-                Running at <code>{lab.url.replace(/([?&]token=)[^&]+/, '$1…')}</code>
+              <p className="copy-row">
+                Running at <code id="lab-url">{lab.url.replace(/([?&]token=)[^&]+/, '$1…')}</code>
+                <CopyButton text={lab.url} label="Copy address" />
               </p>
             )}
             {lab.installHint && (
               <>
-                <p>To install JupyterLab:</p>
-                <pre className="command">{lab.installHint}</pre>
+                <p>
+                  {lab.state === 'not-installed'
+                    ? 'To install JupyterLab, run one of:'
+                    : 'To install JupyterLab:'}
+                </p>
+                <pre className="command" id="lab-install">
+                  {lab.installHint}
+                </pre>
+                <div className="actions">
+                  <CopyButton text={lab.installHint} targetId="lab-install" label="Copy" />
+                  {lab.state === 'not-installed' && (
+                    <button type="button" className="secondary small" onClick={toLabCommandSetting}>
+                      Set the JupyterLab command…
+                    </button>
+                  )}
+                </div>
               </>
             )}
             {lab.log.length > 0 && (

@@ -1,6 +1,11 @@
 import { useState } from 'react';
-import type { QuitBehaviour, Settings, ThemeSetting } from '../../../electron/host-api/models';
+import type { LogEntry, QuitBehaviour, Settings, ThemeSetting } from '../../../electron/host-api/models';
 import { useModel, useSel } from '../context';
+import { CopyButton } from './CopyButton';
+
+function logText(entries: readonly LogEntry[]): string {
+  return entries.map((e) => `${e.time} ${e.level.toUpperCase()} [${e.source}] ${e.message}`).join('\n');
+}
 
 function LogView() {
   const log = useSel('app', (s) => s.log);
@@ -18,6 +23,24 @@ function LogView() {
           />{' '}
           Only warnings and errors
         </label>
+        <div className="actions">
+          <CopyButton text={logText(shown)} label="Copy all" />
+          <button
+            type="button"
+            className="secondary small"
+            disabled={shown.length === 0}
+            onClick={() => {
+              const url = URL.createObjectURL(new Blob([logText(shown) + '\n'], { type: 'text/plain' }));
+              const a = document.createElement('a');
+              a.href = url;
+              a.download = `gateway-desktop-log-${new Date().toISOString().replace(/[:.]/g, '-')}.txt`;
+              a.click();
+              setTimeout(() => URL.revokeObjectURL(url), 1000);
+            }}
+          >
+            Save as file
+          </button>
+        </div>
       </div>
       {shown.length === 0 ? (
         <p className="muted">Nothing logged yet.</p>
@@ -40,7 +63,15 @@ function LogView() {
   );
 }
 
-function SettingsForm({ settings }: { settings: Settings }) {
+function SettingsForm({
+  settings,
+  saved,
+  onSaved,
+}: {
+  settings: Settings;
+  saved: boolean;
+  onSaved: () => void;
+}) {
   const { actions } = useModel();
   const [dir, setDir] = useState(settings.notebookDir);
   const [cmd, setCmd] = useState(settings.labCommand);
@@ -49,7 +80,7 @@ function SettingsForm({ settings }: { settings: Settings }) {
       className="panel"
       onSubmit={(e) => {
         e.preventDefault();
-        void actions.updateSettings({ notebookDir: dir, labCommand: cmd });
+        void actions.updateSettings({ notebookDir: dir, labCommand: cmd }).then((ok) => ok && onSaved());
       }}
     >
       <h2>Settings</h2>
@@ -92,11 +123,21 @@ function SettingsForm({ settings }: { settings: Settings }) {
           id="set-cmd"
           value={cmd}
           onChange={(e) => setCmd(e.target.value)}
-          placeholder="jupyter lab (found automatically)"
+          aria-describedby="set-cmd-hint"
+          placeholder="(empty: the app looks for JupyterLab)"
         />
-        <div className="hint">e.g. jupyter notebook, or python -m jupyter_server</div>
+        <div className="hint" id="set-cmd-hint">
+          Leave empty to use a JupyterLab the app finds (on the PATH, in conda environments, virtualenvs or
+          pipx). Otherwise the command that starts it, e.g. /path/to/venv/bin/jupyter-lab, jupyter notebook,
+          or python3 -m jupyter_server.
+        </div>
       </div>
-      <button type="submit">Save</button>
+      <div className="actions">
+        <button type="submit">Save</button>
+        <span role="status" className="saved-note" data-testid="settings-saved">
+          {saved ? 'Saved' : ''}
+        </span>
+      </div>
     </form>
   );
 }
@@ -104,11 +145,19 @@ function SettingsForm({ settings }: { settings: Settings }) {
 export function SettingsView() {
   const settings = useSel('app', (s) => s.settings);
   const info = useSel('app', (s) => s.appInfo);
+  // Held here: the form remounts with the saved settings, the confirmation must outlive that.
+  const [savedAt, setSavedAt] = useState(0);
+  const now = useSel('clock', (s) => s.now);
   return (
     <section aria-labelledby="settings-title">
       <h1 id="settings-title">Settings &amp; log</h1>
       {settings ? (
-        <SettingsForm key={JSON.stringify(settings)} settings={settings} />
+        <SettingsForm
+          key={JSON.stringify(settings)}
+          settings={settings}
+          saved={savedAt > 0 && now - savedAt < 4000}
+          onSaved={() => setSavedAt(Date.now())}
+        />
       ) : (
         <p className="muted">Loading…</p>
       )}

@@ -147,11 +147,13 @@ function createActions(
         notifyError('Could not stop JupyterLab')(err);
       }
     },
-    updateSettings: async (patch: Partial<Settings>) => {
+    updateSettings: async (patch: Partial<Settings>): Promise<boolean> => {
       try {
         app.getState().setSettings(await host.updateSettings(patch));
+        return true;
       } catch (err) {
         notifyError('Could not save settings')(err);
+        return false;
       }
     },
   };
