@@ -57,15 +57,10 @@ describe('JupyterLab missing, settings and the log (issue 17 items 7, 9)', { tim
     assert.equal(text.match(/not installed/g)?.length, 1, `said once: ${text}`);
     assert.doesNotMatch(text, /No JupyterLab was found/);
     assert.doesNotMatch(text, /npm run lab|--command/);
-    const color = await status.evaluate((el) => getComputedStyle(el).color);
-    const danger = await page.evaluate(() => {
-      const p = document.createElement('p');
-      p.style.color = 'var(--danger)';
-      document.body.append(p);
-      const c = getComputedStyle(p).color;
-      p.remove();
-      return c;
-    });
+    const color = await page.evaluate("getComputedStyle(document.querySelector('.lab-status')).color");
+    const danger = await page.evaluate(
+      "(() => { const p = document.createElement('p'); p.style.color = 'var(--danger)'; document.body.append(p); const c = getComputedStyle(p).color; p.remove(); return c; })()",
+    );
     assert.notEqual(color, danger, 'not shown in the error colour');
     const steps = await page.locator('#lab-install').innerText();
     assert.match(steps, /pip install jupyterlab/);
