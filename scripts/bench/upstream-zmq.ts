@@ -42,6 +42,16 @@ export function upstreamZmqPath(server: { url: string; token: string; runtimeDir
           },
         };
       });
+      // The iopub SUB joins late (ZMQ slow joiner): wait until a request's idle status comes through, or the
+      // first measured execute could miss its idle.
+      for (let i = 0; ; i++) {
+        try {
+          await client.request('shell', 'kernel_info_request', {}, { waitIdle: true, timeoutMs: 500 });
+          break;
+        } catch (e) {
+          if (i > 60) throw e;
+        }
+      }
       return {
         id,
         client,

@@ -5,7 +5,7 @@
 // be set again after every read anyway. Instead, after every read from the upstream the relay sends an
 // unsolicited pong (RFC 6455 §5.5.3: a unidirectional heartbeat, no answer expected; 6 bytes from a
 // client): the ACK rides on it at once and the upstream's next frame leaves without waiting. One pong per
-// event-loop turn that read anything, sent right after that turn's reads (so a burst of output costs one).
+// read, sent before the read's frames are handled.
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 
@@ -13,21 +13,15 @@ import type WebSocket from 'ws';
 export function ackPromptly(ws: WebSocket): void {
   ws.once('upgrade', (res: IncomingMessage) => {
     const sock = res.socket;
-    let scheduled = false;
-    const ack = (): void => {
-      scheduled = false;
+    const onData = (): void => {
       if (ws.readyState === 1) ws.pong();
     };
-    const onData = (): void => {
-      if (scheduled) return;
-      scheduled = true;
-      setImmediate(ack);
-    };
-    // Listen only once ws has its own 'data' listener (it attaches it after 'upgrade', right before
-    // 'open'): a listener added earlier would put the socket in flowing mode and receive the frames that
-    // came with the handshake answer alone. Those frames never show up as 'data' here, hence the first ack.
+    // Attached once ws has its own 'data' listener (ws adds it after 'upgrade', right before 'open'): one
+    // added earlier would put the socket in flowing mode and alone receive the frames that came with the
+    // handshake answer (hence the first pong at open). Prepended, so the pong and with it the ACK leave
+    // before this read's frames are handled.
     ws.once('open', () => {
-      sock.on('data', onData);
+      sock.prependListener('data', onData);
       onData();
     });
     ws.once('close', () => sock.off('data', onData));
