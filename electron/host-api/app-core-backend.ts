@@ -21,6 +21,7 @@ import type { KernelInfo, LaunchInfo } from '../kernels/registry';
 import { SECRET_LOCATION_TEXT, type SecretLookup, type SecretStore } from '../secrets/secret-store';
 import type { BackendCluster, BackendKernel, BackendKernelEvent, BackendLab, HostBackend } from './backend';
 import { HostError } from './contract';
+import { foreignKernelAccess } from './foreign-kernels';
 import type { ClusterInput, ConnectionDiagnosis, GatewaySettingsView, KernelState } from './models';
 
 export interface AppCoreBackendOptions {
@@ -465,6 +466,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
     },
 
     lab: opts.lab ?? null,
+    ...foreignKernelAccess(core),
 
     dispose() {
       for (const u of unsubs.splice(0)) u();

@@ -3,6 +3,7 @@
 // unit tests give a small in-memory one. Plain Node types only.
 import type { KernelBackend, LaunchProgress } from '../../provisioners/types';
 import type { ClusterRuntime } from '../clusters/types';
+import type { ForeignKernelAccess } from './foreign-kernels';
 import type {
   ClusterInput,
   ConnectionDiagnosis,
@@ -44,7 +45,8 @@ export interface BackendLab {
   onStatus(listener: (s: LabStatus) => void): () => void;
 }
 
-export interface HostBackend {
+/** Adopting kernels other clients started is optional (test backends leave it out). */
+export interface HostBackend extends Partial<ForeignKernelAccess> {
   readonly proxyUrl: string;
   readonly token: string;
   readonly dataDir: string;

@@ -11,6 +11,7 @@ import type {
   ConsoleOutputEvent,
   ConsoleRun,
   EnvironmentList,
+  ForeignKernelSummary,
   HostErrorData,
   KernelSummary,
   LabStatus,
@@ -46,6 +47,10 @@ export interface HostMethods {
   interruptKernel(id: string): Promise<void>;
   restartKernel(id: string): Promise<void>;
   shutdownKernel(id: string): Promise<void>;
+  /** Kernels another client started on a gateway cluster (not yet listed by the app). */
+  listForeignKernels(clusterId: string): Promise<ForeignKernelSummary[]>;
+  /** Lists such a kernel in the app (and the proxy) under its own id. */
+  adoptKernel(req: { clusterId: string; kernelId: string }): Promise<KernelSummary>;
   // console (runs in the main process; the kernel's key never leaves it)
   execute(req: { kernelId: string; code: string }): Promise<ConsoleRun>;
   /** Answers the input() a console run is waiting on. */
@@ -79,6 +84,8 @@ export const HOST_METHOD_NAMES = [
   'interruptKernel',
   'restartKernel',
   'shutdownKernel',
+  'listForeignKernels',
+  'adoptKernel',
   'execute',
   'answerInput',
   'getProxyInfo',

@@ -185,6 +185,16 @@ export interface ProxyInfo {
 
 export type LabState = 'stopped' | 'starting' | 'running' | 'failed' | 'not-installed' | 'unavailable';
 
+/** A kernel another client started on a gateway cluster, which the app can adopt (list and relay). */
+export interface ForeignKernelSummary {
+  clusterId: string;
+  id: string;
+  specName: string;
+  executionState: string;
+  lastActivity: string;
+  connections: number;
+}
+
 export interface LabStatus {
   state: LabState;
   url: string | null;

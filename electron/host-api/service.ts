@@ -4,6 +4,7 @@ import { hostname, platform } from 'node:os';
 import type { BackendCluster, BackendKernel, HostBackend } from './backend';
 import { ActivityLog } from './activity-log';
 import { ConsoleManager } from './console';
+import { adoptFor, listForeignFor } from './foreign-kernels';
 import {
   HostError,
   type HostEventListener,
@@ -22,6 +23,7 @@ import type {
   ConnectionDiagnosis,
   ConsoleRun,
   EnvironmentList,
+  ForeignKernelSummary,
   KernelEnvironment,
   KernelSummary,
   LabStatus,
@@ -491,6 +493,17 @@ export class HostService implements HostMethods {
     requireString(id, 'Kernel id');
     this.consoles.forget(id);
     await this.kernelOp(id, 'shut down', () => this.backend.shutdownKernel(id));
+  }
+
+  listForeignKernels(clusterId: string): Promise<ForeignKernelSummary[]> {
+    return listForeignFor(this.backend, clusterId);
+  }
+
+  async adoptKernel(req: { clusterId: string; kernelId: string }): Promise<KernelSummary> {
+    const id = await adoptFor(this.backend, req);
+    const k = (await this.listKernels()).find((x) => x.id === id);
+    if (!k) throw new HostError({ code: 'internal', message: 'The kernel was adopted but is not listed.' });
+    return k;
   }
 
   private async kernelOp(id: string, what: string, op: () => Promise<void>): Promise<void> {

@@ -5,6 +5,7 @@ import { useModel, useSel } from '../context';
 import { envDisplayName } from '../stores/clusters';
 import { kernelList } from '../stores/kernels';
 import { duration, relativeTime, seconds, shortId } from '../util/format';
+import { ForeignKernels } from './ForeignKernels';
 import { StateBadge } from './StateBadge';
 
 function LaunchCard({ l }: { l: LaunchProgressEvent }) {
@@ -186,6 +187,7 @@ export function KernelsView() {
           </table>
         </div>
       )}
+      <ForeignKernels />
     </section>
   );
 }

@@ -115,6 +115,15 @@ function createActions(
     interrupt: (id: string) => host.interruptKernel(id).catch(notifyError('Could not interrupt')),
     restart: (id: string) => host.restartKernel(id).catch(notifyError('Could not restart')),
     shutdown: (id: string) => host.shutdownKernel(id).catch(notifyError('Could not shut down')),
+    adoptKernel: async (clusterId: string, kernelId: string): Promise<boolean> => {
+      try {
+        kernels.getState().upsert(await host.adoptKernel({ clusterId, kernelId }));
+        return true;
+      } catch (err) {
+        notifyError('Could not adopt the kernel')(err);
+        return false;
+      }
+    },
     openConsole: (kernelId: string) => {
       con.getState().selectKernel(kernelId);
       app.getState().go('console');
