@@ -6,6 +6,7 @@ import { envDisplayName } from '../stores/clusters';
 import { kernelList } from '../stores/kernels';
 import { duration, relativeTime, seconds, shortId } from '../util/format';
 import { ForeignKernels } from './ForeignKernels';
+import { KernelActions } from './KernelActions';
 import { StateBadge } from './StateBadge';
 
 function LaunchCard({ l }: { l: LaunchProgressEvent }) {
@@ -52,11 +53,8 @@ function LaunchCard({ l }: { l: LaunchProgressEvent }) {
 }
 
 function KernelRow({ k }: { k: KernelSummary }) {
-  const { actions } = useModel();
   const now = useSel('clock', (s) => s.now);
   const display = useSel('clusters', (s) => envDisplayName(s, k.clusterId, k.specName));
-  const [confirm, setConfirm] = useState<'shutdown' | 'restart' | null>(null);
-  const dead = k.state === 'dead';
   return (
     <tr data-kernel-id={k.id} data-state={k.state}>
       <td>
@@ -78,47 +76,7 @@ function KernelRow({ k }: { k: KernelSummary }) {
       </td>
       <td className="num">{k.connections}</td>
       <td>
-        <div className="row-actions">
-          <button className="secondary small" onClick={() => actions.openConsole(k.id)} disabled={dead}>
-            Console
-          </button>
-          <button className="secondary small" onClick={() => void actions.interrupt(k.id)} disabled={dead}>
-            Interrupt
-          </button>
-          {confirm ? (
-            <>
-              <button
-                className="danger small"
-                onClick={() => {
-                  setConfirm(null);
-                  void (confirm === 'restart' ? actions.restart(k.id) : actions.shutdown(k.id));
-                }}
-              >
-                {confirm === 'restart' ? 'Confirm restart' : 'Confirm shut down'}
-              </button>
-              <button className="secondary small" onClick={() => setConfirm(null)}>
-                Cancel
-              </button>
-            </>
-          ) : (
-            <>
-              <button
-                className="secondary small"
-                onClick={() => setConfirm('restart')}
-                disabled={dead || k.state === 'restarting'}
-                title="Restart: variables are lost"
-              >
-                Restart
-              </button>
-              <button
-                className="secondary small"
-                onClick={() => (dead ? void actions.shutdown(k.id) : setConfirm('shutdown'))}
-              >
-                {dead ? 'Remove' : 'Shut down'}
-              </button>
-            </>
-          )}
-        </div>
+        <KernelActions k={k} />
       </td>
     </tr>
   );
