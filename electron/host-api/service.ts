@@ -15,6 +15,7 @@ import {
 import { ClusterHealthMonitor } from './health';
 import { KernelLaunches } from './launches';
 import { AppLog } from './log';
+import { LogoCache } from './logos';
 import type {
   AppInfo,
   ClusterDetail,
@@ -49,8 +50,6 @@ export interface HostServiceOptions {
   healthIntervalMs?: number;
 }
 
-const LOGO_KEYS = ['logo-svg', 'logo-64x64', 'logo-128x128', 'logo-32x32'];
-
 function msg(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -80,7 +79,7 @@ export class HostService implements HostMethods {
   private readonly activity: ActivityLog;
   private readonly kernels = new Map<string, KernelSummary>();
   private clusterNames = new Map<string, string>();
-  private readonly logoCache = new Map<string, string | null>();
+  private readonly logoCache = new LogoCache();
   private readonly unsubs: (() => void)[] = [];
   private closed = false;
   private labRequested = false;
@@ -422,7 +421,7 @@ export class HostService implements HostMethods {
         displayName: s.spec.display_name || s.name,
         language: s.spec.language || 'unknown',
         isDefault: listing.default === s.name,
-        logo: await this.logo(clusterId, s.name, s.resources),
+        logo: await this.logoCache.get(rt, clusterId, s.name, s.resources),
         argv: Array.isArray(s.spec.argv) ? s.spec.argv : [],
         interruptMode: s.spec.interrupt_mode === 'message' ? 'message' : 'signal',
         launchSettings: { ...(s.spec.env ?? {}), ...launch },
@@ -432,32 +431,6 @@ export class HostService implements HostMethods {
       (a, b) => Number(b.isDefault) - Number(a.isDefault) || a.displayName.localeCompare(b.displayName),
     );
     return { clusterId, environments, problems: listing.problems, error: null };
-  }
-
-  private async logo(
-    clusterId: string,
-    spec: string,
-    resources: Record<string, string>,
-  ): Promise<string | null> {
-    const key = `${clusterId}\0${spec}`;
-    if (this.logoCache.has(key)) return this.logoCache.get(key) ?? null;
-    const rt = this.backend.runtime(clusterId);
-    let url: string | null = null;
-    for (const k of LOGO_KEYS) {
-      const file = resources[k];
-      if (!file || !rt) continue;
-      try {
-        const r = await rt.getResource(spec, file);
-        if (!r || r.body.length > 256 * 1024) continue;
-        const type = k === 'logo-svg' || file.endsWith('.svg') ? 'image/svg+xml' : 'image/png';
-        url = `data:${type};base64,${r.body.toString('base64')}`;
-        break;
-      } catch {
-        // try the next size
-      }
-    }
-    this.logoCache.set(key, url);
-    return url;
   }
 
   // ---- kernels ----
