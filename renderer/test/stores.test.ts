@@ -171,7 +171,17 @@ describe('model wiring', () => {
   test('stores are replicas: pushed kernel events update them without any polling', async () => {
     const host = fakeHost([kernel('a')]);
     const m = createModel(host.conn, { clockMs: 60_000 });
-    await new Promise((r) => setTimeout(r, 20));
+    // The first load: wait until the replicas hold what the host answered.
+    await new Promise<void>((resolve) => {
+      const loaded = () => m.clusters.getState().clusters.length > 0 && m.kernels.getState().order.length > 0;
+      if (loaded()) return resolve();
+      const offs = [m.clusters.subscribe(check), m.kernels.subscribe(check)];
+      function check(): void {
+        if (!loaded()) return;
+        for (const off of offs) off();
+        resolve();
+      }
+    });
     assert.equal(m.clusters.getState().clusters[0].name, 'This computer');
     assert.deepEqual(m.kernels.getState().order, ['a']);
     const before = host.calls.length;

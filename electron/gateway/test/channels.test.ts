@@ -81,7 +81,14 @@ describe('kernel channels (raw ws)', { timeout: 180_000 }, () => {
     await a.waitForReply(msg.header.msg_id, 'execute_input', 10_000);
     a.ws.terminate(); // network blip
     await a.closed;
-    await new Promise((r) => setTimeout(r, 2000)); // output happens while nobody is connected
+    // The output happens while nobody is connected: wait until the run is over and its output is buffered.
+    await waitFor(
+      () =>
+        core.registry.get(kernelId)?.executionState === 'idle' &&
+        (core.proxy.channels.session(kernelId, s)?.bufferedBytes ?? 0) > 0,
+      15_000,
+      'the run to end with its output in the replay buffer',
+    );
     const b = client(s);
     await b.opened;
     await b.waitForReply(msg.header.msg_id, 'execute_reply', 15_000, 'replayed reply');

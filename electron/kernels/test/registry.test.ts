@@ -208,19 +208,20 @@ describe('cluster directory + kernel registry (two local clusters)', { timeout: 
   });
 
   test('a kernel that never answers fails within KERNEL_LAUNCH_TIMEOUT and leaves nothing', async () => {
-    const t0 = Date.now();
     const err = await registry
       .start('lab-box--hang', { KERNEL_LAUNCH_TIMEOUT: '3' })
       .catch((e: unknown) => e);
     assert.ok(err instanceof KernelLaunchError, String(err));
-    assert.match(err.message, /within 3 s|did not (start|become ready)/);
-    const took = Date.now() - t0;
-    assert.ok(took >= 2500 && took < 15_000, `took ${took} ms`);
+    // It was the 3 s launch limit that ended it (the message and the kept launch say so), not anything else.
+    assert.match(err.message, /within 3 s|3000 ms/);
+    const failed = registry.launches().filter((l) => l.specName === 'lab-box--hang');
+    assert.equal(failed.at(-1)?.status, 'failed');
+    assert.match(failed.at(-1)?.error ?? '', /within 3 s|3000 ms/);
     await waitFor(() => processesMatching('61.4242').length === 0, 10_000, 'hanging process gone');
   });
 
-  test('connection counting and events', () => {
-    const id = registry.ids()[0];
+  test('connection counting and events', async () => {
+    const { id } = await registry.start('python3');
     seen.length = 0;
     registry.connectionOpened(id);
     registry.connectionOpened(id);
@@ -232,8 +233,8 @@ describe('cluster directory + kernel registry (two local clusters)', { timeout: 
   });
 
   test('shutdownAll stops everything; no new starts afterwards', async () => {
+    while (registry.ids().length < 2) await registry.start('python3');
     const ids = registry.ids();
-    assert.ok(ids.length >= 2);
     await registry.shutdownAll();
     assert.deepEqual(registry.ids(), []);
     for (const id of ids)
