@@ -48,8 +48,32 @@ export {
 export { KernelMonitor, DEFAULT_MONITOR_OPTIONS, describeExit, type MonitorOptions } from './zmq/heartbeat';
 export {
   KernelManager,
-  startKernel,
+  startKernelWith,
+  routingIdentity,
   type StartKernelOptions,
   type KernelManagerOptions,
+  type ReattachOptions,
   type AutoRestartOptions,
 } from './kernel-manager';
+export { startKernel, reattachKernel } from './start';
+export {
+  ProvisionerRegistry,
+  ProvisionerUnavailableError,
+  provisionerNameOf,
+  DEFAULT_PROVISIONER_NAME,
+  type ProvisionerFactory,
+  type ProvisionerCreateOptions,
+  type UnavailableProvisioner,
+} from './registry';
+export { createLocalProvisionerRegistry, defaultProvisionerRegistry } from './default-registry';
+export { GATEWAY_PROVISIONERS, GATEWAY_PROVISIONER_NAMES } from './gateway-provisioners';
+export { localProvisionerFactory } from './local/factory';
+export {
+  ConnectionPool,
+  createProvisionerContext,
+  type ProvisionerContext,
+  type PoolLease,
+  type ResponseListener,
+} from './context';
+export { LINUX_SIGNALS, DARWIN_SIGNALS, thisHostSignals, signalName } from './signals';
+export { abortError } from './abort';

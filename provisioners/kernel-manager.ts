@@ -1,186 +1,38 @@
 // A provisioner plus ZMQ sockets = a KernelBackend: start (until kernel_info_reply), track state from iopub,
 // fan out messages to client ports, interrupt, restart in place (same id, ports rebound), shut down leaving
-// nothing behind.
-import { randomUUID } from 'node:crypto';
-import { LocalProvisioner, abortError } from './local/local-provisioner';
-import { KernelConnection, type ClientChannels } from './zmq/kernel-connection';
-import { KernelMonitor, type MonitorOptions } from './zmq/heartbeat';
-import { makeMessage, parseContent, tryParseHeader } from './zmq/wire';
+// nothing behind. It knows no backend: the caller passes the provisioner (from a ProvisionerRegistry).
+// Launch/ready is in manager/launch.ts, stopping in manager/stop.ts, client ports in manager/port.ts.
+import { KernelConnection } from './zmq/kernel-connection';
+import { KernelMonitor } from './zmq/heartbeat';
+import { KernelChannels, type Lifecycle } from './manager/channels';
+import { launchKernel, waitForReady, type LaunchHost } from './manager/launch';
+import {
+  DEFAULT_LAUNCH_TIMEOUT_MS,
+  type KernelManagerOptions,
+  type ReattachOptions,
+  type StartKernelOptions,
+} from './manager/options';
+import { killAndCleanup, stopKernel, type StopHost } from './manager/stop';
+import { errorMessage } from './manager/util';
 import type {
-  Channel,
+  ConnectionInfo,
   ExecutionState,
   KernelBackend,
-  KernelEvent,
-  KernelPort,
   KernelProvisioner,
   KernelSpec,
-  LaunchProgress,
-  LaunchRequest,
+  LinkState,
   ProvisionerState,
-  WireMessage,
 } from './types';
 
-export interface AutoRestartOptions {
-  enabled: boolean;
-  maxRestarts: number;
-}
+export type {
+  AutoRestartOptions,
+  KernelManagerOptions,
+  ReattachOptions,
+  StartKernelOptions,
+} from './manager/options';
+export { routingIdentity } from './manager/port';
 
-export interface KernelManagerOptions {
-  /** Automatic restart when the kernel dies on its own. Off by default. */
-  autoRestart?: AutoRestartOptions;
-  /** Heartbeat / poll tuning. */
-  monitor?: Partial<MonitorOptions>;
-  /** How long shutdown waits for the kernel to exit after shutdown_request before SIGTERM (ms). Default 3000. */
-  shutdownWaitMs?: number;
-  /** How long restart waits after shutdown_request{restart:true} before killing (ms). Default 2000. */
-  restartWaitMs?: number;
-  /** Launch timeout for restarts (ms). Defaults to the start's launchTimeoutMs. */
-  launchTimeoutMs?: number;
-  /** Diagnostics sink. Default console.warn with a prefix. */
-  log?: (message: string) => void;
-}
-
-export interface StartKernelOptions extends KernelManagerOptions {
-  kernelId: string;
-  spec: KernelSpec;
-  env?: Record<string, string>;
-  cwd?: string;
-  /** Time to get from spawn to kernel_info_reply (ms). Default 60000. */
-  launchTimeoutMs?: number;
-  /** Default: a LocalProvisioner. */
-  provisioner?: KernelProvisioner;
-  onProgress?: (p: LaunchProgress) => void;
-  signal?: AbortSignal;
-}
-
-const DEFAULT_LAUNCH_TIMEOUT_MS = 60_000;
-const MAX_BUFFERED_WHILE_RESTARTING = 1000;
-
-type Lifecycle = 'starting' | 'running' | 'restarting' | 'shutting-down' | 'dead';
-
-// Awaited steps of an operation keep the event loop alive (ref'd timers); only background timers are unref'd.
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A promise that can be woken early; used to wait for replies, iopub traffic, exits or aborts. */
-class Waker {
-  private resolvers = new Set<() => void>();
-  wait(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(t);
-        this.resolvers.delete(done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.resolvers.add(done);
-    });
-  }
-  wake(): void {
-    for (const r of [...this.resolvers]) r();
-  }
-}
-
-interface PendingRequest {
-  resolve: (msg: WireMessage) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-/** A client's port. Survives restarts: its DEALERs are re-created against the new kernel's ports. */
-class ManagedPort implements KernelPort {
-  private channels: ClientChannels | undefined;
-  private buffered: WireMessage[] = [];
-  closed = false;
-
-  constructor(
-    private readonly manager: KernelManager,
-    readonly sessionId: string,
-    readonly identity: string,
-    private readonly onMessage: (msg: WireMessage) => void,
-    private readonly onClosed: ((reason: string) => void) | undefined,
-  ) {}
-
-  /**
-   * Open this port's sockets on the (new) kernel connection. Opening can fail (no file descriptors left): the
-   * port is then closed and its owner told why, and the kernel and every other port carry on.
-   */
-  bind(conn: KernelConnection, opening = false): void {
-    if (this.closed) return;
-    this.channels?.close();
-    this.channels = undefined;
-    try {
-      this.channels = conn.openChannels(this.identity, (m) => this.deliver(m));
-    } catch (err) {
-      const reason = `cannot open sockets to the kernel: ${errorMessage(err)}`;
-      this.close();
-      if (opening) throw new Error(reason); // openPort's caller handles it
-      this.manager.log(`port ${this.identity}: ${reason}`);
-      this.onClosed?.(reason);
-      return;
-    }
-    const pending = this.buffered;
-    this.buffered = [];
-    for (const m of pending) this.channels.send(m);
-  }
-
-  unbind(): void {
-    this.channels?.close();
-    this.channels = undefined;
-  }
-
-  deliver(msg: WireMessage): void {
-    if (this.closed) return;
-    try {
-      this.onMessage(msg);
-    } catch (err) {
-      this.manager.log(`port ${this.sessionId}: onMessage threw: ${String(err)}`);
-    }
-  }
-
-  send(msg: WireMessage): void {
-    if (this.closed) return;
-    if (msg.channel === 'iopub') {
-      this.manager.log(`port ${this.sessionId}: clients cannot send on iopub; message dropped`);
-      return;
-    }
-    if (this.channels) {
-      this.channels.send(msg);
-    } else if (this.manager.acceptsBufferedSends && this.buffered.length < MAX_BUFFERED_WHILE_RESTARTING) {
-      this.buffered.push(msg); // restarting: delivered to the new kernel once it is up
-    } else {
-      this.manager.log(`port ${this.sessionId}: kernel not running; ${msg.channel} message dropped`);
-    }
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.buffered = [];
-    this.unbind();
-    this.manager.forgetPort(this);
-  }
-}
-
-/** Routing ids are 1..255 bytes: a session id is cut to 200 bytes of UTF-8 (room for a clash suffix). */
-export function routingIdentity(sessionId: string, maxBytes = 200): string {
-  if (!sessionId) return 'client';
-  if (Buffer.byteLength(sessionId) <= maxBytes) return sessionId;
-  const cut = Buffer.from(sessionId).subarray(0, maxBytes);
-  // Drop a character split by the cut (a trailing partial UTF-8 sequence decodes to U+FFFD).
-  return cut.toString('utf8').replace(/\uFFFD+$/, '') || 'client';
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-export class KernelManager implements KernelBackend {
-  readonly id: string;
-  readonly specName: string;
-  readonly spec: KernelSpec;
-  readonly provisioner: KernelProvisioner;
-  /** The raw kernel_info_reply of the current kernel process (protocol_version, language_info, ...). */
-  kernelInfoReply: WireMessage | undefined;
+export class KernelManager extends KernelChannels implements KernelBackend {
   /** How many times this kernel was restarted (manually or automatically). */
   restartCount = 0;
   /** Why the kernel died, once it did. */
@@ -188,29 +40,19 @@ export class KernelManager implements KernelBackend {
   /** The kernel's last output when it died unexpectedly (kept after its files are cleaned up). */
   deathOutput: string | undefined;
 
-  private state: ExecutionState = 'starting';
-  private activity = new Date();
-  private lifecycle: Lifecycle = 'starting';
-  private conn: KernelConnection | undefined;
-  private mgr: ClientChannels | undefined;
   private monitor: KernelMonitor | undefined;
-  private readonly ports = new Set<ManagedPort>();
-  private readonly listeners = new Set<(e: KernelEvent) => void>();
-  private readonly pending = new Map<string, PendingRequest>();
-  private readonly session = `gateway-desktop-manager-${randomUUID()}`;
-  private readonly sessionBytes = Buffer.from(this.session);
-  private readonly waker = new Waker();
-  private iopubCount = 0;
-  private lastKernelStatus: ExecutionState | undefined;
   private autoRestarts = 0;
   private restartPromise: Promise<void> | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private opAbort: AbortController | undefined;
-  private activityTimer: NodeJS.Timeout | undefined;
-  private lastActivityEmit = 0;
   private readonly env: Record<string, string>;
   private readonly cwd: string | undefined;
   private readonly opts: KernelManagerOptions;
+  /** Why the way to the kernel is down (the provisioner said so), or undefined while it is up. */
+  private linkDown: string | undefined;
+  private readonly unsubscribeLink: () => void;
+  private readonly launchHost: LaunchHost;
+  private readonly stopHost: StopHost;
 
   private constructor(
     kernelId: string,
@@ -220,23 +62,59 @@ export class KernelManager implements KernelBackend {
     cwd: string | undefined,
     opts: KernelManagerOptions,
   ) {
-    this.id = kernelId;
-    this.spec = spec;
-    this.specName = spec.name;
-    this.provisioner = provisioner;
+    super(kernelId, spec, provisioner, opts.log);
     this.env = env;
     this.cwd = cwd;
     this.opts = opts;
+    this.unsubscribeLink = provisioner.onLinkChange?.((s) => this.onLinkChange(s)) ?? (() => undefined);
+    this.launchHost = {
+      id: this.id,
+      spec,
+      provisioner,
+      env,
+      cwd,
+      waker: this.waker,
+      iopubCount: () => this.iopubCount,
+      resetForLaunch: () => {
+        this.lastKernelStatus = undefined;
+        this.kernelInfoReply = undefined;
+      },
+      setKernelInfoReply: (m) => {
+        this.kernelInfoReply = m;
+      },
+      attach: (info) => this.attach(new KernelConnection(info, this.connectionOptions())),
+      detach: () => this.detach(),
+      request: (channel, msgType, content, timeoutMs) => this.request(channel, msgType, content, timeoutMs),
+      log: (m) => this.log(m),
+    };
+    this.stopHost = {
+      provisioner,
+      connected: () => this.mgr !== undefined,
+      requestShutdown: (restart, timeoutMs) =>
+        this.request('control', 'shutdown_request', { restart }, timeoutMs),
+      detach: () => this.detach(),
+      log: (m) => this.log(m),
+    };
   }
 
-  /** Start a kernel; resolves once it answered kernel_info (and iopub is live). */
+  /** Start a kernel with `opts.provisioner`; resolves once it answered kernel_info (and iopub is live). */
   static async start(opts: StartKernelOptions): Promise<KernelManager> {
-    const provisioner = opts.provisioner ?? new LocalProvisioner(opts.kernelId);
+    const provisioner = opts.provisioner;
+    if (!provisioner) {
+      throw new Error(
+        'KernelManager.start needs a provisioner (from a ProvisionerRegistry, see registry.ts)',
+      );
+    }
     const km = new KernelManager(opts.kernelId, opts.spec, provisioner, opts.env ?? {}, opts.cwd, {
       ...opts,
       launchTimeoutMs: opts.launchTimeoutMs ?? DEFAULT_LAUNCH_TIMEOUT_MS,
     });
-    await km.launch(opts.signal, opts.onProgress, opts.launchTimeoutMs ?? DEFAULT_LAUNCH_TIMEOUT_MS);
+    await launchKernel(
+      km.launchHost,
+      opts.signal,
+      opts.onProgress,
+      opts.launchTimeoutMs ?? DEFAULT_LAUNCH_TIMEOUT_MS,
+    );
     km.lifecycle = 'running';
     km.setState(km.statusAfterLaunch());
     km.startMonitor();
@@ -244,30 +122,32 @@ export class KernelManager implements KernelBackend {
   }
 
   /**
-   * Re-attach to a kernel that still runs (e.g. after an app restart) from its saved provisioner state.
-   * Resolves once it answered kernel_info; throws if it is gone.
+   * Re-attach to a kernel that still runs (e.g. after an app restart) from its saved provisioner state. The
+   * provisioner first re-establishes the way to the kernel (loadProvisionerInfo, awaited); only then is the
+   * connection it returns dialled. Resolves once it answered kernel_info; throws if it is gone.
    */
   static async reattach(
     state: ProvisionerState,
     spec: KernelSpec,
-    opts: KernelManagerOptions & {
-      provisioner?: KernelProvisioner;
-      timeoutMs?: number;
-      signal?: AbortSignal;
-    } = {},
+    opts: ReattachOptions,
   ): Promise<KernelManager> {
-    const provisioner = opts.provisioner ?? new LocalProvisioner(state.kernelId);
-    await provisioner.loadProvisionerInfo(state);
+    const provisioner = opts.provisioner;
+    const info: ConnectionInfo = (await provisioner.loadProvisionerInfo(state)) ?? state.connection;
     const km = new KernelManager(state.kernelId, spec, provisioner, {}, undefined, opts);
     const timeoutMs = opts.timeoutMs ?? 15_000;
     const code = await provisioner.poll();
-    if (code !== null) throw new Error(`Kernel ${state.kernelId} is no longer running (exit code ${code})`);
-    km.attach(new KernelConnection(state.connection, km.connectionOptions()));
+    if (code !== null) {
+      km.unsubscribeLink();
+      throw new Error(`Kernel ${state.kernelId} is no longer running (exit code ${code})`);
+    }
+    km.attach(new KernelConnection(info, km.connectionOptions()));
     try {
       // On control: a kernel left running may be busy with a long cell, which holds shell replies back.
-      await km.waitForReady(Date.now() + timeoutMs, opts.signal, Date.now(), timeoutMs, 'control');
+      const t0 = Date.now();
+      await waitForReady(km.launchHost, t0 + timeoutMs, opts.signal, t0, timeoutMs, 'control');
     } catch (err) {
       km.detach();
+      km.unsubscribeLink();
       throw err;
     }
     km.lifecycle = 'running';
@@ -276,27 +156,21 @@ export class KernelManager implements KernelBackend {
     return km;
   }
 
-  get executionState(): ExecutionState {
-    return this.state;
+  /** What the kernel printed last (after it died: what it printed before dying). */
+  async outputTail(maxChars?: number): Promise<string> {
+    if (this.deathOutput !== undefined) return this.deathOutput;
+    return (await this.provisioner.outputTail?.(maxChars).catch(() => '')) ?? '';
   }
 
-  get lastActivity(): Date {
-    return this.activity;
+  /** Whether the way to the kernel is up (false while the provisioner reports its link down). */
+  get linkUp(): boolean {
+    return this.linkDown === undefined;
   }
 
-  /** Whether sends from ports are buffered for the next kernel process (during restart). */
-  get acceptsBufferedSends(): boolean {
-    return this.lifecycle === 'restarting' || this.lifecycle === 'starting';
-  }
-
-  /** Rejected incoming messages (bad signature etc.) on the current connection. */
-  get wireStats(): { rejected: number; badSignature: number; malformed: number; replayed: number } {
-    return this.conn
-      ? { ...this.conn.codec.stats }
-      : { rejected: 0, badSignature: 0, malformed: 0, replayed: 0 };
-  }
-
-  /** For a diagnostics view: what the kernel printed last, wire rejections, heartbeat, restarts. */
+  /**
+   * For a diagnostics view: wire rejections, heartbeat, restarts, and the output of a kernel that died (use
+   * `outputTail()` for a running kernel's: it may have to be fetched).
+   */
   diagnostics(): {
     state: ExecutionState;
     outputTail: string;
@@ -307,7 +181,7 @@ export class KernelManager implements KernelBackend {
   } {
     return {
       state: this.state,
-      outputTail: this.deathOutput ?? this.provisioner.outputTail?.() ?? '',
+      outputTail: this.deathOutput ?? '',
       wireStats: this.wireStats,
       heartbeatRttMs: this.monitor?.lastRttMs,
       restartCount: this.restartCount,
@@ -318,70 +192,6 @@ export class KernelManager implements KernelBackend {
   /** What to persist to re-attach later (includes the HMAC key: keep it in the main process). */
   getProvisionerInfo(): ProvisionerState {
     return this.provisioner.getProvisionerInfo();
-  }
-
-  log(message: string): void {
-    (this.opts.log ?? ((m: string) => console.warn(`[kernel ${this.id}] ${m}`)))(message);
-  }
-
-  onEvent(listener: (e: KernelEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  openPort(
-    sessionId: string,
-    onMessage: (msg: WireMessage) => void,
-    onClosed?: (reason: string) => void,
-  ): KernelPort {
-    // Two open ports cannot share a routing id (the kernel's ROUTER would refuse the second), so a clash gets a
-    // suffix. The kernel routes stdin by the shell sender's id, so both still work.
-    let identity = routingIdentity(sessionId);
-    const used = new Set([...this.ports].map((p) => p.identity));
-    if (used.has(identity)) {
-      let n = 2;
-      while (used.has(`${identity}~${n}`)) n++;
-      identity = `${identity}~${n}`;
-    }
-    const port = new ManagedPort(this, sessionId, identity, onMessage, onClosed);
-    this.ports.add(port);
-    if (this.conn && !this.conn.isClosed && this.lifecycle === 'running') port.bind(this.conn, true);
-    return port;
-  }
-
-  /** @internal */
-  forgetPort(port: ManagedPort): void {
-    this.ports.delete(port);
-  }
-
-  /** Number of open client ports. */
-  get portCount(): number {
-    return this.ports.size;
-  }
-
-  /**
-   * Send a request from the manager's own session and wait for the reply (matched by parent msg_id).
-   * For kernel_info, interrupt and shutdown; also handy for tests and tools.
-   */
-  request(
-    channel: Exclude<Channel, 'iopub'>,
-    msgType: string,
-    content: unknown,
-    timeoutMs = 10_000,
-  ): Promise<WireMessage> {
-    const mgr = this.mgr;
-    if (!mgr) return Promise.reject(new Error(`Kernel ${this.id} is not connected`));
-    const msg = makeMessage(channel, msgType, content, this.session);
-    const msgId = (tryParseHeader(msg.header) as { msg_id: string }).msg_id;
-    return new Promise<WireMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(msgId);
-        reject(new Error(`Kernel ${this.id} did not answer ${msgType} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      timer.unref();
-      this.pending.set(msgId, { resolve, reject, timer });
-      mgr.send(msg);
-    });
   }
 
   async interrupt(): Promise<void> {
@@ -406,14 +216,15 @@ export class KernelManager implements KernelBackend {
 
   /**
    * Stop managing the kernel WITHOUT stopping it: close the sockets and the monitor, keep the process running,
-   * and return what `KernelManager.reattach` needs. (For kernels that outlive the app; see LocalProvisioner's
-   * `tieToParent`.) The manager is unusable afterwards.
+   * and return what `KernelManager.reattach` needs. (For kernels that outlive the app; e.g. the local
+   * provisioner's `tieToParent`.) The manager is unusable afterwards.
    */
   async release(): Promise<ProvisionerState> {
     if (this.lifecycle !== 'running')
       throw new Error(`Kernel ${this.id} cannot be released: it is ${this.lifecycle}`);
     const state = this.provisioner.getProvisionerInfo();
     this.lifecycle = 'dead';
+    this.unsubscribeLink();
     this.monitor?.stop();
     if (this.activityTimer) clearTimeout(this.activityTimer);
     this.detach();
@@ -428,112 +239,30 @@ export class KernelManager implements KernelBackend {
 
   // ---------------------------------------------------------------------------------------------------------
 
-  /** After kernel_info: busy only if a client's request keeps it busy, else idle. */
-  private statusAfterLaunch(): ExecutionState {
-    return this.lastKernelStatus === 'busy' ? 'busy' : 'idle';
-  }
-
-  private emit(e: KernelEvent): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(e);
-      } catch (err) {
-        this.log(`event listener threw: ${String(err)}`);
-      }
+  /** The provisioner reports the way to the kernel down or up: disconnected / reconnected, never dead. */
+  private onLinkChange(s: LinkState): void {
+    if (s.up) {
+      if (this.linkDown === undefined) return;
+      this.linkDown = undefined;
+      this.monitor?.setLinkUp(true);
+      this.log('the way to the kernel is back');
+      if (this.lifecycle === 'running') this.emit({ type: 'reconnected' });
+    } else {
+      if (this.linkDown !== undefined) return;
+      this.linkDown = s.reason || 'connection lost';
+      this.monitor?.setLinkUp(false); // misses are not counted: a dropped tunnel is not a dead kernel
+      this.log(`the way to the kernel is down: ${this.linkDown}`);
+      if (this.lifecycle === 'running') this.emit({ type: 'disconnected', reason: this.linkDown });
     }
-  }
-
-  private setState(s: ExecutionState): void {
-    if (this.state === s) return;
-    this.state = s;
-    this.emit({ type: 'state', state: s });
-  }
-
-  private touch(): void {
-    this.activity = new Date();
-    const now = Date.now();
-    // At most one 'activity' event per second, with a trailing one so the last activity is always reported.
-    if (now - this.lastActivityEmit >= 1000) {
-      this.lastActivityEmit = now;
-      this.emit({ type: 'activity', at: this.activity });
-    } else if (!this.activityTimer) {
-      this.activityTimer = setTimeout(
-        () => {
-          this.activityTimer = undefined;
-          this.lastActivityEmit = Date.now();
-          this.emit({ type: 'activity', at: this.activity });
-        },
-        1000 - (now - this.lastActivityEmit),
-      );
-      this.activityTimer.unref();
-    }
-  }
-
-  private connectionOptions(): ConstructorParameters<typeof KernelConnection>[1] {
-    return {
-      log: (m) => this.log(m),
-      onReject: (reason, detail) => this.log(`dropped a kernel message: ${reason} (${detail})`),
-    };
-  }
-
-  private onIopub(msg: WireMessage): void {
-    this.iopubCount++;
-    // Clients first: state and activity listeners (registry, UI) are not on the path of the client's reply.
-    for (const p of this.ports) p.deliver(msg);
-    const header = tryParseHeader(msg.header);
-    // Requests the manager makes itself (kernel_info, ...) are neither activity nor a state change.
-    const fromManager = msg.parentHeader.includes(this.sessionBytes);
-    if (header?.msg_type === 'status') {
-      try {
-        const es = parseContent<{ execution_state?: string }>(msg.content).execution_state;
-        if (!fromManager && (es === 'idle' || es === 'busy' || es === 'starting')) {
-          this.lastKernelStatus = es;
-          if (this.lifecycle === 'running') this.setState(es);
-        }
-      } catch {
-        // unparsable status content: ignore
-      }
-    }
-    if (!fromManager) this.touch();
-    this.waker.wake();
-  }
-
-  private onManagerReply(msg: WireMessage): void {
-    const parent = tryParseHeader(msg.parentHeader);
-    const id = parent?.msg_id;
-    if (typeof id !== 'string') return;
-    const p = this.pending.get(id);
-    if (!p) return;
-    this.pending.delete(id);
-    clearTimeout(p.timer);
-    p.resolve(msg);
-    this.waker.wake();
-  }
-
-  private attach(conn: KernelConnection): void {
-    this.conn = conn;
-    conn.onIopub((m) => this.onIopub(m));
-    this.mgr = conn.openChannels(this.session, (m) => this.onManagerReply(m));
-  }
-
-  /** Close the sockets of the current kernel process (client ports are kept and rebound later). */
-  private detach(): void {
-    for (const p of this.ports) p.unbind();
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new Error(`Kernel ${this.id}: connection closed`));
-      this.pending.delete(id);
-    }
-    this.mgr = undefined;
-    this.conn?.close();
-    this.conn = undefined;
   }
 
   private startMonitor(): void {
     this.monitor?.stop();
+    const pollIntervalMs = this.provisioner.pollIntervalMs;
     this.monitor = new KernelMonitor(
       {
         connection: this.conn?.info ?? null,
+        signals: this.provisioner.signals,
         poll: () => this.provisioner.poll(),
         onDead: (reason) => void this.onKernelDied(reason),
         onUnresponsive: (reason) => {
@@ -545,9 +274,10 @@ export class KernelManager implements KernelBackend {
           this.emit({ type: 'responsive' });
         },
       },
-      this.opts.monitor,
+      { ...(pollIntervalMs && pollIntervalMs > 0 ? { pollIntervalMs } : {}), ...this.opts.monitor },
     );
     this.monitor.start();
+    if (this.linkDown !== undefined) this.monitor.setLinkUp(false);
   }
 
   private async onKernelDied(reason: string): Promise<void> {
@@ -572,55 +302,14 @@ export class KernelManager implements KernelBackend {
     if (this.lifecycle === 'dead' || this.lifecycle === 'shutting-down') return;
     this.lifecycle = 'dead';
     this.deathReason = reason;
-    this.deathOutput = this.provisioner.outputTail?.() || undefined;
+    this.unsubscribeLink();
     this.monitor?.stop();
+    this.deathOutput = (await this.provisioner.outputTail?.().catch(() => '')) || undefined;
     this.detach();
-    await this.killAndCleanup(false);
+    await killAndCleanup(this.provisioner, (m) => this.log(m), false);
     // The reason first: listeners that see the state change alone would only know "it died".
     this.emit({ type: 'dead', reason });
     this.setState('dead');
-  }
-
-  /** Kill the whole process group, wait for it, release the provisioner's resources. */
-  private async killAndCleanup(restart: boolean): Promise<void> {
-    try {
-      if ((await this.provisioner.poll()) === null) {
-        await this.provisioner.kill(restart);
-        await this.provisioner.wait(5000);
-      }
-      // The leader may be gone while others in its group still run.
-      await this.provisioner.kill(restart).catch(() => undefined);
-      const prov = this.provisioner;
-      if (prov.processesAlive) {
-        const deadline = Date.now() + 3000;
-        while (prov.processesAlive() && Date.now() < deadline) await sleep(50);
-        if (prov.processesAlive()) this.log('some processes of the kernel are still alive after SIGKILL');
-      }
-    } catch (err) {
-      this.log(`kill failed: ${errorMessage(err)}`);
-    }
-    await this.provisioner.cleanup(restart).catch((err) => this.log(`cleanup failed: ${errorMessage(err)}`));
-  }
-
-  /** shutdown_request, wait, SIGTERM, wait, SIGKILL (the group), cleanup. */
-  private async stopKernel(restart: boolean, graceMs: number): Promise<void> {
-    try {
-      if ((await this.provisioner.poll()) === null && this.mgr) {
-        const reply = this.request('control', 'shutdown_request', { restart }, graceMs).catch(
-          () => undefined,
-        );
-        const exited = await this.provisioner.wait(graceMs);
-        void reply;
-        if (exited === null) {
-          await this.provisioner.terminate(restart);
-          await this.provisioner.wait(2000);
-        }
-      }
-    } catch (err) {
-      this.log(`graceful stop failed: ${errorMessage(err)}`);
-    }
-    this.detach();
-    await this.killAndCleanup(restart);
   }
 
   private async doRestart(): Promise<void> {
@@ -630,9 +319,14 @@ export class KernelManager implements KernelBackend {
     this.monitor?.stop();
     this.emit({ type: 'restarting' });
     this.setState('restarting');
-    await this.stopKernel(true, this.opts.restartWaitMs ?? 2000);
+    await stopKernel(this.stopHost, true, this.opts.restartWaitMs ?? 2000);
     try {
-      await this.launch(abort.signal, undefined, this.opts.launchTimeoutMs ?? DEFAULT_LAUNCH_TIMEOUT_MS);
+      await launchKernel(
+        this.launchHost,
+        abort.signal,
+        undefined,
+        this.opts.launchTimeoutMs ?? DEFAULT_LAUNCH_TIMEOUT_MS,
+      );
     } catch (err) {
       this.opAbort = undefined;
       if (this.lifecycle === 'restarting') {
@@ -655,148 +349,25 @@ export class KernelManager implements KernelBackend {
   private async doShutdown(): Promise<void> {
     const wasDead = this.lifecycle === 'dead';
     this.lifecycle = 'shutting-down';
+    this.unsubscribeLink();
     this.opAbort?.abort();
     if (this.restartPromise) await this.restartPromise.catch(() => undefined);
     this.monitor?.stop();
     if (this.activityTimer) clearTimeout(this.activityTimer);
-    if (!wasDead) await this.stopKernel(false, this.opts.shutdownWaitMs ?? 3000);
+    if (!wasDead) await stopKernel(this.stopHost, false, this.opts.shutdownWaitMs ?? 3000);
     else this.detach();
     for (const p of [...this.ports]) p.close();
     this.lifecycle = 'dead';
     this.setState('dead');
   }
-
-  /**
-   * launchOnce, retried once when the kernel could not bind a port: ports are chosen free but another process
-   * can take one before the kernel binds it (nothing can hold them across the exec). The retry gets new ports.
-   */
-  private async launch(
-    signal: AbortSignal | undefined,
-    onProgress: ((p: LaunchProgress) => void) | undefined,
-    timeoutMs: number,
-  ): Promise<void> {
-    try {
-      await this.launchOnce(signal, onProgress, timeoutMs);
-    } catch (err) {
-      if (signal?.aborted || !/Address already in use/.test(errorMessage(err))) throw err;
-      this.log('a port was taken before the kernel bound it; launching again with new ports');
-      await this.launchOnce(signal, onProgress, timeoutMs);
-    }
-  }
-
-  /**
-   * preLaunch + launch + connect + kernel_info. On any failure, timeout or abort, everything started so far is
-   * killed and cleaned up before the error is thrown.
-   */
-  private async launchOnce(
-    signal: AbortSignal | undefined,
-    onProgress: ((p: LaunchProgress) => void) | undefined,
-    timeoutMs: number,
-  ): Promise<void> {
-    const t0 = Date.now();
-    const deadline = t0 + timeoutMs;
-    const progress = (phase: string, message: string): void => {
-      try {
-        onProgress?.({ phase, message, elapsedMs: Date.now() - t0 });
-      } catch {
-        // progress reporting must not break a launch
-      }
-    };
-    const onAbort = (): void => this.waker.wake();
-    signal?.addEventListener('abort', onAbort);
-    this.lastKernelStatus = undefined;
-    this.kernelInfoReply = undefined;
-    const req: LaunchRequest = {
-      kernelId: this.id,
-      spec: this.spec,
-      env: this.env,
-      cwd: this.cwd,
-      launchTimeoutMs: timeoutMs,
-      onProgress,
-      signal,
-    };
-    let launched = false;
-    try {
-      if (signal?.aborted) throw abortError();
-      progress('resolving', `Preparing ${this.spec.spec.display_name}`);
-      await this.provisioner.preLaunch(req);
-      if (signal?.aborted) throw abortError();
-      progress('spawning', `Starting ${this.spec.spec.argv[0]}`);
-      launched = true;
-      const info = await this.provisioner.launch();
-      if (signal?.aborted) throw abortError();
-      progress('connecting', `Connecting to the kernel on ${info.ip}`);
-      this.attach(new KernelConnection(info, this.connectionOptions()));
-      progress('kernel-info', 'Waiting for the kernel to answer');
-      await this.waitForReady(deadline, signal, t0, timeoutMs);
-      progress('ready', 'Kernel is ready');
-    } catch (err) {
-      this.detach();
-      if (launched) {
-        await this.killAndCleanup(false);
-      } else {
-        await this.provisioner.cleanup(false).catch(() => undefined);
-      }
-      throw err;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
-  }
-
-  /** Nudge with kernel_info_request until a reply and some iopub traffic arrived (iopub is then live). */
-  private async waitForReady(
-    deadline: number,
-    signal: AbortSignal | undefined,
-    t0: number,
-    timeoutMs: number,
-    channel: 'shell' | 'control' = 'shell',
-  ): Promise<void> {
-    const iopubAtStart = this.iopubCount;
-    let reply: WireMessage | undefined;
-    let lastNudge = 0;
-    for (;;) {
-      if (signal?.aborted) throw abortError();
-      const code = await this.provisioner.poll();
-      if (code !== null) {
-        const tail = this.provisioner.outputTail?.() ?? '';
-        throw new Error(
-          `Kernel "${this.spec.name}" exited during launch (exit code ${code}).` +
-            (tail ? `\nLast output:\n${tail}` : ' It printed nothing.'),
-        );
-      }
-      if (reply && this.iopubCount > iopubAtStart) break;
-      const now = Date.now();
-      if (now >= deadline) {
-        const tail = this.provisioner.outputTail?.() ?? '';
-        throw new Error(
-          `Kernel "${this.spec.name}" did not become ready within ${Math.round(timeoutMs / 1000)} s ` +
-            `(${reply ? 'no iopub messages' : 'no kernel_info_reply'} after ${now - t0} ms); it was stopped.` +
-            (tail ? `\nLast output:\n${tail}` : ''),
-        );
-      }
-      // One request is normally enough (the DEALER queues it until the kernel binds); repeat it every second in
-      // case it was lost. Once answered, the status messages it caused may have been published before our
-      // subscription was live (ZMQ's slow joiner): nudge again quickly until iopub delivers something.
-      const interval = reply ? 150 : 1000;
-      if (now - lastNudge >= interval) {
-        lastNudge = now;
-        this.request(channel, 'kernel_info_request', {}, Math.max(1, deadline - now)).then(
-          (m) => {
-            if (!reply) {
-              reply = m;
-              lastNudge = 0;
-            }
-            this.kernelInfoReply = m;
-          },
-          () => undefined,
-        );
-      }
-      await this.waker.wait(Math.min(reply ? 150 : 250, Math.max(1, deadline - Date.now())));
-    }
-  }
 }
 
-/** Start a kernel and resolve once it answered kernel_info. */
-export function startKernel(opts: StartKernelOptions): Promise<KernelManager> {
+/**
+ * Start a kernel with `opts.provisioner` and resolve once it answered kernel_info. (To pick the provisioner
+ * from the kernelspec, use `startKernel` of start.ts / index.ts.)
+ */
+export function startKernelWith(
+  opts: StartKernelOptions & { provisioner: KernelProvisioner },
+): Promise<KernelManager> {
   return KernelManager.start(opts);
 }

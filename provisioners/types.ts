@@ -66,7 +66,34 @@ export interface LaunchProgress {
   phase: string; // e.g. 'resolving', 'spawning', 'waiting-for-ports', 'connecting', 'kernel-info'
   message: string;
   elapsedMs: number;
+  /**
+   * The cluster's own words for where the launch stands, verbatim (a pod's `ContainerCreating: pulling image`,
+   * a YARN application's diagnostics). Absent when the provisioner has nothing beyond `message`.
+   */
+  detail?: string;
 }
+
+/** What bounds `launch()`: the launch deadline (epoch ms) and the cancel signal. Both always set. */
+export interface LaunchBounds {
+  /** Epoch ms by which the kernel must be reachable; past it the manager gives up and cleans up. */
+  deadline: number;
+  /** Aborted on cancel or when the deadline passes: stop waiting, leave nothing behind. */
+  signal: AbortSignal;
+  /** Report a step of the launch (the manager adds elapsedMs); `detail` carries the cluster's reason. */
+  progress(phase: string, message: string, detail?: string): void;
+}
+
+/** A JSON value: what saved provisioner state may contain (it is written to disk as JSON and read back). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * Signal name -> number on the OS of the host that runs the kernel (a Linux pod's SIGUSR2 is 12 even when the
+ * app runs on macOS, where it is 31). See signals.ts.
+ */
+export type SignalNumbers = Readonly<Partial<Record<NodeJS.Signals, number>>>;
+
+/** The state of the way to a kernel (tunnel, port-forward, comm socket): up, or down with the reason. */
+export type LinkState = { up: true } | { up: false; reason: string };
 
 export interface LaunchRequest {
   kernelId: string;
@@ -84,26 +111,43 @@ export interface ProvisionerState {
   provisioner: string; // provisioner name, e.g. 'local-provisioner'
   kernelId: string;
   connection: ConnectionInfo;
-  /** Backend specific fields (pid/pgid for local, container id, pod name, ...). */
-  details: Record<string, string | number | boolean | null>;
+  /** Backend specific fields (pid/pgid for local, container id, pod name, ...). Plain JSON only. */
+  details: { [key: string]: JsonValue };
 }
 
 /**
  * The jupyter_client provisioner lifecycle, one instance per kernel:
- * preLaunch -> launch -> (poll | sendSignal | interrupt)* -> terminate/kill -> cleanup.
+ * preLaunch -> launch -> (poll | sendSignal | interrupt)* -> shutdownRequested -> terminate/kill -> cleanup.
+ * A provisioner is created by its factory (registry.ts) from the kernelspec's
+ * `metadata.kernel_provisioner.provisioner_name`; `KernelManager` knows no backend, only this contract.
  */
 export interface KernelProvisioner {
   readonly name: string;
   readonly kernelId: string;
   /** True while the provisioner believes it owns a live kernel process/resource. */
   readonly hasProcess: boolean;
+  /**
+   * How often the monitor calls `poll()` (ms). A local process is cheap to poll (1 s); one API call per kernel
+   * per second is not (Kubernetes, YARN): such a provisioner chooses a longer interval. Default 1000.
+   */
+  readonly pollIntervalMs?: number;
+  /** Signal numbers of the kernel host's OS (to name an exit by signal). Default: Linux's. */
+  readonly signals?: SignalNumbers;
   /** Prepare argv/env/ports. Resolves argv[0] and throws a clear error when the program is missing. */
   preLaunch(req: LaunchRequest): Promise<void>;
-  /** Start the kernel; resolves with how to reach it. */
-  launch(): Promise<ConnectionInfo>;
+  /**
+   * Start the kernel; resolves with how to reach it. Must give up (and throw) once `bounds.signal` aborts,
+   * which happens on cancel and at `bounds.deadline`; the manager also stops waiting then and cleans up.
+   */
+  launch(bounds: LaunchBounds): Promise<ConnectionInfo>;
   /** null while running, otherwise the exit code (or -1 when unknown). */
   poll(): Promise<number | null>;
   sendSignal(signal: NodeJS.Signals): Promise<void>;
+  /**
+   * Optional: called right after the manager sent `shutdown_request` and before it waits, terminates or kills
+   * (jupyter_client's `shutdown_requested`): where a remote launcher's "shutdown" message belongs.
+   */
+  shutdownRequested?(restart: boolean): Promise<void>;
   /** SIGTERM-style request to stop. */
   terminate(restart?: boolean): Promise<void>;
   /** SIGKILL-style forced stop (of the whole process group). */
@@ -112,12 +156,24 @@ export interface KernelProvisioner {
   wait(timeoutMs: number): Promise<number | null>;
   /** Release everything (connection file, ports, temp dirs). Idempotent. */
   cleanup(restart?: boolean): Promise<void>;
+  /** What to save to re-attach later: plain JSON (it goes to disk), the HMAC key included. */
   getProvisionerInfo(): ProvisionerState;
-  loadProvisionerInfo(state: ProvisionerState): Promise<void>;
-  /** Optional: the kernel's last output (stderr first), for launch-failure messages. */
-  outputTail?(maxChars?: number): string;
+  /**
+   * Take a kernel over again from saved state and re-establish the way to it (a tunnel, a port-forward);
+   * resolves with the connection to dial, which may differ from `state.connection` (new local tunnel ports).
+   * The manager awaits it before anything dials the kernel.
+   */
+  loadProvisionerInfo(state: ProvisionerState): Promise<ConnectionInfo>;
+  /** Optional: the kernel's last output (stderr first), for launch-failure messages. May fetch (pod logs). */
+  outputTail?(maxChars?: number): Promise<string>;
   /** Optional: true while any process of the kernel (its whole group/container) still runs. */
   processesAlive?(): boolean;
+  /**
+   * Optional: link state. The listener hears when the way to the kernel goes down (the kernel is then
+   * `disconnected`, not dead: heartbeat misses are not counted) and comes back (`reconnected`). Returns an
+   * unsubscribe function.
+   */
+  onLinkChange?(listener: (state: LinkState) => void): () => void;
 }
 
 /** A client's private line to a kernel: shell/control/stdin use the session id as ZMQ identity. */

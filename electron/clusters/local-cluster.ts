@@ -1,16 +1,20 @@
 // The "This computer" cluster: kernelspecs from the Jupyter data paths (or given directories), kernels
-// started by the local provisioner as KernelManagers.
+// started as KernelManagers by the provisioner each kernelspec names (provisioners/registry.ts): the local
+// one by default; a spec naming one this computer cannot run (Gateway Provisioners' kubernetes-provisioner,
+// an unknown name) is refused before anything runs.
 import { readFileSync } from 'node:fs';
 import { realpath, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Request } from 'zeromq';
 import { discoverKernelSpecs } from '../../provisioners/kernelspec/discovery';
-import { KernelManager, startKernel, type AutoRestartOptions } from '../../provisioners/kernel-manager';
+import { createLocalProvisionerRegistry } from '../../provisioners/default-registry';
+import { KernelManager, type AutoRestartOptions } from '../../provisioners/kernel-manager';
 import { LocalProvisioner, LOCAL_PROVISIONER_NAME } from '../../provisioners/local/local-provisioner';
+import { ProvisionerUnavailableError, type ProvisionerRegistry } from '../../provisioners/registry';
 import { zmqUrl } from '../../provisioners/zmq/kernel-connection';
 import type { ConnectionInfo, KernelBackend, KernelSpec, ProvisionerState } from '../../provisioners/types';
 import type { ClusterKernelSpecs, ClusterRuntime, StartKernelRequest } from './types';
-import { KernelSpecNotFoundError } from '../kernels/errors';
+import { KernelLaunchError, KernelSpecNotFoundError } from '../kernels/errors';
 import type { KeptKernelDetails } from '../kernels/left-running';
 
 export interface LocalClusterOptions {
@@ -35,6 +39,8 @@ export interface LocalClusterOptions {
    * never outlive it, even on SIGKILL).
    */
   survivesApp?: boolean;
+  /** Which provisioner runs which kernelspec; default: the local one, Gateway Provisioners' names refused. */
+  provisioners?: ProvisionerRegistry;
 }
 
 type LocalKept = Extract<KeptKernelDetails, { kind: 'local' }>;
@@ -137,11 +143,13 @@ export class LocalCluster implements ClusterRuntime {
   private readonly opts: LocalClusterOptions;
   /** Kernels launched or re-attached untied from this process: the ones "Leave running" may keep. */
   private readonly untied = new WeakSet<KernelManager>();
+  private readonly provisioners: ProvisionerRegistry;
 
   constructor(opts: LocalClusterOptions = {}) {
     this.opts = opts;
     this.id = opts.id ?? 'local';
     this.name = opts.name ?? 'This computer';
+    this.provisioners = opts.provisioners ?? createLocalProvisionerRegistry(undefined, this.name);
   }
 
   /** Kernelspecs found now (discovery runs on every call; it is a few directory reads). */
@@ -172,10 +180,24 @@ export class LocalCluster implements ClusterRuntime {
     }
   }
 
-  /** Start a kernel with the local provisioner; resolves once it answered kernel_info. */
+  /**
+   * Start a kernel with the provisioner its spec names; resolves once it answered kernel_info. A spec whose
+   * provisioner this computer does not have is refused here, before anything runs (500, like a failed launch).
+   */
   async startKernel(req: StartKernelRequest): Promise<KernelBackend> {
     const spec = await this.findSpec(req.specName);
     if (!spec) throw new KernelSpecNotFoundError(req.specName);
+    let provisioner;
+    try {
+      provisioner = this.provisioners.create({
+        kernelId: req.kernelId,
+        spec,
+        outlivesApp: this.opts.survivesApp === true,
+      });
+    } catch (err) {
+      if (err instanceof ProvisionerUnavailableError) throw new KernelLaunchError(err.message);
+      throw err;
+    }
     let cwd = req.cwd;
     if (cwd) {
       const ok = await stat(cwd).then(
@@ -187,7 +209,8 @@ export class LocalCluster implements ClusterRuntime {
     const fromEnv = Number(req.env.KERNEL_LAUNCH_TIMEOUT);
     const launchTimeoutMs =
       Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv * 1000 : (this.opts.launchTimeoutMs ?? 60_000);
-    const km = await startKernel({
+    const km = await KernelManager.start({
+      provisioner,
       kernelId: req.kernelId,
       spec,
       env: req.env,
@@ -196,9 +219,6 @@ export class LocalCluster implements ClusterRuntime {
       onProgress: req.onProgress,
       signal: req.signal,
       autoRestart: this.opts.autoRestart,
-      ...(this.opts.survivesApp
-        ? { provisioner: new LocalProvisioner(req.kernelId, { tieToParent: false }) }
-        : {}),
     });
     if (this.opts.survivesApp) this.untied.add(km);
     return km;

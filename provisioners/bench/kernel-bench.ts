@@ -2,7 +2,7 @@
 //   node --import tsx provisioners/bench/kernel-bench.ts [starts=5] [executes=100]
 import { randomUUID } from 'node:crypto';
 import { loadKernelSpec } from '../kernelspec/discovery';
-import { startKernel } from '../kernel-manager';
+import { startKernel } from '../start';
 import type { KernelManager } from '../kernel-manager';
 import type { KernelSpec } from '../types';
 import { makeMessage, parseHeader } from '../zmq/wire';

@@ -8,7 +8,16 @@ import { chmod, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import path from 'node:path';
 import { allocateKernelPorts } from '../ports';
-import type { ConnectionInfo, KernelProvisioner, LaunchRequest, ProvisionerState } from '../types';
+import { abortError } from '../abort';
+import { thisHostSignals } from '../signals';
+import type {
+  ConnectionInfo,
+  KernelProvisioner,
+  LaunchBounds,
+  LaunchRequest,
+  ProvisionerState,
+  SignalNumbers,
+} from '../types';
 import { OutputTail, readTail } from './output';
 import { groupAlive, processAlive, resolveProgram, signalGroup, signalNumber } from './processes';
 import { connectionFileName, holdRuntimeFile, releaseRuntimeFile, runtimeDir } from './runtime-files';
@@ -17,6 +26,8 @@ import { WATCHDOG_FD, watchdogCommand } from './watchdog';
 export { OutputTail } from './output';
 export { linuxGroupMembers, processAlive, resolveProgram } from './processes';
 export { connectionFileName, runtimeDir, sweepStaleRuntimeFiles, type SweepOptions } from './runtime-files';
+
+export { abortError } from '../abort';
 
 export const LOCAL_PROVISIONER_NAME = 'local-provisioner';
 
@@ -37,6 +48,10 @@ export interface LocalProvisionerOptions {
 
 export class LocalProvisioner implements KernelProvisioner {
   readonly name = LOCAL_PROVISIONER_NAME;
+  /** A local process is cheap to poll. */
+  readonly pollIntervalMs = 1000;
+  /** The kernel runs on this computer: this OS's signal numbers. */
+  readonly signals: SignalNumbers = thisHostSignals();
   readonly stdout = new OutputTail();
   readonly stderr = new OutputTail();
 
@@ -81,7 +96,12 @@ export class LocalProvisioner implements KernelProvisioner {
   }
 
   /** The last output of the kernel (stderr, then stdout) for error messages. */
-  outputTail(maxChars = 2000): string {
+  async outputTail(maxChars = 2000): Promise<string> {
+    return this.outputText(maxChars);
+  }
+
+  /** `outputTail`, at once (the output is in memory or in a local file). */
+  outputText(maxChars = 2000): string {
     let text: string;
     if (this.logFile) {
       text = readTail(this.logFile, 16 * 1024).trim();
@@ -145,11 +165,12 @@ export class LocalProvisioner implements KernelProvisioner {
     this.argv[0] = resolved;
   }
 
-  async launch(): Promise<ConnectionInfo> {
+  async launch(bounds?: LaunchBounds): Promise<ConnectionInfo> {
     const req = this.req;
     const connection = this.connection;
     if (!req || !connection) throw new Error('LocalProvisioner.launch() called before preLaunch()');
-    if (req.signal?.aborted) throw abortError();
+    // Spawning is quick; the deadline and the abort bind what follows (the manager's wait for the kernel).
+    if (req.signal?.aborted || bounds?.signal.aborted) throw abortError();
     this.stdout.clear();
     this.stderr.clear();
     this.exitCode = null;
@@ -304,7 +325,8 @@ export class LocalProvisioner implements KernelProvisioner {
     };
   }
 
-  async loadProvisionerInfo(state: ProvisionerState): Promise<void> {
+  /** Local kernels are reached directly: the saved connection is the one to dial. */
+  async loadProvisionerInfo(state: ProvisionerState): Promise<ConnectionInfo> {
     if (state.provisioner !== this.name) {
       throw new Error(`Cannot load state of provisioner "${state.provisioner}" into ${this.name}`);
     }
@@ -323,11 +345,6 @@ export class LocalProvisioner implements KernelProvisioner {
     this.child = undefined;
     this.childExit = undefined;
     this.exitCode = processAlive(pid) ? null : -1;
+    return { ...this.connection };
   }
-}
-
-export function abortError(message = 'Kernel launch was cancelled'): Error {
-  const err = new Error(message);
-  err.name = 'AbortError';
-  return err;
 }

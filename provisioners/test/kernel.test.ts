@@ -2,7 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import { KernelManager, startKernel } from '../kernel-manager';
+import { KernelManager } from '../kernel-manager';
+import { reattachKernel, startKernel } from '../start';
 import { LocalProvisioner } from '../local/local-provisioner';
 import type { KernelEvent, KernelSpec, LaunchProgress } from '../types';
 import {
@@ -321,7 +322,7 @@ describe('kernel death and recovery', { timeout: 240_000 }, () => {
     const pid = Number(state.details.pid);
     assert.ok(pidAlive(pid));
 
-    const again = await KernelManager.reattach(state, spec);
+    const again = await reattachKernel(state, spec);
     started.push(again);
     const c2 = new TestClient(again);
     const { iopub } = await c2.execute('print(marker)');

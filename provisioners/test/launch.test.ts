@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startKernel } from '../kernel-manager';
+import { startKernel } from '../start';
 import { connectionFileName, LocalProvisioner, sweepStaleRuntimeFiles } from '../local/local-provisioner';
 import type { KernelSpec, LaunchProgress } from '../types';
 import { KERNEL_ENV, newKernelId, pidAlive, psGroup, pythonSpec, waitFor } from './helpers';

@@ -93,7 +93,7 @@ describe('the kernel watchdog', { timeout: 60_000, skip: process.platform !== 'l
     const prov = await launch([program]);
     try {
       assert.equal(await prov.wait(10_000), 127);
-      await waitFor(() => /cannot be executed: Exec format error/.test(prov.outputTail()), 5000, 'why');
+      await waitFor(() => /cannot be executed: Exec format error/.test(prov.outputText()), 5000, 'why');
     } finally {
       await prov.cleanup();
     }

@@ -2,8 +2,10 @@
 // report death (the process is gone, with its exit code), as in Jupyter Server: a kernel whose process still
 // runs but misses heartbeats (paused by a debugger or SIGSTOP, a swapping or sleeping machine) is reported
 // "not answering" and kept, and reported answering again when an echo comes back. The owner decides.
+// While the way to the kernel is down (`setLinkUp(false)`: a tunnel dropped), misses are not counted at all.
 import { Request } from 'zeromq';
-import type { ConnectionInfo } from '../types';
+import { LINUX_SIGNALS, signalName } from '../signals';
+import type { ConnectionInfo, SignalNumbers } from '../types';
 import { zmqUrl } from './kernel-connection';
 
 export interface MonitorOptions {
@@ -37,21 +39,16 @@ export interface MonitorTarget {
   onUnresponsive?: (reason: string) => void;
   /** It answers heartbeats again after onUnresponsive. */
   onResponsive?: () => void;
+  /** Signal numbers of the kernel's host, to name an exit by signal (default Linux's). */
+  signals?: SignalNumbers;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
-export function describeExit(code: number): string {
+/** `exit code -9, killed by SIGKILL`: a negative code is a signal, named with the kernel host's numbers. */
+export function describeExit(code: number, signals: SignalNumbers = LINUX_SIGNALS): string {
   if (code < 0 && code !== -1) {
-    const names: Record<number, string> = {
-      1: 'SIGHUP',
-      2: 'SIGINT',
-      6: 'SIGABRT',
-      9: 'SIGKILL',
-      11: 'SIGSEGV',
-      15: 'SIGTERM',
-    };
-    const name = names[-code];
+    const name = signalName(-code, signals);
     return `exit code ${code}${name ? `, killed by ${name}` : ''}`;
   }
   return code === -1 ? 'exit code unknown' : `exit code ${code}`;
@@ -64,6 +61,7 @@ export class KernelMonitor {
   private hb: Request | undefined;
   private misses = 0;
   private unresponsive = false;
+  private linkUp = true;
   /** Round trip of the last answered heartbeat (ms). */
   lastRttMs: number | undefined;
 
@@ -80,6 +78,7 @@ export class KernelMonitor {
     this.fired = false;
     this.misses = 0;
     this.unresponsive = false;
+    this.linkUp = true;
     void this.pollLoop();
     if (!this.opts.disableHeartbeat && this.target.connection)
       void this.heartbeatLoop(this.target.connection);
@@ -90,11 +89,29 @@ export class KernelMonitor {
     this.closeHb();
   }
 
+  /**
+   * The way to the kernel went down (false) or came back (true). While down, missed heartbeats are not
+   * counted (a dropped tunnel is not a hung kernel); counting starts afresh when it is back.
+   */
+  setLinkUp(up: boolean): void {
+    if (this.linkUp === up) return;
+    this.linkUp = up;
+    this.misses = 0;
+    if (!up) this.closeHb();
+  }
+
+  get linkIsUp(): boolean {
+    return this.linkUp;
+  }
+
   private fire(code: number): void {
     if (this.fired || !this.running) return;
     this.fired = true;
     this.stop();
-    this.target.onDead(`Kernel process exited unexpectedly (${describeExit(code)})`, code);
+    this.target.onDead(
+      `Kernel process exited unexpectedly (${describeExit(code, this.target.signals)})`,
+      code,
+    );
   }
 
   private async pollLoop(): Promise<void> {
@@ -158,7 +175,7 @@ export class KernelMonitor {
       } else {
         // A REQ socket that missed its reply is stuck: throw it away (lazy pirate).
         this.closeHb();
-        this.misses++;
+        if (this.linkUp) this.misses++;
         if (this.misses >= this.opts.maxMisses && !this.unresponsive) {
           // Before calling it unresponsive, give a poll the chance to report a clean exit reason.
           let code: number | null = null;

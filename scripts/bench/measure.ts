@@ -1,6 +1,6 @@
 // What the benchmark measures on one path: kernel start, request round trips, and output throughput.
 import { randomUUID } from 'node:crypto';
-import { startKernel } from '../../provisioners/kernel-manager';
+import { startKernel } from '../../provisioners/start';
 import { discoverKernelSpecs } from '../../provisioners/kernelspec/discovery';
 import { BenchKernelClient, WsBenchClient, ZmqBenchClient } from './kernel-client';
 import { median, nowMs, percentile, round } from './stats';
