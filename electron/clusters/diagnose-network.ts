@@ -2,7 +2,7 @@
 // certificate that was rejected, fetched without validation to show what it was), a connection that broke.
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import net, { isIP } from 'node:net';
 import type { GatewayClusterConfig } from './config';
 import type { GatewayClient } from './gateway/client';
 import { GatewayError } from './gateway/errors';
@@ -71,6 +71,44 @@ export function fetchCertificate(
       resolve(null);
     });
   });
+}
+
+/**
+ * Whether an https URL's port really speaks plain http: some servers (Jupyter Server's Tornado among them)
+ * never answer a TLS hello, so the request would only time out. A plain request that gets an HTTP status
+ * line while no TLS handshake completes settles it in a moment. (A TLS server that also answers plain
+ * requests, as nginx does with a 400, completes the handshake and is not taken for plain http.)
+ */
+export async function speaksPlainHttpOnly(url: URL, timeoutMs: number): Promise<boolean> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || 443);
+  const bounded = <T>(p: Promise<T>, ms: number, fallback: T): Promise<T> =>
+    Promise.race([p, new Promise<T>((r) => setTimeout(() => r(fallback), ms).unref())]);
+  const sockets: net.Socket[] = [];
+  const handshake = new Promise<boolean>((resolve) => {
+    const s = tls.connect({
+      host,
+      port,
+      rejectUnauthorized: false,
+      ...(isIP(host) ? {} : { servername: host }),
+    });
+    sockets.push(s);
+    s.once('secureConnect', () => resolve(true));
+    s.once('error', () => resolve(false));
+  });
+  const plain = new Promise<boolean>((resolve) => {
+    const s = net.connect({ host, port }, () => s.write(`GET / HTTP/1.0\r\nHost: ${url.host}\r\n\r\n`));
+    sockets.push(s);
+    s.once('data', (d: Buffer) => resolve(d.subarray(0, 5).toString('latin1') === 'HTTP/'));
+    s.once('error', () => resolve(false));
+    s.once('close', () => resolve(false));
+  });
+  try {
+    if (!(await bounded(plain, timeoutMs, false))) return false;
+    return !(await bounded(handshake, 1500, false));
+  } finally {
+    for (const s of sockets) s.destroy();
+  }
 }
 
 export function seconds(ms: number): string {

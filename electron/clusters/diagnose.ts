@@ -7,7 +7,7 @@
 import type { GatewayClusterConfig } from './config';
 import type { SecretLookup } from '../secrets/secret-store';
 import { GatewayClient, upstreamErrorText, type GatewayResponse } from './gateway/client';
-import { networkDiagnosis } from './diagnose-network';
+import { networkDiagnosis, speaksPlainHttpOnly } from './diagnose-network';
 import { describeKernelUser, kernelUser, type UsernameSource } from './gateway/username';
 
 export { fetchCertificate } from './diagnose-network';
@@ -107,8 +107,31 @@ export async function diagnoseGateway(
   try {
     // 1. /api: reachability, TLS, version.
     let api: GatewayResponse;
+    const apiRequest = get('/api');
+    apiRequest.catch(() => undefined);
+    if (client.baseUrl.protocol === 'https:') {
+      // https against a plain http port: say so at once instead of waiting for the request to time out.
+      const plainOnly = speaksPlainHttpOnly(client.baseUrl, Math.min(connectTimeoutMs, 5000));
+      const first = await Promise.race([
+        apiRequest.then(
+          () => 'answered' as const,
+          () => 'answered' as const,
+        ),
+        plainOnly.then((yes) => (yes ? ('plain' as const) : ('answered' as const))),
+      ]);
+      if (first === 'plain') {
+        const plainUrl = url.replace(/^https:/i, 'http:');
+        return done({
+          ...base,
+          code: 'tls',
+          title: `${host} speaks http, not https`,
+          detail: `The server on port ${client.baseUrl.port || 443} answers plain http requests, and a secure (TLS) connection to it gets no answer.`,
+          hint: `Change the URL to ${plainUrl} (http:// instead of https://), or ask the gateway's admin for its https address.`,
+        });
+      }
+    }
     try {
-      api = await get('/api');
+      api = await apiRequest;
     } catch (e) {
       return await networkDiagnosis(e, client, config, connectTimeoutMs, timeoutMs, done);
     }

@@ -69,6 +69,25 @@ describe('diagnosis', { timeout: 180_000 }, () => {
     assert.match(d.detail, /version 1\.23\.3/);
   });
 
+  test(
+    'https against a plain http port: "use http://", without waiting for the request timeout',
+    { timeout: 30_000 },
+    async () => {
+      // Jupyter Server never answers a TLS hello: before, this waited for the request timeout and blamed a firewall.
+      const httpsUrl = upstream.url.replace(/^http:/, 'https:');
+      const d = await diagnoseGateway(cfg({ url: httpsUrl }, upstream.token), secrets, {
+        requestTimeoutMs: 120_000,
+      });
+      assert.equal(d.code, 'tls', JSON.stringify(d));
+      assert.match(d.title, /speaks http, not https/);
+      assert.match(
+        d.hint,
+        new RegExp(`Change the URL to ${upstream.url.replace(/\/$/, '').replace(/[.:/]/g, '\\$&')}`),
+      );
+      // A real TLS server (Jupyter Server with a certificate) is not taken for plain http: see the TLS test.
+    },
+  );
+
   test('wrong token: the clear 401/403 diagnosis', async () => {
     const d = await diagnoseGateway(cfg({ url: upstream.url }, 'not-the-token'), secrets);
     assert.equal(d.ok, false);
