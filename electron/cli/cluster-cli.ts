@@ -4,20 +4,17 @@ import { parseArgs } from 'node:util';
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { ClusterStore, StoreError } from '../clusters/store';
-import {
-  ConfigError,
-  makeGatewayConfig,
-  secretKeys,
-  uniqueClusterId,
-  type ClusterConfig,
-  type LaunchParam,
-} from '../clusters/config';
+import { ConfigError, uniqueClusterId, type StoredCluster } from '../clusters/config-base';
+import { clusterKinds } from '../clusters/kinds';
+import type { ClusterKindDescriptor } from '../clusters/kinds/types';
+import type { SettingsValues } from '../host-api/models';
 import { createSecretStore, SECRET_LOCATION_TEXT, type SecretStore } from '../secrets/secret-store';
-import { diagnoseGateway, type Diagnosis } from '../clusters/diagnose';
+import type { Diagnosis } from '../clusters/diagnose';
 import { defaultDataDir } from './data-dir';
 import { addImportedGateway, importGatewaySettings } from '../clusters/import-config';
-import { CLUSTER_USAGE } from './cluster-usage';
+import { clusterUsage, kindFlagOptions } from './cluster-usage';
 import { setKernelUsername } from './cluster-set';
+import { gatewayKind } from '../clusters/kinds/gateway';
 
 export { CLUSTER_USAGE } from './cluster-usage';
 
@@ -52,28 +49,50 @@ function readableFile(flag: string, f: string | undefined): string | undefined {
   return abs;
 }
 
-function seconds(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
+function seconds(flag: string, v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0)
     throw new UsageError(`${flag} must be a positive number of seconds, not "${v}"`);
-  return Math.round(n * 1000);
+  return n;
 }
 
-function parseHeader(h: string): [string, string] {
-  const i = h.indexOf(':');
-  if (i <= 0) throw new UsageError(`--header "${h}": write it as "Name: value"`);
-  return [h.slice(0, i).trim(), h.slice(i + 1).trim()];
+function parsePair(flag: string, arg: string, sep: string, p: string): [string, string] {
+  const i = p.indexOf(sep);
+  if (i <= 0) throw new UsageError(`--${flag} "${p}": write it as ${arg.replace(/"/g, '')}`);
+  return [p.slice(0, i).trim(), sep === '=' ? p.slice(i + 1) : p.slice(i + 1).trim()];
 }
 
-function parseLaunch(p: string): LaunchParam {
-  const i = p.indexOf('=');
-  if (i <= 0) throw new UsageError(`--launch "${p}": write it as KERNEL_NAME=value`);
-  return { name: p.slice(0, i).trim(), value: p.slice(i + 1) };
+type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+/** The flags of `cluster add <kind>` -> the kind's settings values (the form's keys); secrets from env. */
+function valuesFromFlags(kind: ClusterKindDescriptor, o: FlagValues, io: Io): SettingsValues {
+  const values: SettingsValues = {};
+  for (const f of kind.fields) {
+    if (!f.cli) continue;
+    const flag = `--${f.cli.flag}`;
+    const v = o[f.cli.flag];
+    if (v === undefined) continue;
+    if (f.type === 'boolean') values[f.key] = f.cli.invert ? v !== true : v === true;
+    else if (f.type === 'secret') values[f.key] = secretFromEnv(io, flag, String(v));
+    else if (f.type === 'seconds') values[f.key] = seconds(flag, String(v));
+    else if (f.type === 'list')
+      values[f.key] = (Array.isArray(v) ? v : [String(v)]).map((x) =>
+        f.key.endsWith('Dirs') ? path.resolve(x) : x,
+      );
+    else if (f.type === 'map')
+      values[f.key] = Object.fromEntries(
+        (Array.isArray(v) ? v : [String(v)]).map((x) =>
+          parsePair(f.cli!.flag, f.cli!.arg ?? 'K=V', f.cli!.separator ?? '=', x),
+        ),
+      );
+    else if (f.type === 'path') values[f.key] = readableFile(flag, String(v));
+    else values[f.key] = String(v);
+  }
+  return values;
 }
 
 export function describeCluster(
-  c: ClusterConfig,
+  c: StoredCluster,
   active: boolean,
   secrets: SecretStore,
 ): Record<string, unknown> {
@@ -84,10 +103,9 @@ export function describeCluster(
     active,
     enabled: c.enabled !== false,
   };
-  if (c.kind === 'local') {
-    if (c.kernelspecDirs) base.kernelspecDirs = c.kernelspecDirs;
-    return base;
-  }
+  const kind = clusterKinds.get(c.kind);
+  if (!kind) return base;
+  if (!gatewayKind.is(c)) return { ...base, ...kind.values(c) };
   const token = c.auth.tokenSecret ? secrets.location(c.auth.tokenSecret) : undefined;
   return {
     ...base,
@@ -121,25 +139,7 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
         'data-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         json: { type: 'boolean' },
-        url: { type: 'string' },
-        'token-env': { type: 'string' },
-        'auth-header': { type: 'string' },
-        'auth-scheme': { type: 'string' },
-        'http-user': { type: 'string' },
-        'password-env': { type: 'string' },
-        username: { type: 'string' },
-        header: { type: 'string', multiple: true },
-        'ca-file': { type: 'string' },
-        'client-cert': { type: 'string' },
-        'client-key': { type: 'string' },
-        'key-passphrase-env': { type: 'string' },
-        insecure: { type: 'boolean' },
-        launch: { type: 'string', multiple: true },
-        'forward-env': { type: 'string', multiple: true },
-        'connect-timeout': { type: 'string' },
-        'request-timeout': { type: 'string' },
-        'launch-timeout': { type: 'string' },
-        'kernelspec-dir': { type: 'string', multiple: true },
+        ...kindFlagOptions(),
         use: { type: 'boolean' },
       },
     });
@@ -149,12 +149,13 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
     );
     return 2;
   }
-  const { values: o, positionals } = parsed;
+  const positionals = parsed.positionals;
+  const o = parsed.values as FlagValues;
   if (o.help || positionals.length === 0) {
-    (o.help ? io.out : io.err)(CLUSTER_USAGE);
+    (o.help ? io.out : io.err)(clusterUsage());
     return o.help ? 0 : 2;
   }
-  const dataDir = path.resolve(o['data-dir'] ?? defaultDataDir(io.env));
+  const dataDir = path.resolve(typeof o['data-dir'] === 'string' ? o['data-dir'] : defaultDataDir(io.env));
   const [cmd, ...rest] = positionals;
   let store: ClusterStore | null = null;
   try {
@@ -167,97 +168,65 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
     };
     switch (cmd) {
       case 'add': {
-        const kind = rest[0];
-        if (kind === 'gateway') {
-          const [, name] = need(2, 'add gateway NAME --url URL [options]');
-          if (!o.url)
-            throw new UsageError('add gateway needs --url URL (e.g. --url https://gateway.example.edu:8888)');
-          if (o.insecure && o['ca-file']) throw new UsageError('--insecure and --ca-file do not go together');
-          if (store.get(name))
-            throw new StoreError(`a cluster named "${name}" already exists (remove it first)`);
-          const id = uniqueClusterId(
-            name,
-            store.list().map((c) => c.id),
-          );
-          const token = secretFromEnv(io, '--token-env', o['token-env']);
-          const password = secretFromEnv(io, '--password-env', o['password-env']);
-          const passphrase = secretFromEnv(io, '--key-passphrase-env', o['key-passphrase-env']);
-          if (password && !o['http-user']) throw new UsageError('--password-env needs --http-user U');
-          const headers: Record<string, string> = {};
-          for (const h of o.header ?? []) {
-            const [k, v] = parseHeader(h);
-            headers[k] = v;
-          }
-          const cfg = makeGatewayConfig({
-            id,
-            name,
-            url: o.url,
-            authHeaderName: o['auth-header'],
-            authScheme: o['auth-scheme'],
-            tokenSecret: token ? secretKeys.token(id) : undefined,
-            httpUser: o['http-user'],
-            passwordSecret: password ? secretKeys.password(id) : undefined,
-            headers,
-            validateCert: !o.insecure,
-            caFile: readableFile('--ca-file', o['ca-file']),
-            clientCertFile: readableFile('--client-cert', o['client-cert']),
-            clientKeyFile: readableFile('--client-key', o['client-key']),
-            keyPassphraseSecret: passphrase ? secretKeys.keyPassphrase(id) : undefined,
-            kernelUsername: o.username,
-            timeouts: {
-              connectMs: seconds('--connect-timeout', o['connect-timeout']),
-              requestMs: seconds('--request-timeout', o['request-timeout']),
-              launchMs: seconds('--launch-timeout', o['launch-timeout']),
-            },
-            launchParams: (o.launch ?? []).map(parseLaunch),
-            forwardEnv: o['forward-env'] ?? [],
-          });
-          // Secrets first, then the config (a running app rebuilds the cluster when the config appears).
-          const where: string[] = [];
-          if (token) where.push(`token ${SECRET_LOCATION_TEXT[secrets.set(secretKeys.token(id), token)]}`);
-          if (password)
-            where.push(`password ${SECRET_LOCATION_TEXT[secrets.set(secretKeys.password(id), password)]}`);
-          if (passphrase) {
-            where.push(
-              `key passphrase ${SECRET_LOCATION_TEXT[secrets.set(secretKeys.keyPassphrase(id), passphrase)]}`,
-            );
-          }
-          try {
-            store.add(cfg);
-          } catch (e) {
-            secrets.deletePrefix(`cluster/${id}/`);
-            throw e;
-          }
-          if (o.use) store.setActive(id);
-          io.out(
-            `Added gateway cluster "${name}" (${cfg.url})${o.use ? ', now active' : ''}.\n` +
-              (where.length ? `  ${where.join('; ')} (${secrets.files.file}).\n` : '  No token set.\n') +
-              (o.insecure ? '  Warning: the server certificate will NOT be checked (--insecure).\n' : '') +
-              `  Next: npm run cluster -- test "${name}"${o.use ? '' : `   then: npm run cluster -- use "${name}"`}\n`,
-          );
-          return 0;
+        const kind = clusterKinds.get(rest[0] ?? '');
+        if (!kind) {
+          const kinds = clusterKinds.list().map((k) => `add ${k.kind} NAME`);
+          throw new UsageError(`usage: npm run cluster -- ${kinds.join('  |  ')} (see --help)`);
         }
-        if (kind === 'local') {
-          const [, name] = need(2, 'add local NAME [--kernelspec-dir D]...');
-          const id = uniqueClusterId(
-            name,
-            store.list().map((c) => c.id),
-          );
-          const dirs = (o['kernelspec-dir'] ?? []).map((d) => path.resolve(d));
-          store.add({
-            id,
-            name,
-            kind: 'local',
-            enabled: true,
-            ...(dirs.length ? { kernelspecDirs: dirs } : {}),
-          });
-          if (o.use) store.setActive(id);
-          io.out(`Added local cluster "${name}".\n`);
-          return 0;
-        }
-        throw new UsageError(
-          'usage: npm run cluster -- add gateway NAME --url URL [options]  |  add local NAME',
+        const required = kind.fields.filter((f) => f.required && f.cli);
+        const usage = `add ${kind.kind} NAME${required.map((f) => ` --${f.cli!.flag} ${f.cli!.arg ?? ''}`).join('')} [options]`;
+        const [, name] = need(2, usage);
+        for (const f of required)
+          if (o[f.cli!.flag] === undefined)
+            throw new UsageError(`add ${kind.kind} needs --${f.cli!.flag} ${f.cli!.arg ?? ''} (${f.help})`);
+        if (o.insecure && o['ca-file']) throw new UsageError('--insecure and --ca-file do not go together');
+        if (o['password-env'] && !o['http-user']) throw new UsageError('--password-env needs --http-user U');
+        if (store.get(name))
+          throw new StoreError(`a cluster named "${name}" already exists (remove it first)`);
+        const id = uniqueClusterId(
+          name,
+          store.list().map((c) => c.id),
         );
+        const values = valuesFromFlags(kind, o, io);
+        // Secrets go to the secret store only once the config is known to be good.
+        const pending: { key: string; value: string; label: string }[] = [];
+        const r = clusterKinds.fromSettings(
+          { kind: kind.kind, name, values },
+          {
+            id,
+            prev: null,
+            secret: (field, key, value) => {
+              if (!value) return undefined;
+              const label = kind.fields.find((f) => f.key === field)?.label.toLowerCase() ?? field;
+              pending.push({ key, value, label });
+              return key;
+            },
+          },
+        );
+        if (!r.ok) throw new ConfigError(r.check.problems.join('; '));
+        // Secrets first, then the config (a running app rebuilds the cluster when the config appears).
+        const where = pending.map((p) => `${p.label} ${SECRET_LOCATION_TEXT[secrets.set(p.key, p.value)]}`);
+        try {
+          store.add(r.config);
+        } catch (e) {
+          secrets.deletePrefix(`cluster/${id}/`);
+          throw e;
+        }
+        if (o.use) store.setActive(id);
+        const url = kind.url(r.config);
+        io.out(
+          `Added ${kind.kind} cluster "${name}"${url ? ` (${url})` : ''}${o.use ? ', now active' : ''}.\n` +
+            (kind.fields.some((f) => f.type === 'secret')
+              ? where.length
+                ? `  ${where.join('; ')} (${secrets.files.file}).\n`
+                : '  No token set.\n'
+              : '') +
+            (o.insecure ? '  Warning: the server certificate will NOT be checked (--insecure).\n' : '') +
+            (url
+              ? `  Next: npm run cluster -- test "${name}"${o.use ? '' : `   then: npm run cluster -- use "${name}"`}\n`
+              : ''),
+        );
+        return 0;
       }
       case 'list': {
         need(0, 'list [--json]');
@@ -269,7 +238,7 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
         }
         for (const c of store.list()) {
           const mark = c.id === active ? '*' : ' ';
-          const where = c.kind === 'gateway' ? c.url : 'kernels on this computer';
+          const where = clusterKinds.get(c.kind)?.where(c) ?? c.kind;
           const off = c.enabled === false ? ' (disabled)' : '';
           io.out(`${mark} ${c.name.padEnd(24)} ${c.kind.padEnd(8)} ${where}${off}\n`);
         }
@@ -287,11 +256,7 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
       case 'test': {
         const [name] = need(1, 'test NAME [--json]');
         const c = store.require(name);
-        if (c.kind !== 'gateway') {
-          io.out(`OK: "${c.name}" runs kernels on this computer; there is no connection to test.\n`);
-          return 0;
-        }
-        const d = await diagnoseGateway(c, secrets);
+        const d = await clusterKinds.of(c).diagnose(c, secrets);
         if (o.json) io.out(JSON.stringify(d, null, 2) + '\n');
         else io.out(formatDiagnosis(d));
         return d.ok ? 0 : 1;
@@ -319,7 +284,7 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
       case 'set': {
         const [name] = need(1, 'set NAME --username U');
         if (o.username === undefined) throw new UsageError('set NAME needs --username U (or --username "")');
-        io.out(setKernelUsername(store, name, o.username) + '\n');
+        io.out(setKernelUsername(store, name, String(o.username)) + '\n');
         return 0;
       }
       case 'remove': {

@@ -2,11 +2,12 @@
 // running app picks the change up through the store's file watch, like every other change).
 import type { ClusterStore } from '../clusters/store';
 import { StoreError } from '../clusters/store';
+import { gatewayKind } from '../clusters/kinds/gateway';
 
 /** Set (or, with '', clear) the cluster's KERNEL_USERNAME; returns the line to print. */
 export function setKernelUsername(store: ClusterStore, name: string, username: string): string {
   const c = store.require(name);
-  if (c.kind !== 'gateway')
+  if (!gatewayKind.is(c))
     throw new StoreError(`"${c.name}" runs kernels on this computer; it has no username`);
   const user = username.trim();
   if (/\s/.test(user)) throw new StoreError(`--username "${username}": a user name has no spaces`);

@@ -1,14 +1,79 @@
-// The text of `npm run cluster -- --help`.
-import { KNOWN_LAUNCH_PARAMS } from '../clusters/config';
+// The text of `npm run cluster -- --help` and the flags of `cluster add <kind>`, both generated from the
+// cluster kinds' fields (electron/clusters/kinds/): a kind's new field is a new flag, documented.
+import { clusterKinds, type ClusterKindRegistry } from '../clusters/kinds';
+import { KNOWN_LAUNCH_PARAMS } from '../clusters/kinds/gateway/launch-params';
+import type { KindFieldInfo } from '../host-api/models';
 import { defaultDataDir } from './data-dir';
 
-export const CLUSTER_USAGE = `Usage: npm run cluster -- <command> [options]
+type FlagOption = { type: 'string' | 'boolean'; multiple?: boolean };
+
+/** node:util parseArgs options for every kind's fields. */
+export function kindFlagOptions(kinds: ClusterKindRegistry = clusterKinds): Record<string, FlagOption> {
+  const out: Record<string, FlagOption> = {};
+  for (const k of kinds.list())
+    for (const f of k.fields) {
+      if (!f.cli) continue;
+      if (f.type === 'boolean') out[f.cli.flag] = { type: 'boolean' };
+      else if (f.type === 'list' || f.type === 'map') out[f.cli.flag] = { type: 'string', multiple: true };
+      else out[f.cli.flag] = { type: 'string' };
+    }
+  return out;
+}
+
+function flagText(f: KindFieldInfo): string {
+  const c = f.cli!;
+  return `--${c.flag}${c.arg ? ` ${c.arg}` : ''}`;
+}
+
+function helpOf(f: KindFieldInfo): string {
+  const repeat = f.type === 'list' || f.type === 'map' ? ' (repeatable)' : '';
+  const def =
+    f.default !== undefined &&
+    typeof f.default !== 'object' &&
+    f.type !== 'boolean' &&
+    !/default/.test(f.help)
+      ? ` (default: ${String(f.default)})`
+      : '';
+  return `${f.help}${def}${repeat}`;
+}
+
+function optionLines(fields: readonly KindFieldInfo[]): string {
+  const lines: string[] = [];
+  for (const f of fields) {
+    if (!f.cli) continue;
+    const flag = flagText(f);
+    const words = helpOf(f).split(' ');
+    let line = flag.length <= 21 ? `  ${flag.padEnd(23)}` : `  ${flag}\n${' '.repeat(25)}`;
+    let width = line.length - line.lastIndexOf('\n') - 1;
+    for (const w of words) {
+      if (width + w.length > 110 && width > 25) {
+        line += `\n${' '.repeat(25)}`;
+        width = 25;
+      }
+      line += `${w} `;
+      width += w.length + 1;
+    }
+    lines.push(line.replace(/ +$/gm, ''));
+  }
+  return lines.join('\n');
+}
+
+export function clusterUsage(kinds: ClusterKindRegistry = clusterKinds): string {
+  const adds = kinds.list().map((k) => {
+    const req = k.fields.filter((f) => f.required && f.cli).map((f) => ` ${flagText(f)}`);
+    const cmd = `add ${k.kind} NAME${req.join('')} [options]`;
+    return `  ${cmd.padEnd(38)} add ${k.summary}`;
+  });
+  const options = kinds
+    .list()
+    .filter((k) => k.fields.some((f) => f.cli))
+    .map((k) => `Options for "add ${k.kind}":\n${optionLines(k.fields)}`);
+  return `Usage: npm run cluster -- <command> [options]
 
 Manage the places your notebook kernels run. Changes apply to a running Gateway Desktop at once.
 
 Commands:
-  add gateway NAME --url URL [options]   add a remote Enterprise/Kernel Gateway
-  add local NAME [--kernelspec-dir D]... add another "this computer" cluster with its own kernelspec dirs
+${adds.join('\n')}
   list [--json]                          list clusters (* = active: new kernels start there)
   use NAME                               make NAME the active cluster (running kernels stay where they are)
   test NAME [--json]                     test the connection to a gateway cluster and explain any problem
@@ -17,28 +82,9 @@ Commands:
   import [NAME]                          add the gateway you set up for Jupyter (JUPYTER_GATEWAY_* variables,
                                          c.GatewayClient.* in jupyter_server_config.py/.json); default name "Gateway"
 
-Options for "add gateway" (and --use for "import"):
-  --url URL              gateway base URL, e.g. https://gateway.example.edu:8888 (with its base path, if any)
-  --token-env VAR        read the gateway token from environment variable VAR and store it as a secret
-                         (the token never goes on the command line or into clusters.json)
-  --auth-header NAME     header that carries the token (default: Authorization)
-  --auth-scheme S        scheme before the token (default: token; e.g. Bearer)
-  --http-user U          HTTP basic auth user; the password comes from --password-env VAR
-  --password-env VAR     read the HTTP basic auth password from environment variable VAR
-  --username U           your user name on the gateway, sent as KERNEL_USERNAME with every start and as
-                         ?user= when listing kernelspecs (default: the one the Jupyter client sends, else
-                         the --http-user, else your user name on this computer)
-  --header "K: V"        extra header sent with every request (repeatable)
-  --ca-file F            PEM file of certificate authorities to trust (your university's CA, a self-signed server)
-  --client-cert F        client certificate (PEM) for mutual TLS, with --client-key F
-  --client-key F         client private key (PEM); its passphrase from --key-passphrase-env VAR
-  --key-passphrase-env VAR
-  --insecure             do not verify the server's certificate (only for a test server you control)
-  --launch KERNEL_X=V    launch parameter sent with every start (repeatable), e.g. KERNEL_MEMORY=4G
-  --forward-env NAME     also forward this client environment variable on start (repeatable)
-  --connect-timeout S    seconds to establish a connection (default 20)
-  --request-timeout S    seconds for a request (default 42; kept >= launch timeout + 2)
-  --launch-timeout S     seconds the gateway may take to start a kernel (default 40)
+${options.join('\n\n')}
+
+Options for "add" (any kind) and "import":
   --use                  make the new cluster active
 
 Common options:
@@ -49,3 +95,7 @@ Known launch parameters: ${KNOWN_LAUNCH_PARAMS.map((p) => p.name).join(', ')}.
 
 Exit status: 0 on success (for "test": the connection works), 1 on an error, 2 on bad usage.
 `;
+}
+
+/** The help as it is now (kinds registered later, e.g. by a test, show in clusterUsage()). */
+export const CLUSTER_USAGE = clusterUsage();

@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import type { ClusterRuntime, ClusterKernelSpecs } from './types';
 import type { KernelBackend } from '../../provisioners/types';
-import type { ClusterConfig, GatewayClusterConfig, LocalClusterConfig } from './config';
-import { LocalCluster } from './local-cluster';
-import { GatewayClusterRuntime, type GatewayRuntimeOptions } from './gateway/runtime';
+import type { StoredCluster } from './config-base';
+import { clusterKinds } from './kinds';
+import type { RuntimeFactoryOptions } from './kinds/types';
 import type { ClusterDirectory } from './directory';
 import { ClusterStore, type StoreFileError } from './store';
 import {
@@ -16,17 +16,9 @@ import {
   type SecretLookup,
   type SecretStore,
 } from '../secrets/secret-store';
-import { diagnoseGateway, type Diagnosis } from './diagnose';
+import type { Diagnosis } from './diagnose';
 
-export interface RuntimeFactoryOptions {
-  secrets: SecretLookup;
-  /** Kernelspec directories for local clusters that set none (tests use temp dirs). */
-  localKernelSpecDirs?: string[];
-  /** Relay tuning (backoff, logging). */
-  gateway?: GatewayRuntimeOptions;
-  /** Local kernels may outlive the app ("Leave running"; see LocalClusterOptions.survivesApp). */
-  localKernelsSurviveApp?: boolean;
-}
+export type { RuntimeFactoryOptions } from './kinds/types';
 
 /** A cluster whose settings cannot be used (unreadable CA file ...): listed as a problem, starts fail clearly. */
 export class UnusableClusterRuntime implements ClusterRuntime {
@@ -49,42 +41,32 @@ export class UnusableClusterRuntime implements ClusterRuntime {
 }
 
 /** Build the runtime for one cluster config. Never throws: unusable settings give an UnusableClusterRuntime. */
-export function createClusterRuntime(cfg: ClusterConfig, opts: RuntimeFactoryOptions): ClusterRuntime {
+export function createClusterRuntime(cfg: StoredCluster, opts: RuntimeFactoryOptions): ClusterRuntime {
   try {
-    if (cfg.kind === 'local') return createLocal(cfg, opts);
-    const gw: GatewayRuntimeOptions = { ...opts.gateway };
-    // GATEWAY_DESKTOP_RELAY_LOG=1 logs the relay's reconnects and dropped frames to stderr.
-    if (!gw.log && process.env.GATEWAY_DESKTOP_RELAY_LOG) gw.log = (m) => process.stderr.write(`${m}\n`);
-    return new GatewayClusterRuntime(cfg, opts.secrets, gw);
+    return clusterKinds.of(cfg).createRuntime(cfg, opts);
   } catch (e) {
     return new UnusableClusterRuntime(cfg.id, cfg.name, cfg.kind, e instanceof Error ? e.message : String(e));
   }
 }
 
-function createLocal(cfg: LocalClusterConfig, opts: RuntimeFactoryOptions): ClusterRuntime {
-  const dirs = cfg.kernelspecDirs?.length ? cfg.kernelspecDirs : opts.localKernelSpecDirs;
-  return new LocalCluster({
-    id: cfg.id,
-    name: cfg.name,
-    ...(dirs ? { kernelSpecDirs: dirs } : {}),
-    survivesApp: opts.localKernelsSurviveApp === true,
-  });
+/** A retired runtime that still carries kernels (a relay) is kept until they end. */
+function stillRelaying(rt: ClusterRuntime): boolean {
+  const r = rt as ClusterRuntime & { relayedKernels?: () => unknown[] };
+  return typeof r.relayedKernels === 'function' && r.relayedKernels().length > 0;
 }
 
 /** What makes a runtime stale: its settings plus the values of the secrets it uses. */
-function fingerprint(cfg: ClusterConfig, secrets: SecretLookup): string {
+function fingerprint(cfg: StoredCluster, secrets: SecretLookup): string {
   const h = createHash('sha256').update(JSON.stringify(cfg));
-  if (cfg.kind === 'gateway') {
-    const g: GatewayClusterConfig = cfg;
-    for (const key of [g.auth.tokenSecret, g.basicAuth?.passwordSecret, g.tls.keyPassphraseSecret]) {
-      let v: string | undefined;
-      try {
-        v = key ? secrets.get(key) : undefined;
-      } catch {
-        v = undefined;
-      }
-      h.update(`\0${key ?? ''}=${v ?? ''}`);
+  const kind = clusterKinds.get(cfg.kind);
+  for (const key of kind ? kind.secretKeys(cfg) : []) {
+    let v: string | undefined;
+    try {
+      v = secrets.get(key);
+    } catch {
+      v = undefined;
     }
+    h.update(`\0${key}=${v ?? ''}`);
   }
   return h.digest('hex');
 }
@@ -129,12 +111,12 @@ export function bindStoreToDirectory(opts: BindOptions): ClusterStoreBinding {
   let disposed = false;
 
   const retire = (rt: ClusterRuntime): void => {
-    if (rt instanceof GatewayClusterRuntime && rt.relayedKernels().length > 0) retired.add(rt);
+    if (stillRelaying(rt)) retired.add(rt);
     else void rt.dispose().catch(() => undefined);
   };
   const sweep = (): void => {
     for (const rt of [...retired]) {
-      if (rt instanceof GatewayClusterRuntime && rt.relayedKernels().length > 0) continue;
+      if (stillRelaying(rt)) continue;
       retired.delete(rt);
       void rt.dispose().catch(() => undefined);
     }
@@ -194,19 +176,7 @@ export function bindStoreToDirectory(opts: BindOptions): ClusterStoreBinding {
     },
     diagnose: async (ref: string) => {
       const cfg = store.require(ref);
-      if (cfg.kind !== 'gateway') {
-        return {
-          ok: true,
-          severity: 'ok',
-          code: 'ok',
-          title: `${cfg.name} runs kernels on this computer`,
-          detail: 'Nothing to test: no network is involved.',
-          hint: '',
-          url: '',
-          elapsedMs: 0,
-        };
-      }
-      return diagnoseGateway(cfg, secrets);
+      return clusterKinds.of(cfg).diagnose(cfg, secrets);
     },
     dispose: async () => {
       disposed = true;

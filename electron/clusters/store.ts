@@ -19,11 +19,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
   defaultClustersFile,
-  validateClustersFile,
-  type ClusterConfig,
   type ClustersFile,
   LOCAL_CLUSTER_ID,
-} from './config';
+  type StoredCluster as ClusterConfig,
+} from './config-base';
+import { validateClustersFile } from './clusters-file';
 
 export const CLUSTERS_FILE = 'clusters.json';
 

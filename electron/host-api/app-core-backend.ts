@@ -8,13 +8,14 @@ import {
   makeGatewayConfig,
   secretKeys,
   uniqueClusterId,
-  type ClusterConfig,
+  type StoredCluster,
   type GatewayClusterConfig,
   type GatewayInput,
 } from '../clusters/config';
 import { diagnoseGateway, type Diagnosis } from '../clusters/diagnose';
 import { GatewayClusterRuntime } from '../clusters/gateway/runtime';
-import { kernelUser } from '../clusters/gateway/username';
+import { clusterKinds } from '../clusters/kinds';
+import { gatewayKind } from '../clusters/kinds/gateway';
 import type { ClusterStore } from '../clusters/store';
 import type { ClusterRuntime } from '../clusters/types';
 import type { KernelInfo, LaunchInfo } from '../kernels/registry';
@@ -114,7 +115,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
     for (const rt of directory.clusters) {
       const cfg = wanted.get(rt.id);
       const stale =
-        cfg && cfg.kind === 'gateway' && applied.has(rt.id) && applied.get(rt.id) !== JSON.stringify(cfg);
+        cfg && gatewayKind.is(cfg) && applied.has(rt.id) && applied.get(rt.id) !== JSON.stringify(cfg);
       if ((!cfg && rt.id !== LOCAL_CLUSTER_ID) || stale) {
         directory.remove(rt.id);
         applied.delete(rt.id);
@@ -122,7 +123,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
       }
     }
     for (const cfg of configs) {
-      if (cfg.kind !== 'gateway' || directory.get(cfg.id)) continue;
+      if (!gatewayKind.is(cfg) || directory.get(cfg.id)) continue;
       try {
         directory.add(makeRuntime(cfg, lookup));
         applied.set(cfg.id, JSON.stringify(cfg));
@@ -157,7 +158,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
     const c = store?.get(id);
     if (!c || c.id !== id)
       throw new HostError({ code: 'not-found', message: `There is no cluster "${id}".` });
-    if (c.kind !== 'gateway')
+    if (!gatewayKind.is(c))
       throw new HostError({ code: 'invalid-input', message: `"${c.name}" is not a gateway cluster.` });
     return c;
   };
@@ -240,7 +241,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
     const g = input.gateway;
     if (!g) throw new HostError({ code: 'invalid-input', message: 'The gateway settings are missing.' });
     const prev = baseId ? (store?.get(baseId) ?? null) : null;
-    const base = prev && prev.kind === 'gateway' ? prev : null;
+    const base = prev && gatewayKind.is(prev) ? prev : null;
     const temp = new Map<string, string>();
     const tokenKey = 'test/token';
     const passKey = 'test/password';
@@ -270,12 +271,12 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
     return { cfg, lookup: { get: (k) => temp.get(k) } };
   };
 
-  const clusterOf = (c: ClusterConfig, active: string): BackendCluster => ({
+  const clusterOf = (c: StoredCluster, active: string): BackendCluster => ({
     id: c.id,
     name: c.name,
     kind: c.kind,
     builtIn: c.id === LOCAL_CLUSTER_ID,
-    url: c.kind === 'gateway' ? c.url : null,
+    url: clusterKinds.get(c.kind)?.url(c) ?? null,
     active: c.id === active,
   });
 
@@ -293,7 +294,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
         id: c.id,
         name: c.name,
         kind: c.kind,
-        builtIn: c.kind === 'local',
+        builtIn: c.id === LOCAL_CLUSTER_ID,
         url: null,
         active: c.active,
       }));
@@ -326,8 +327,8 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
 
     async addCluster(input) {
       const s = requireStore();
-      if (input.kind !== 'gateway')
-        throw new HostError({ code: 'invalid-input', message: 'Only gateway clusters can be added.' });
+      if (!clusterKinds.get(input.kind)?.addableFromForm)
+        throw new HostError({ code: 'invalid-input', message: 'This kind of cluster cannot be added here.' });
       const id = uniqueClusterId(
         input.name,
         s.list().map((c) => c.id),
@@ -390,7 +391,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
       if ('id' in target) {
         const rt = directory.get(target.id);
         const cfg = store?.get(target.id);
-        if (cfg?.kind === 'gateway') return toConnectionDiagnosis(await diagnoseGateway(cfg, lookup));
+        if (cfg && gatewayKind.is(cfg)) return toConnectionDiagnosis(await diagnoseGateway(cfg, lookup));
         if (!rt) throw new HostError({ code: 'not-found', message: `There is no cluster "${target.id}".` });
         const t0 = Date.now();
         const specs = await rt.listKernelSpecs();
@@ -423,10 +424,8 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
 
     async launchSettings(clusterId) {
       const c = store?.get(clusterId);
-      if (!c || c.kind !== 'gateway') return {};
-      const out: Record<string, string> = Object.fromEntries(c.launchParams.map((p) => [p.name, p.value]));
-      out.KERNEL_USERNAME = kernelUser(c).user; // unless unset on the cluster and the client sends its own
-      return out;
+      const kind = c ? clusterKinds.get(c.kind) : undefined;
+      return c && kind ? kind.launchSettings(c) : {};
     },
 
     listKernels: () => registry.list().map(toKernel),

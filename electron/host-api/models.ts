@@ -24,7 +24,46 @@ export const KERNEL_STATES: readonly KernelState[] = [
   'not-answering',
 ];
 
-export type ClusterKind = 'local' | 'gateway';
+/** A cluster kind's name as registered in electron/clusters/kinds/index.ts ('local', 'gateway', ...). */
+export type ClusterKind = string;
+
+/** One value of a cluster kind's settings field. */
+export type SettingValue = string | number | boolean | string[] | Record<string, string>;
+export type SettingsValues = Record<string, SettingValue | undefined>;
+
+/** One settings field of a cluster kind: what the form shows and what `cluster add <kind>` takes. */
+export interface KindFieldInfo {
+  /** The key in the kind's settings values (and the form input a field error names). */
+  key: string;
+  label: string;
+  help: string;
+  /** secret: never sent back, only whether one is saved; seconds: a number; list/map: repeatable. */
+  type: 'text' | 'url' | 'secret' | 'boolean' | 'seconds' | 'list' | 'map' | 'path';
+  default?: SettingValue;
+  required?: boolean;
+  /** Where the form puts it (a kind may render a section itself). */
+  section: 'connection' | 'advanced' | 'launch';
+  suggestions?: { value: string; hint: string }[];
+  cli?: {
+    flag: string;
+    arg?: string;
+    /** Secrets: the flag names an environment variable that holds the value. */
+    fromEnv?: boolean;
+    /** Booleans: the flag turns the setting off (--insecure turns certificate checks off). */
+    invert?: boolean;
+    /** Maps: what separates key and value ("Name: value", KERNEL_X=V). */
+    separator?: string;
+  };
+}
+
+/** A cluster kind as the host API lists it. */
+export interface ClusterKindInfo {
+  kind: string;
+  label: string;
+  summary: string;
+  addableFromForm: boolean;
+  fields: KindFieldInfo[];
+}
 
 export type HealthStatus = 'ok' | 'unreachable' | 'unknown' | 'checking';
 
@@ -89,6 +128,9 @@ export interface GatewaySettingsInput extends GatewaySettingsCommon {
 export interface ClusterInput {
   name: string;
   kind: ClusterKind;
+  /** The kind's settings values (keys: its fields). Secret fields: undefined = keep, '' = clear, value = set. */
+  settings?: SettingsValues;
+  /** The gateway kind's settings, as the form has always sent them (same keys as its fields). */
   gateway?: GatewaySettingsInput;
 }
 
@@ -309,16 +351,6 @@ export const KNOWN_KERNEL_PARAMS: readonly { key: string; hint: string }[] = [
   { key: 'KERNEL_EXTRA_SPARK_OPTS', hint: 'Extra spark-submit options' },
 ];
 
-const NUMERIC_PARAMS: Record<string, { re: RegExp; valid: string }> = {
-  KERNEL_CPUS: { re: /^\d+(\.\d+)?$/, valid: 'a number of CPUs, e.g. 2 or 0.5' },
-  KERNEL_GPUS: { re: /^\d+$/, valid: 'a whole number of GPUs, e.g. 1' },
-  KERNEL_LAUNCH_TIMEOUT: { re: /^\d+$/, valid: 'whole seconds, e.g. 120' },
-  KERNEL_MEMORY: { re: /^\d+(\.\d+)?([KMGTP]i?)?$/i, valid: 'a size such as 4Gi, 512Mi or 2G' },
-};
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
 export function defaultGatewaySettings(username = ''): GatewaySettingsInput {
   return {
     url: '',
@@ -333,85 +365,13 @@ export function defaultGatewaySettings(username = ''): GatewaySettingsInput {
     clientCertFile: '',
     clientKeyFile: '',
     kernelUsername: username,
-    // The same defaults as the cluster store and the docs (electron/clusters/config.ts DEFAULT_TIMEOUTS).
+    // The same defaults as the gateway kind's fields (electron/clusters/kinds/gateway/fields.ts).
     connectTimeoutSec: 20,
     requestTimeoutSec: 42,
     launchTimeoutSec: 40,
     launchParams: {},
     envAllowlist: [],
   };
-}
-
-/** Checks a cluster form. Returns field -> message; empty when valid. Field keys match the form's inputs. */
-export function validateClusterInput(input: ClusterInput): Record<string, string> {
-  const errors: Record<string, string> = {};
-  const name = input.name.trim();
-  if (!name) errors.name = 'Give the cluster a name.';
-  else if (name.length > 60) errors.name = 'Keep the name under 60 characters.';
-  if (input.kind !== 'local' && input.kind !== 'gateway') errors.kind = 'Pick a cluster type.';
-  if (input.kind !== 'gateway') return errors;
-  const g = input.gateway;
-  if (!g) {
-    errors.url = 'Enter the gateway URL.';
-    return errors;
-  }
-  const url = g.url.trim();
-  if (!url) errors.url = 'Enter the gateway URL, e.g. https://gateway.example.edu';
-  else {
-    let parsed: URL | null = null;
-    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
-    try {
-      parsed = scheme ? new URL(url) : null;
-    } catch {
-      errors.url = 'This is not a URL. It should look like https://gateway.example.edu:8888';
-    }
-    if (!scheme && !/\s/.test(url))
-      errors.url = `Start the URL with https:// (or http://), e.g. https://${url.replace(/^\/+/, '')}`;
-    else if (!scheme) errors.url = 'This is not a URL. It should look like https://gateway.example.edu:8888';
-    if (parsed && parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-      errors.url = 'The URL must start with http:// or https://';
-    else if (parsed && !parsed.hostname) errors.url = 'The URL has no host name.';
-    else if (parsed && (parsed.search || parsed.hash))
-      errors.url = 'Leave out ?query and #fragment; put the token in the token field.';
-  }
-  if (!HEADER_NAME.test(g.authHeaderName.trim())) errors.authHeaderName = 'Not a valid HTTP header name.';
-  if (/\s/.test(g.authScheme.trim())) errors.authScheme = 'The scheme is one word, e.g. token or Bearer.';
-  for (const [k] of Object.entries(g.extraHeaders)) {
-    if (!HEADER_NAME.test(k)) errors.extraHeaders = `"${k}" is not a valid header name.`;
-  }
-  const secs: [keyof GatewaySettingsInput, number, number][] = [
-    ['connectTimeoutSec', 1, 600],
-    ['launchTimeoutSec', 1, 3600],
-    ['requestTimeoutSec', 1, 7200],
-  ];
-  for (const [key, min, max] of secs) {
-    const v = g[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
-      errors[key] = `Enter seconds between ${min} and ${max}.`;
-  }
-  if (!errors.requestTimeoutSec && !errors.launchTimeoutSec && g.requestTimeoutSec < g.launchTimeoutSec + 2)
-    errors.requestTimeoutSec = `The request timeout must be at least the launch timeout + 2 s (${g.launchTimeoutSec + 2}), as the gateway needs a moment to answer after a launch.`;
-  if (g.kernelUsername && /\s/.test(g.kernelUsername)) errors.kernelUsername = 'A user name has no spaces.';
-  for (const [k, v] of Object.entries(g.launchParams)) {
-    if (!/^KERNEL_[A-Z0-9_]+$/.test(k)) {
-      errors.launchParams = `"${k}" is not a launch parameter: names start with KERNEL_ and use A-Z, 0-9, _.`;
-      break;
-    }
-    const rule = NUMERIC_PARAMS[k];
-    if (rule && !rule.re.test(v.trim())) {
-      errors.launchParams = `${k} has an unexpected value "${v}": use ${rule.valid}.`;
-      break;
-    }
-  }
-  for (const n of g.envAllowlist) {
-    if (!ENV_NAME.test(n)) {
-      errors.envAllowlist = `"${n}" is not a valid environment variable name.`;
-      break;
-    }
-  }
-  if ((g.clientCertFile && !g.clientKeyFile) || (!g.clientCertFile && g.clientKeyFile))
-    errors.clientKeyFile = 'A client certificate needs both the certificate and the key file.';
-  return errors;
 }
 
 /** The ready-to-copy command line that points JupyterLab at the proxy. */

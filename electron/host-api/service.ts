@@ -33,7 +33,8 @@ import type {
   ProxyInfo,
   Settings,
 } from './models';
-import { labCommandLine, validateClusterInput } from './models';
+import { labCommandLine } from './models';
+import { checkClusterInput } from '../clusters/kinds/input';
 import { SettingsStore } from './settings';
 
 export type AnyEventListener = (event: HostEventName, payload: HostEvents[HostEventName]) => void;
@@ -338,7 +339,7 @@ export class HostService implements HostMethods {
     if (typeof target !== 'object' || target === null)
       throw new HostError({ code: 'invalid-input', message: 'Say which cluster to test.' });
     if ('input' in target) {
-      const errors = validateClusterInput(target.input);
+      const errors = checkClusterInput(target.input);
       if (Object.keys(errors).length)
         throw new HostError({
           code: 'invalid-input',
@@ -592,7 +593,7 @@ export class HostService implements HostMethods {
   private checkInput(input: ClusterInput): void {
     if (typeof input !== 'object' || input === null || typeof input.name !== 'string')
       throw new HostError({ code: 'invalid-input', message: 'The cluster form is incomplete.' });
-    const errors = validateClusterInput(input);
+    const errors = checkClusterInput(input);
     if (Object.keys(errors).length)
       throw new HostError({
         code: 'invalid-input',

@@ -1,8 +1,8 @@
 // The cluster form's conversion to the contract's input: numbers, key/value rows, and the secret rules
-// (empty keeps a saved token, "remove" clears it, a new value replaces it), checked by the shared validator.
+// (empty keeps a saved token, "remove" clears it, a new value replaces it), checked by the one validator (the main process's, which the form shows the field errors of).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { validateClusterInput } from '../../electron/host-api/models';
+import { checkClusterInput as validateClusterInput } from '../../electron/clusters/kinds/input';
 import { emptyForm, toInput } from '../src/components/cluster-form-model';
 
 describe('cluster form', () => {

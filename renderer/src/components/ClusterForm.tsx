@@ -2,7 +2,7 @@
 // launch parameters next; everything rarely needed under Advanced.
 import { useEffect, useId, useRef, useState } from 'react';
 import type { ClusterInput, ConnectionDiagnosis } from '../../../electron/host-api/models';
-import { KNOWN_KERNEL_PARAMS, validateClusterInput } from '../../../electron/host-api/models';
+import { KNOWN_KERNEL_PARAMS } from '../../../electron/host-api/models';
 import { useModel, useSel } from '../context';
 import { toHostError } from '../host/errors';
 import { emptyForm, toInput, type FormState } from './cluster-form-model';
@@ -19,7 +19,6 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
   const [secretStorage, setSecretStorage] = useState<string>('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
-  const [touched, setTouched] = useState(false);
   const [saving, setSaving] = useState(false);
   const [testing, setTesting] = useState(false);
   const [diag, setDiag] = useState<ConnectionDiagnosis | null>(null);
@@ -71,31 +70,25 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
     setForm(next);
     // A test result describes the settings it was made with; once they change it is stale.
     if (k !== 'name' && k !== 'launchParams' && k !== 'envAllowlist') setDiag(null);
-    if (touched) setErrors(validateClusterInput(toInput(next)));
   };
 
-  const check = (purpose: 'save' | 'test'): ClusterInput | null => {
-    setTouched(true);
-    const input = toInput(form);
-    const e = validateClusterInput(input);
-    setErrors(e);
-    if (Object.keys(e).length) {
-      setFormError(
-        purpose === 'save'
-          ? 'Some fields need attention; nothing was saved.'
-          : 'Fix the highlighted fields, then test again.',
-      );
-      const first = document.querySelector<HTMLElement>('.field-error input, .field-error select');
-      first?.focus();
-      return null;
-    }
+  // The verdict on the fields is the main process's (the one validator the CLI and the store use too): the
+  // form shows the field errors the host sends back.
+  const showErrors = (fieldErrors: Record<string, string>, message: string) => {
+    setErrors(fieldErrors);
+    setFormError(message);
+    requestAnimationFrame(() =>
+      document.querySelector<HTMLElement>('.field-error input, .field-error select')?.focus(),
+    );
+  };
+
+  const check = (): ClusterInput => {
     setFormError(null);
-    return input;
+    return toInput(form);
   };
 
   const save = async () => {
-    const input = check('save');
-    if (!input) return;
+    const input = check();
     setSaving(true);
     try {
       if (mode === 'edit' && editingId) await actions.editCluster(editingId, input);
@@ -103,16 +96,15 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
       actions.go('clusters');
     } catch (err) {
       const he = toHostError(err);
-      setErrors(he.fieldErrors ?? {});
-      setFormError(`Not saved: ${he.message}`);
+      if (he.fieldErrors) showErrors(he.fieldErrors, 'Some fields need attention; nothing was saved.');
+      else showErrors({}, `Not saved: ${he.message}`);
     } finally {
       setSaving(false);
     }
   };
 
   const test = async () => {
-    const input = check('test');
-    if (!input) return;
+    const input = check();
     setTesting(true);
     setDiag(null);
     try {
@@ -122,8 +114,8 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
       requestAnimationFrame(() => diagRef.current?.scrollIntoView({ block: 'nearest' }));
     } catch (err) {
       const he = toHostError(err);
-      if (he.fieldErrors) setErrors(he.fieldErrors);
-      setFormError(he.message);
+      if (he.fieldErrors) showErrors(he.fieldErrors, 'Fix the highlighted fields, then test again.');
+      else setFormError(he.message);
     } finally {
       setTesting(false);
     }

@@ -1,0 +1,10 @@
+// The one list of cluster kinds. Adding a kind: a folder next to these two with its descriptor
+// (see DEVELOPING.md, "Adding a cluster kind"), and one line below.
+import { ClusterKindRegistry } from './registry';
+import { gatewayKind } from './gateway';
+import { localKind } from './local';
+
+export const clusterKinds = new ClusterKindRegistry([localKind, gatewayKind]);
+
+export { ClusterKindRegistry } from './registry';
+export type { ClusterKindDescriptor, FieldProblem, KeptDetails } from './types';

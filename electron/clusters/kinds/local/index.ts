@@ -1,0 +1,110 @@
+// The `local` cluster kind: kernels run on this computer, started by the local provisioner ("This computer"
+// is one, built in; `cluster add local NAME --kernelspec-dir D` adds others with their own kernelspec dirs).
+import { unlink } from 'node:fs/promises';
+import type { ConnectionInfo } from '../../../../provisioners/types';
+import type { StoredCluster } from '../../config-base';
+import { LocalCluster, isKernelProcess, stopKeptLocalKernel } from '../../local-cluster';
+import type { KeptKernelDetails } from '../../../kernels/left-running';
+import type { ClusterKindDescriptor, KeptDetails } from '../types';
+import { localSchema, type LocalClusterConfig } from './config';
+
+export type { LocalClusterConfig } from './config';
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
+function parseConnection(v: unknown): ConnectionInfo | null {
+  if (!isObj(v)) return null;
+  const ports = ['shell_port', 'iopub_port', 'stdin_port', 'control_port', 'hb_port'] as const;
+  if (!isStr(v.ip) || !isStr(v.key) || !isStr(v.transport) || !isStr(v.signature_scheme)) return null;
+  if (!ports.every((p) => isInt(v[p]))) return null;
+  return v as unknown as ConnectionInfo;
+}
+
+type LocalKept = Extract<KeptKernelDetails, { kind: 'local' }>;
+
+function parseKept(v: KeptDetails): LocalKept | null {
+  const connection = parseConnection(v.connection);
+  if (!isInt(v.pid) || !connection) return null;
+  return {
+    kind: 'local',
+    pid: v.pid,
+    pgid: isInt(v.pgid) ? v.pgid : v.pid,
+    connection,
+    connectionFile: isStr(v.connectionFile) ? v.connectionFile : null,
+    logFile: isStr(v.logFile) ? v.logFile : null,
+  };
+}
+
+export const localKind: ClusterKindDescriptor<LocalClusterConfig> = {
+  kind: 'local',
+  label: 'Local kernels',
+  summary: 'another "this computer" cluster with its own kernelspec dirs',
+  addableFromForm: false,
+  schema: localSchema,
+  fields: [
+    {
+      key: 'kernelspecDirs',
+      label: 'Kernelspec directories',
+      help: 'extra kernelspec directory searched besides the Jupyter data paths',
+      type: 'list',
+      default: [],
+      section: 'connection',
+      cli: { flag: 'kernelspec-dir', arg: 'D' },
+    },
+  ],
+  is: (cfg: StoredCluster): cfg is LocalClusterConfig => cfg.kind === 'local',
+  build: (values, ctx) => {
+    const dirs = Array.isArray(values.kernelspecDirs) ? values.kernelspecDirs : [];
+    return {
+      id: ctx.id,
+      name: ctx.name,
+      kind: 'local',
+      enabled: true,
+      ...(dirs.length ? { kernelspecDirs: dirs } : {}),
+    };
+  },
+  values: (c) => ({ kernelspecDirs: [...(c.kernelspecDirs ?? [])] }),
+  secretsSet: () => ({}),
+  check: () => [],
+  fieldOfPath: () => 'kernelspecDirs',
+  secretKeys: () => [],
+  where: () => 'kernels on this computer',
+  url: () => null,
+  launchSettings: () => ({}),
+  createRuntime: (cfg, opts) => {
+    const dirs = cfg.kernelspecDirs?.length ? cfg.kernelspecDirs : opts.localKernelSpecDirs;
+    return new LocalCluster({
+      id: cfg.id,
+      name: cfg.name,
+      ...(dirs ? { kernelSpecDirs: dirs } : {}),
+      survivesApp: opts.localKernelsSurviveApp === true,
+    });
+  },
+  diagnose: async (cfg) => ({
+    ok: true,
+    severity: 'ok',
+    code: 'ok',
+    title: `${cfg.name} runs kernels on this computer`,
+    detail: 'Nothing to test: no network is involved.',
+    hint: '',
+    url: '',
+    elapsedMs: 0,
+  }),
+  kept: {
+    parse: parseKept,
+    async drop(kernelId, details) {
+      const d = parseKept(details);
+      if (!d) return '';
+      // Still running but unusable (spec gone, not answering): stop it rather than leave an invisible orphan.
+      if (isKernelProcess(d.pid, d.connectionFile)) {
+        const stopped = await stopKeptLocalKernel(kernelId, d).catch(() => false);
+        return stopped ? '; its process was stopped' : '; its process could not be stopped';
+      }
+      for (const f of [d.connectionFile, d.logFile]) if (f) await unlink(f).catch(() => undefined);
+      return '';
+    },
+  },
+};

@@ -1,0 +1,181 @@
+// The registry of cluster kinds, and the one validator: every stored cluster (clusters.json, a CLI `add`, the
+// form through the host API) is checked here, by its kind's schema and checks, so all give the same verdict.
+import { Ajv, type ValidateFunction } from 'ajv';
+import { ConfigError, type StoredCluster } from '../config-base';
+import type { ClusterKindInfo, SettingsValues } from '../../host-api/models';
+import { FieldError, type BuildContext, type ClusterKindDescriptor, type FieldProblem } from './types';
+
+export interface ClusterCheck {
+  /** Field key -> message (the first problem per field), for the form. */
+  fieldErrors: Record<string, string>;
+  /** Every problem in words, naming the cluster (for the store, the CLI, a broken clusters.json). */
+  problems: string[];
+}
+
+export interface SettingsInput {
+  kind: string;
+  name: string;
+  values: SettingsValues;
+}
+
+export class ClusterKindRegistry {
+  private kinds = new Map<string, ClusterKindDescriptor>();
+  private validators = new Map<string, ValidateFunction>();
+  private ajv = new Ajv({ allErrors: true, strict: false });
+
+  constructor(kinds: readonly ClusterKindDescriptor[] = []) {
+    for (const k of kinds) this.register(k);
+  }
+
+  /** Add a kind (the built-in list does this; a test may add its own). */
+  register<C extends StoredCluster>(kind: ClusterKindDescriptor<C>): void {
+    if (!/^[a-z][a-z0-9-]*$/.test(kind.kind))
+      throw new Error(`cluster kind "${kind.kind}": not a valid name`);
+    if (this.kinds.has(kind.kind)) throw new Error(`cluster kind "${kind.kind}" is registered twice`);
+    this.kinds.set(kind.kind, kind as unknown as ClusterKindDescriptor);
+    this.validators.set(kind.kind, this.ajv.compile(kind.schema));
+  }
+
+  /** Remove a kind a test registered. */
+  unregister(name: string): void {
+    this.kinds.delete(name);
+    this.validators.delete(name);
+  }
+
+  list(): ClusterKindDescriptor[] {
+    return [...this.kinds.values()];
+  }
+
+  get(name: string): ClusterKindDescriptor | undefined {
+    return this.kinds.get(name);
+  }
+
+  /** The descriptor of a stored cluster's kind; throws a ConfigError for an unknown kind. */
+  of(cfg: StoredCluster): ClusterKindDescriptor {
+    const k = this.kinds.get(cfg.kind);
+    if (!k)
+      throw new ConfigError(`cluster "${cfg.name}": unknown kind "${cfg.kind}" (known: ${this.names()})`);
+    return k;
+  }
+
+  names(): string {
+    return [...this.kinds.keys()].join(', ');
+  }
+
+  /** What the host API lists: each kind with its fields. */
+  info(): ClusterKindInfo[] {
+    return this.list().map((k) => ({
+      kind: k.kind,
+      label: k.label,
+      summary: k.summary,
+      addableFromForm: k.addableFromForm,
+      fields: k.fields.map((f) => ({ ...f })),
+    }));
+  }
+
+  /** The one validator for a stored cluster: its kind's schema, then its kind's checks. */
+  check(cfg: unknown, where = ''): ClusterCheck {
+    const fieldErrors: Record<string, string> = {};
+    const problems: string[] = [];
+    const add = (p: FieldProblem, label: string): void => {
+      fieldErrors[p.field] ??= p.message;
+      problems.push(`${label}: ${p.message}`);
+    };
+    if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) {
+      problems.push(`${where || 'a cluster'} is not an object`);
+      return { fieldErrors: { name: 'the cluster is not an object' }, problems };
+    }
+    const c = cfg as Record<string, unknown>;
+    const label = typeof c.name === 'string' ? `cluster "${c.name}"` : where || 'a cluster';
+    const kind = typeof c.kind === 'string' ? this.kinds.get(c.kind) : undefined;
+    if (!kind) {
+      add(
+        { field: 'kind', message: `unknown cluster kind "${String(c.kind)}" (known: ${this.names()})` },
+        label,
+      );
+      return { fieldErrors, problems };
+    }
+    const validate = this.validators.get(kind.kind);
+    if (validate && !validate(cfg)) {
+      for (const e of validate.errors ?? []) {
+        let message = e.message ?? 'is invalid';
+        if (e.keyword === 'additionalProperties')
+          message = `has an unknown field "${String(e.params.additionalProperty)}"`;
+        if (e.keyword === 'required') message = `is missing the field "${String(e.params.missingProperty)}"`;
+        if (e.keyword === 'pattern' && e.instancePath === '/url')
+          message = 'must start with http:// or https://';
+        if (e.keyword === 'pattern' && e.instancePath === '/wsUrl')
+          message = 'must start with ws:// or wss://';
+        const at = e.instancePath.split('/').filter(Boolean).join('.');
+        const field = ['/id', '/name'].includes(e.instancePath) ? 'name' : kind.fieldOfPath(e.instancePath);
+        add({ field, message: `${at || 'the cluster'} ${message}` }, label);
+      }
+    }
+    // The kind's checks also run on a config the schema refused (so every field's problem shows at once);
+    // one that is too malformed for them has its schema problems already.
+    let semantic: FieldProblem[] = [];
+    try {
+      semantic = kind.check(cfg as StoredCluster);
+    } catch {
+      semantic = [];
+    }
+    const schemaFields = new Set(Object.keys(fieldErrors));
+    for (const p of semantic) if (!schemaFields.has(p.field)) add(p, label);
+    return { fieldErrors, problems };
+  }
+
+  /**
+   * Field values (from the CLI's flags or the form) -> a stored config, through the kind's build and the one
+   * validator. `ctx.secret` decides what happens to secret values (kept, set in the secret store, or a
+   * placeholder when only checking).
+   */
+  fromSettings(
+    input: SettingsInput,
+    ctx: Omit<BuildContext, 'name'>,
+  ): { ok: true; config: StoredCluster } | { ok: false; check: ClusterCheck } {
+    // Every field's problem at once (the form highlights them all): name and required fields first, then
+    // what building finds (a field it cannot read is left to its default and reported), then the validator.
+    const early: FieldProblem[] = [];
+    const name = typeof input.name === 'string' ? input.name.trim() : '';
+    if (!name) early.push({ field: 'name', message: 'Give the cluster a name.' });
+    else if (name.length > 60) early.push({ field: 'name', message: 'Keep the name under 60 characters.' });
+    const kind = this.kinds.get(input.kind);
+    if (!kind) {
+      early.push({ field: 'kind', message: `Pick a cluster type (${this.names()}).` });
+      return { ok: false, check: this.merge(input.name, early, null) };
+    }
+    for (const f of kind.fields) {
+      const v = input.values[f.key];
+      if (f.required && (v === undefined || (typeof v === 'string' && !v.trim())))
+        early.push({ field: f.key, message: `${f.label} is required.` });
+    }
+    const values = { ...input.values };
+    let config: StoredCluster | null = null;
+    for (let tries = 0; config === null && tries <= kind.fields.length; tries++) {
+      try {
+        config = kind.build(values, { ...ctx, name: name || 'cluster' });
+      } catch (e) {
+        if (!(e instanceof FieldError) || !(e.field in values)) throw e;
+        early.push({ field: e.field, message: e.message });
+        delete values[e.field];
+      }
+    }
+    if (config === null) return { ok: false, check: this.merge(input.name, early, null) };
+    const check = this.merge(input.name, early, this.check(config));
+    return check.problems.length ? { ok: false, check } : { ok: true, config };
+  }
+
+  private merge(name: string, early: FieldProblem[], later: ClusterCheck | null): ClusterCheck {
+    const fieldErrors: Record<string, string> = {};
+    const problems: string[] = [];
+    for (const p of early) {
+      fieldErrors[p.field] ??= p.message;
+      problems.push(`cluster "${name}": ${p.message}`);
+    }
+    if (later) {
+      for (const [f, m] of Object.entries(later.fieldErrors)) fieldErrors[f] ??= m;
+      problems.push(...later.problems);
+    }
+    return { fieldErrors, problems };
+  }
+}
