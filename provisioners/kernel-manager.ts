@@ -178,6 +178,12 @@ export class KernelManager extends KernelChannels implements KernelBackend {
     heartbeatRttMs: number | undefined;
     restartCount: number;
     deathReason: string | undefined;
+    /** The way to the kernel is up (see KernelProvisioner.onLinkChange). */
+    linkUp: boolean;
+    /** Heartbeats missed while the link was down (not counted as misses). */
+    heartbeatMissesWhileLinkDown: number;
+    /** How often the provisioner is polled (ms; the provisioner's choice unless options override it). */
+    pollIntervalMs: number | undefined;
   } {
     return {
       state: this.state,
@@ -186,6 +192,9 @@ export class KernelManager extends KernelChannels implements KernelBackend {
       heartbeatRttMs: this.monitor?.lastRttMs,
       restartCount: this.restartCount,
       deathReason: this.deathReason,
+      linkUp: this.linkUp,
+      heartbeatMissesWhileLinkDown: this.monitor?.missesWhileLinkDown ?? 0,
+      pollIntervalMs: this.monitor?.pollIntervalMs,
     };
   }
 

@@ -10,7 +10,7 @@ import type { KernelProvisioner, KernelSpec, ProvisionerState } from './types';
  * names is made by `registry` (default: the local registry), which throws ProvisionerUnavailableError first
  * when there is none here.
  */
-export function startKernel(
+export async function startKernel(
   opts: StartKernelOptions & { registry?: ProvisionerRegistry; outlivesApp?: boolean },
 ): Promise<KernelManager> {
   const { registry, outlivesApp, ...rest } = opts;
@@ -28,7 +28,7 @@ export function startKernel(
  * Re-attach to a kernel left running from its saved state, with a provisioner of the kind that saved it
  * (`state.provisioner`, made by `registry`) unless `opts.provisioner` is given.
  */
-export function reattachKernel(
+export async function reattachKernel(
   state: ProvisionerState,
   spec: KernelSpec,
   opts: KernelManagerOptions & {

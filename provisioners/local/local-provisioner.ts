@@ -49,7 +49,7 @@ export interface LocalProvisionerOptions {
 export class LocalProvisioner implements KernelProvisioner {
   readonly name = LOCAL_PROVISIONER_NAME;
   /** A local process is cheap to poll. */
-  readonly pollIntervalMs = 1000;
+  readonly pollIntervalMs: number = 1000;
   /** The kernel runs on this computer: this OS's signal numbers. */
   readonly signals: SignalNumbers = thisHostSignals();
   readonly stdout = new OutputTail();

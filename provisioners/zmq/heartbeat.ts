@@ -62,6 +62,8 @@ export class KernelMonitor {
   private misses = 0;
   private unresponsive = false;
   private linkUp = true;
+  /** Heartbeats missed while the link was down (not counted towards maxMisses). */
+  missesWhileLinkDown = 0;
   /** Round trip of the last answered heartbeat (ms). */
   lastRttMs: number | undefined;
 
@@ -102,6 +104,11 @@ export class KernelMonitor {
 
   get linkIsUp(): boolean {
     return this.linkUp;
+  }
+
+  /** Time between provisioner polls (ms). */
+  get pollIntervalMs(): number {
+    return this.opts.pollIntervalMs;
   }
 
   private fire(code: number): void {
@@ -176,6 +183,7 @@ export class KernelMonitor {
         // A REQ socket that missed its reply is stuck: throw it away (lazy pirate).
         this.closeHb();
         if (this.linkUp) this.misses++;
+        else this.missesWhileLinkDown++;
         if (this.misses >= this.opts.maxMisses && !this.unresponsive) {
           // Before calling it unresponsive, give a poll the chance to report a clean exit reason.
           let code: number | null = null;
