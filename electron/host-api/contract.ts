@@ -4,6 +4,7 @@
 import type {
   AppInfo,
   ClusterDetail,
+  ClusterKindInfo,
   ClusterInput,
   ClusterSummary,
   ConnectionDiagnosis,
@@ -29,6 +30,10 @@ export interface HostMethods {
   getAppInfo(): Promise<AppInfo>;
   // clusters
   listClusters(): Promise<ClusterSummary[]>;
+  /** The cluster kinds (electron/clusters/kinds/) with their settings fields: what the add/edit form shows. */
+  listClusterKinds(): Promise<ClusterKindInfo[]>;
+  /** Check add/edit form input with the one validator (the CLI's and the store's): field -> message. */
+  checkCluster(input: ClusterInput, baseId?: string): Promise<Record<string, string>>;
   getCluster(id: string): Promise<ClusterDetail>;
   addCluster(input: ClusterInput): Promise<ClusterSummary>;
   editCluster(id: string, input: ClusterInput): Promise<ClusterSummary>;
@@ -72,6 +77,8 @@ export type HostMethodName = keyof HostMethods;
 export const HOST_METHOD_NAMES = [
   'getAppInfo',
   'listClusters',
+  'listClusterKinds',
+  'checkCluster',
   'getCluster',
   'addCluster',
   'editCluster',

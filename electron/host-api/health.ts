@@ -3,6 +3,7 @@
 // while the app is open, and the full diagnosis when the person presses "Test connection". A change of
 // status is pushed at once; a cluster that comes back also gets its environments re-listed.
 import type { HostBackend } from './backend';
+import { clusterKinds } from '../clusters/kinds';
 import type { ClusterHealth } from './models';
 
 export interface HealthOptions {
@@ -71,12 +72,12 @@ export class ClusterHealthMonitor {
   async checkAll(): Promise<void> {
     if (this.closed) return;
     const clusters = await this.opts.backend.listClusters().catch(() => []);
-    await Promise.all(clusters.filter((c) => c.kind !== 'local').map((c) => this.check(c.id)));
+    await Promise.all(clusters.filter((c) => clusterKinds.isRemote(c.kind)).map((c) => this.check(c.id)));
   }
 
   private async runCheck(id: string): Promise<void> {
     const rt = this.opts.backend.runtime(id);
-    if (this.closed || rt?.kind === 'local') return;
+    if (this.closed || (rt && !clusterKinds.isRemote(rt.kind))) return;
     if (!rt) {
       // Not usable as configured (no runtime could be built): the full diagnosis says why.
       const d = await this.opts.backend.testCluster({ id }).catch(() => null);

@@ -62,6 +62,8 @@ export interface ClusterKindInfo {
   label: string;
   summary: string;
   addableFromForm: boolean;
+  /** Reached over a network (health, Test connection); false for this computer. */
+  remote: boolean;
   fields: KindFieldInfo[];
 }
 
@@ -78,7 +80,11 @@ export interface ClusterHealth {
 export interface ClusterSummary {
   id: string;
   name: string;
-  kind: ClusterKind | string;
+  kind: ClusterKind;
+  /** How the UI names the kind ("Remote gateway"). */
+  kindLabel: string;
+  /** Its kernels are reached over a network (so it can be unreachable). */
+  remote: boolean;
   active: boolean;
   /** Built-in clusters ("This computer") cannot be removed or renamed. */
   builtIn: boolean;

@@ -19,6 +19,7 @@ import { LogoCache } from './logos';
 import type {
   AppInfo,
   ClusterDetail,
+  ClusterKindInfo,
   ClusterInput,
   ClusterSummary,
   ConnectionDiagnosis,
@@ -35,6 +36,7 @@ import type {
 } from './models';
 import { labCommandLine } from './models';
 import { checkClusterInput } from '../clusters/kinds/input';
+import { clusterKinds } from '../clusters/kinds';
 import { SettingsStore } from './settings';
 
 export type AnyEventListener = (event: HostEventName, payload: HostEvents[HostEventName]) => void;
@@ -241,6 +243,25 @@ export class HostService implements HostMethods {
     return clusters.map((c) => this.clusterSummary(c));
   }
 
+  async listClusterKinds(): Promise<ClusterKindInfo[]> {
+    return clusterKinds.info();
+  }
+
+  async checkCluster(input: ClusterInput, baseId?: string): Promise<Record<string, string>> {
+    if (typeof input !== 'object' || input === null || typeof input.name !== 'string')
+      throw new HostError({ code: 'invalid-input', message: 'The cluster form is incomplete.' });
+    const errors = checkClusterInput(input, baseId ? { id: baseId } : {});
+    if (
+      !baseId &&
+      !errors.name &&
+      (await this.backend.listClusters()).some(
+        (c) => c.name.toLowerCase() === input.name.trim().toLowerCase(),
+      )
+    )
+      errors.name = 'A cluster with this name exists; pick another name.';
+    return errors;
+  }
+
   async getCluster(id: string): Promise<ClusterDetail> {
     requireString(id, 'Cluster id');
     const c = (await this.backend.listClusters()).find((x) => x.id === id);
@@ -254,11 +275,12 @@ export class HostService implements HostMethods {
 
   async addCluster(input: ClusterInput): Promise<ClusterSummary> {
     this.checkInput(input);
-    if (input.kind === 'local')
+    const kind = clusterKinds.get(input.kind);
+    if (kind && !kind.addableFromForm)
       throw new HostError({
         code: 'invalid-input',
-        message: '"This computer" already exists; add a gateway cluster instead.',
-        fieldErrors: { kind: 'Only one local cluster is supported.' },
+        message: `${kind.label} clusters are not added here; use npm run cluster -- add ${kind.kind}.`,
+        fieldErrors: { kind: `Pick another cluster type (${kind.label} is added with the CLI).` },
       });
     const names = (await this.backend.listClusters()).map((c) => c.name.toLowerCase());
     if (names.includes(input.name.trim().toLowerCase()))
@@ -403,7 +425,7 @@ export class HostService implements HostMethods {
       });
       return { clusterId, environments: [], problems: [], error: msg(err) };
     }
-    if (rt.kind !== 'local')
+    if (clusterKinds.isRemote(rt.kind))
       this.health.set(clusterId, {
         status: 'ok',
         message: `Lists ${listing.specs.length} kernel environment${listing.specs.length === 1 ? '' : 's'}`,
@@ -608,13 +630,15 @@ export class HostService implements HostMethods {
     ).length;
     const health =
       this.health.get(c.id) ??
-      (c.kind === 'local'
-        ? { status: 'ok' as const, message: 'Kernels run on this computer', checkedAt: null }
-        : { status: 'unknown' as const, message: 'Not checked yet', checkedAt: null });
+      (clusterKinds.isRemote(c.kind)
+        ? { status: 'unknown' as const, message: 'Not checked yet', checkedAt: null }
+        : { status: 'ok' as const, message: 'Kernels run on this computer', checkedAt: null });
     return {
       id: c.id,
       name: c.name,
       kind: c.kind,
+      kindLabel: clusterKinds.get(c.kind)?.label ?? c.kind,
+      remote: clusterKinds.isRemote(c.kind),
       active: c.active,
       builtIn: c.builtIn,
       url: c.url,

@@ -9,11 +9,15 @@
 import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConnectionInfo } from '../../provisioners/types';
+import { clusterKinds } from '../clusters/kinds';
 
 export const LEFT_RUNNING_FILE = 'kernels-left-running.json';
 const VERSION = 1;
 
-/** How to reach a kernel that a cluster left running (one variant per cluster kind that supports it). */
+/**
+ * How to reach a kernel that a cluster left running, as the kind's runtime saves it (keepInfo) and reads it
+ * back (its descriptor's kept.parse, then reattachKernel). The file stores whatever the kind defines.
+ */
 export type KeptKernelDetails =
   | {
       kind: 'local';
@@ -81,30 +85,12 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
 
-function parseConnection(v: unknown): ConnectionInfo | null {
-  if (!isObj(v)) return null;
-  const ports = ['shell_port', 'iopub_port', 'stdin_port', 'control_port', 'hb_port'] as const;
-  if (!isStr(v.ip) || !isStr(v.key) || !isStr(v.transport) || !isStr(v.signature_scheme)) return null;
-  if (!ports.every((p) => isInt(v[p]))) return null;
-  return v as unknown as ConnectionInfo;
-}
-
+/** A record's details are its cluster kind's to read (electron/clusters/kinds/<kind>/: kept.parse). */
 function parseDetails(v: unknown): KeptKernelDetails | null {
-  if (!isObj(v)) return null;
-  if (v.kind === 'local') {
-    const connection = parseConnection(v.connection);
-    if (!isInt(v.pid) || !connection) return null;
-    return {
-      kind: 'local',
-      pid: v.pid,
-      pgid: isInt(v.pgid) ? v.pgid : v.pid,
-      connection,
-      connectionFile: isStr(v.connectionFile) ? v.connectionFile : null,
-      logFile: isStr(v.logFile) ? v.logFile : null,
-    };
-  }
-  if (v.kind === 'gateway' && isStr(v.upstreamId)) return { kind: 'gateway', upstreamId: v.upstreamId };
-  return null;
+  if (!isObj(v) || !isStr(v.kind)) return null;
+  const parsed = clusterKinds.get(v.kind)?.kept?.parse({ ...v, kind: v.kind });
+  // What a kind's parse returns is what that kind's runtime saved (keepInfo) and takes back (reattachKernel).
+  return (parsed as KeptKernelDetails | null | undefined) ?? null;
 }
 
 /** One record, or the reason it cannot be used. */

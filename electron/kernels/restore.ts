@@ -1,8 +1,7 @@
 // Re-attaching, at startup, the kernels the app left running when it last quit (or could not shut down
 // because it crashed): each one is checked (process alive, heartbeat, signed kernel_info) by its cluster and
 // listed again under its old id, so a JupyterLab tab that still holds that id keeps working through the proxy.
-import { unlink } from 'node:fs/promises';
-import { isKernelProcess, stopKeptLocalKernel } from '../clusters/local-cluster';
+import { clusterKinds } from '../clusters/kinds';
 import type { ClusterRuntime } from '../clusters/types';
 import { processAlive, sweepStaleRuntimeFiles } from '../../provisioners/local/local-provisioner';
 import { errorMessage } from './errors';
@@ -39,16 +38,10 @@ export interface RestoreReport {
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
-async function dropLocal(rec: KeptKernelRecord): Promise<string> {
-  if (rec.details.kind !== 'local') return '';
-  const d = rec.details;
-  // Still running but unusable (spec gone, not answering): stop it rather than leave an invisible orphan.
-  if (isKernelProcess(d.pid, d.connectionFile)) {
-    const stopped = await stopKeptLocalKernel(rec.id, d).catch(() => false);
-    return stopped ? '; its process was stopped' : '; its process could not be stopped';
-  }
-  for (const f of [d.connectionFile, d.logFile]) if (f) await unlink(f).catch(() => undefined);
-  return '';
+/** A kernel that cannot come back: its kind cleans up after it (a local one stops a process still running). */
+async function drop(rec: KeptKernelRecord): Promise<string> {
+  const drop = clusterKinds.get(rec.details.kind)?.kept?.drop;
+  return drop ? drop(rec.id, rec.details).catch(() => '') : '';
 }
 
 /**
@@ -114,7 +107,7 @@ export async function restoreKernels(opts: {
             reason = errorMessage(err).split('\n')[0]; // not the kernel's output tail
           }
         }
-        reason += await dropLocal(rec);
+        reason += await drop(rec);
         report.dropped.push({ id: rec.id, reason });
         report.log.push({
           level: 'warn',

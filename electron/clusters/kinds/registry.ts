@@ -58,6 +58,11 @@ export class ClusterKindRegistry {
     return k;
   }
 
+  /** Whether a kind's kernels are reached over a network; unknown kinds count as remote (never assumed ok). */
+  isRemote(kind: string): boolean {
+    return this.kinds.get(kind)?.remote !== false;
+  }
+
   names(): string {
     return [...this.kinds.keys()].join(', ');
   }
@@ -69,6 +74,7 @@ export class ClusterKindRegistry {
       label: k.label,
       summary: k.summary,
       addableFromForm: k.addableFromForm,
+      remote: k.remote,
       fields: k.fields.map((f) => ({ ...f })),
     }));
   }

@@ -65,6 +65,8 @@ export interface ClusterKindDescriptor<C extends StoredCluster = StoredCluster> 
   readonly label: string;
   /** One line for `--help` and the form. */
   readonly summary: string;
+  /** Its kernels are reached over a network: health is checked, "Test connection" has something to test. */
+  readonly remote: boolean;
   /** False for kinds the form does not offer to add (the built-in local one); the CLI still can. */
   readonly addableFromForm: boolean;
   /** JSON schema of the stored config (id, name, kind, enabled and the kind's own settings). */

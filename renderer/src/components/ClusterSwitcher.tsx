@@ -27,7 +27,7 @@ export function ClusterSwitcher() {
         {clusters.map((c) => (
           <option key={c.id} value={c.id}>
             {c.name}
-            {c.kind !== 'local' && c.health.status === 'unreachable' ? ' (unreachable)' : ''}
+            {c.remote && c.health.status === 'unreachable' ? ' (unreachable)' : ''}
           </option>
         ))}
       </select>

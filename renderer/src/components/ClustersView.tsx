@@ -7,10 +7,6 @@ import { DiagnosisPanel } from './DiagnosisPanel';
 import { EnvironmentsPanel } from './EnvironmentsPanel';
 import { HealthBadge } from './StateBadge';
 
-function kindLabel(kind: string): string {
-  return kind === 'local' ? 'Local kernels' : kind === 'gateway' ? 'Remote gateway' : kind;
-}
-
 export function ClustersView() {
   const clusters = useSel('clusters', (s) => s.clusters);
   const loaded = useSel('clusters', (s) => s.loaded);
@@ -46,7 +42,7 @@ export function ClustersView() {
                   {c.active && <span className="pill">Active</span>}
                 </span>
                 <span className="cluster-meta">
-                  {kindLabel(c.kind)} · {c.kernelCount} kernel{c.kernelCount === 1 ? '' : 's'} running
+                  {c.kindLabel} · {c.kernelCount} kernel{c.kernelCount === 1 ? '' : 's'} running
                 </span>
                 <HealthBadge status={c.health.status} text={c.health.message} />
               </button>
@@ -102,7 +98,7 @@ function ClusterDetail({ cluster }: { cluster: ClusterSummary }) {
               Make active
             </button>
           )}
-          {cluster.kind !== 'local' && (
+          {cluster.remote && (
             <button className="secondary" onClick={() => void test()} disabled={testing}>
               {testing ? 'Testing…' : 'Test connection'}
             </button>
@@ -131,7 +127,7 @@ function ClusterDetail({ cluster }: { cluster: ClusterSummary }) {
       </div>
       <dl className="facts">
         <dt>Type</dt>
-        <dd>{kindLabel(cluster.kind)}</dd>
+        <dd>{cluster.kindLabel}</dd>
         {cluster.url && (
           <>
             <dt>URL</dt>

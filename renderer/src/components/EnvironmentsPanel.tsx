@@ -44,7 +44,7 @@ export function EnvironmentsPanel({ cluster }: { cluster: ClusterSummary }) {
   const data = entry?.data ?? null;
   const envs = data?.environments ?? [];
   // Start follows health: an unreachable gateway cannot start anything (and its list may be stale).
-  const unreachable = cluster.kind !== 'local' && cluster.health.status === 'unreachable';
+  const unreachable = cluster.remote && cluster.health.status === 'unreachable';
 
   return (
     <section aria-labelledby={`envs-${cluster.id}`} className="environments">
@@ -68,7 +68,7 @@ export function EnvironmentsPanel({ cluster }: { cluster: ClusterSummary }) {
           it answers; this screen follows it on its own.
         </p>
       )}
-      {entry?.status === 'ready' && envs.length === 0 && <NoEnvironments local={cluster.kind === 'local'} />}
+      {entry?.status === 'ready' && envs.length === 0 && <NoEnvironments local={!cluster.remote} />}
       {envs.length > 0 && (
         <ul className="env-list" aria-label={`Kernel environments on ${cluster.name}`}>
           {envs.map((env) => {

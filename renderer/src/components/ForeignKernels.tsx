@@ -11,7 +11,7 @@ export function ForeignKernels() {
   const { host, actions } = useModel();
   const gatewayKey = useSel('clusters', (s) =>
     s.clusters
-      .filter((c) => c.kind === 'gateway' && c.health.status !== 'unreachable')
+      .filter((c) => c.remote && c.health.status !== 'unreachable')
       .map((c) => `${c.id}\t${c.name}`)
       .join('\n'),
   );

@@ -31,6 +31,7 @@ export const gatewayKind: ClusterKindDescriptor<GatewayClusterConfig> = {
   kind: 'gateway',
   label: 'Remote gateway',
   summary: 'a remote Enterprise/Kernel Gateway',
+  remote: true,
   addableFromForm: true,
   schema: gatewaySchema,
   fields: GATEWAY_FIELDS,

@@ -42,6 +42,7 @@ export const localKind: ClusterKindDescriptor<LocalClusterConfig> = {
   kind: 'local',
   label: 'Local kernels',
   summary: 'another "this computer" cluster with its own kernelspec dirs',
+  remote: false,
   addableFromForm: false,
   schema: localSchema,
   fields: [
