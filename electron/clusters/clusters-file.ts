@@ -28,11 +28,14 @@ export function validateClustersFile(
   const names = new Set<string>();
   d.clusters.forEach((c: unknown, i: number) => {
     const r = kinds.check(c, `clusters[${i}]`);
-    // Schema problems read "cluster "X": url must …": name the position too, as before.
-    problems.push(
-      ...r.problems.map((p) => p.replace(/^cluster "([^"]*)": (\S+)/, `clusters[${i}].$2 (cluster "$1")`)),
-    );
+    // Where the schema found a problem is named by its place in the file: clusters[1].url (cluster "Uni").
     const item = c as { id?: unknown; name?: unknown };
+    const named = typeof item.name === 'string' ? ` (cluster "${item.name}")` : '';
+    // (check() lists the schema's problems first, then the kind's own checks.)
+    problems.push(
+      ...r.at.map((a) => `clusters[${i}]${a.path ? `.${a.path}` : ''}${named} ${a.message}`),
+      ...r.problems.slice(r.at.length),
+    );
     if (typeof item.id === 'string') {
       if (ids.has(item.id)) problems.push(`two clusters have the id "${item.id}"`);
       ids.add(item.id);

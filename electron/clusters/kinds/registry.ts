@@ -10,6 +10,8 @@ export interface ClusterCheck {
   fieldErrors: Record<string, string>;
   /** Every problem in words, naming the cluster (for the store, the CLI, a broken clusters.json). */
   problems: string[];
+  /** Problems the schema found, with where in the config (`auth.headerName`), for clusters.json messages. */
+  at: { path: string; message: string }[];
 }
 
 export interface SettingsInput {
@@ -83,13 +85,14 @@ export class ClusterKindRegistry {
   check(cfg: unknown, where = ''): ClusterCheck {
     const fieldErrors: Record<string, string> = {};
     const problems: string[] = [];
+    const schemaAt: { path: string; message: string }[] = [];
     const add = (p: FieldProblem, label: string): void => {
       fieldErrors[p.field] ??= p.message;
       problems.push(`${label}: ${p.message}`);
     };
     if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) {
       problems.push(`${where || 'a cluster'} is not an object`);
-      return { fieldErrors: { name: 'the cluster is not an object' }, problems };
+      return { fieldErrors: { name: 'the cluster is not an object' }, problems, at: schemaAt };
     }
     const c = cfg as Record<string, unknown>;
     const label = typeof c.name === 'string' ? `cluster "${c.name}"` : where || 'a cluster';
@@ -99,7 +102,7 @@ export class ClusterKindRegistry {
         { field: 'kind', message: `unknown cluster kind "${String(c.kind)}" (known: ${this.names()})` },
         label,
       );
-      return { fieldErrors, problems };
+      return { fieldErrors, problems, at: schemaAt };
     }
     const validate = this.validators.get(kind.kind);
     if (validate && !validate(cfg)) {
@@ -115,6 +118,7 @@ export class ClusterKindRegistry {
         const at = e.instancePath.split('/').filter(Boolean).join('.');
         const field = ['/id', '/name'].includes(e.instancePath) ? 'name' : kind.fieldOfPath(e.instancePath);
         add({ field, message: `${at || 'the cluster'} ${message}` }, label);
+        schemaAt.push({ path: at, message });
       }
     }
     // The kind's checks also run on a config the schema refused (so every field's problem shows at once);
@@ -127,7 +131,7 @@ export class ClusterKindRegistry {
     }
     const schemaFields = new Set(Object.keys(fieldErrors));
     for (const p of semantic) if (!schemaFields.has(p.field)) add(p, label);
-    return { fieldErrors, problems };
+    return { fieldErrors, problems, at: schemaAt };
   }
 
   /**
@@ -182,6 +186,6 @@ export class ClusterKindRegistry {
       for (const [f, m] of Object.entries(later.fieldErrors)) fieldErrors[f] ??= m;
       problems.push(...later.problems);
     }
-    return { fieldErrors, problems };
+    return { fieldErrors, problems, at: later?.at ?? [] };
   }
 }

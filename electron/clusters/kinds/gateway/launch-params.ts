@@ -19,7 +19,7 @@ const positiveNumber = (v: string): string | null =>
   /^\d+(\.\d+)?$/.test(v) && Number(v) > 0 ? null : 'must be a positive number';
 const nonNegativeInt = (v: string): string | null => (/^\d+$/.test(v) ? null : 'must be a whole number');
 const memory = (v: string): string | null =>
-  /^\d+(\.\d+)?([KMGTP]i?)?$/i.test(v) ? null : 'must be an amount like 2G, 512Mi or 4096M';
+  /^\d+(\.\d+)?([KMGTP]i?)?$/i.test(v) ? null : 'must be an amount like 4Gi, 512Mi or 2G';
 const dnsLabel = (v: string): string | null =>
   /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v)
     ? null
@@ -149,12 +149,10 @@ export function validateLaunchParam(p: LaunchParam): string | null {
   }
   if (p.name === 'KERNEL_ID') return "KERNEL_ID: set by the app (it is the kernel's id, one per kernel)";
   if (p.value.length > 4096) return `${p.name}: value is longer than 4096 characters`;
+  const known = KNOWN_LAUNCH_PARAMS.find((k) => k.name === p.name);
+  const err = known?.validate(p.value);
+  if (known && err) return `${p.name} ${err} (e.g. ${known.example})`;
   if (FORBIDDEN_VALUE.test(p.value))
     return `${p.name}: value must not contain $, a backtick, a line break or NUL`;
-  const known = KNOWN_LAUNCH_PARAMS.find((k) => k.name === p.name);
-  if (known) {
-    const err = known.validate(p.value);
-    if (err) return `${p.name} ${err} (e.g. ${known.example})`;
-  }
   return null;
 }
