@@ -11,6 +11,7 @@ import type {
   KernelState,
   LabStatus,
   OpenLabOptions,
+  SettingsValues,
 } from './models';
 
 export interface BackendCluster {
@@ -53,6 +54,10 @@ export interface HostBackend extends Partial<ForeignKernelAccess> {
 
   listClusters(): Promise<BackendCluster[]>;
   getGatewaySettings(id: string): Promise<GatewaySettingsView | null>;
+  /** A cluster's settings values (its kind's fields; secrets left out) and which secrets are saved. */
+  getClusterSettings?(
+    id: string,
+  ): Promise<{ settings: SettingsValues; secretsSet: Record<string, boolean> } | null>;
   /** Saves a new cluster; resolves with its id. Throws a HostError('invalid-input') for bad input. */
   addCluster(input: ClusterInput): Promise<string>;
   editCluster(id: string, input: ClusterInput): Promise<void>;

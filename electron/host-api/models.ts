@@ -120,6 +120,11 @@ export interface GatewaySettingsView extends GatewaySettingsCommon {
 }
 
 export interface ClusterDetail extends ClusterSummary {
+  /** The kind's settings values (keys: its fields); secret fields left out, see secretsSet. */
+  settings: SettingsValues;
+  /** Secret field -> whether a value is saved. */
+  secretsSet: Record<string, boolean>;
+  /** The gateway kind's settings in the shape the contract has always had (null for other kinds). */
   gateway: GatewaySettingsView | null;
   /** Where secrets are kept ("the OS keychain", "an owner-only file in the data folder"). */
   secretStorage: string;

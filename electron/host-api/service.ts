@@ -266,9 +266,12 @@ export class HostService implements HostMethods {
     requireString(id, 'Cluster id');
     const c = (await this.backend.listClusters()).find((x) => x.id === id);
     if (!c) throw new HostError({ code: 'not-found', message: `There is no cluster "${id}".` });
+    const saved = (await this.backend.getClusterSettings?.(id)) ?? null;
     return {
       ...this.clusterSummary(c),
-      gateway: c.kind === 'gateway' ? await this.backend.getGatewaySettings(id) : null,
+      settings: saved?.settings ?? {},
+      secretsSet: saved?.secretsSet ?? {},
+      gateway: await this.backend.getGatewaySettings(id).catch(() => null),
       secretStorage: this.backend.secretStorage(),
     };
   }
