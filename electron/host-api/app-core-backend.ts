@@ -8,7 +8,7 @@ import type { ClusterStore } from '../clusters/store';
 import type { ClusterRuntime } from '../clusters/types';
 import type { KernelInfo, LaunchInfo } from '../kernels/registry';
 import type { SecretLookup, SecretStore } from '../secrets/secret-store';
-import type { BackendKernel, BackendKernelEvent, BackendLab, HostBackend } from './backend';
+import type { BackendKernel, BackendKernelEvent, BackendLab, BackendLaunch, HostBackend } from './backend';
 import { createClusterAccess } from './cluster-backend';
 import { foreignKernelAccess } from './foreign-kernels';
 import type { KernelState } from './models';
@@ -80,7 +80,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
           : directory.pinnedName(req.clusterId, req.specName);
       const off = registry.on('launch-progress', (l: LaunchInfo) => {
         if (l.kernelId === kernelId && l.status === 'launching')
-          req.onProgress({ phase: l.phase, message: l.message, elapsedMs: l.elapsedMs });
+          req.onProgress({ phase: l.phase, message: l.message, elapsedMs: l.elapsedMs, detail: l.detail });
       });
       try {
         return toKernel(await registry.start(name, { KERNEL_ID: kernelId }));
@@ -103,6 +103,22 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
         registry.on('kernel-removed', ({ id }) => listener({ type: 'removed', id })),
       ];
       return () => offs.forEach((f) => f());
+    },
+
+    onLaunchProgress(listener: (l: BackendLaunch) => void) {
+      return registry.on('launch-progress', (l: LaunchInfo) =>
+        listener({
+          kernelId: l.kernelId,
+          clusterId: l.clusterId,
+          specName: directory.parsePinned(l.specName)?.specName ?? l.specName,
+          status: l.status,
+          phase: l.phase,
+          message: l.message,
+          detail: l.detail ?? null,
+          elapsedMs: l.elapsedMs,
+          error: l.error ?? null,
+        }),
+      );
     },
 
     lab: opts.lab ?? null,

@@ -47,6 +47,21 @@ export interface BackendLab {
 }
 
 /** Adopting kernels other clients started is optional (test backends leave it out). */
+/** One step of a kernel launch as the registry reports it. */
+export interface BackendLaunch {
+  kernelId: string;
+  /** Null until the spec was resolved to a cluster. */
+  clusterId: string | null;
+  /** The spec's name on its cluster. */
+  specName: string;
+  status: 'launching' | 'ready' | 'failed';
+  phase: string;
+  message: string;
+  detail: string | null;
+  elapsedMs: number;
+  error: string | null;
+}
+
 export interface HostBackend extends Partial<ForeignKernelAccess> {
   readonly proxyUrl: string;
   readonly token: string;
@@ -86,6 +101,8 @@ export interface HostBackend extends Partial<ForeignKernelAccess> {
   /** The running kernel, for the console's private port (null when the registry does not expose it). */
   kernelBackend(id: string): KernelBackend | null;
   onKernelEvent(listener: (e: BackendKernelEvent) => void): () => void;
+  /** Every kernel launch, whoever asked for it (the app, JupyterLab or Papermill through the proxy, the CLI). */
+  onLaunchProgress(listener: (l: BackendLaunch) => void): () => void;
 
   lab: BackendLab | null;
 }

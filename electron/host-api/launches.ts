@@ -1,9 +1,11 @@
 // Kernel launches of the host API: `startKernel` runs in the background and reports `launch-progress`; a
 // kernel counts as ready only once it answered kernel_info (a gateway's POST returns while the kernel is
 // still starting). Until then the service shows it as `starting`, wherever it was started from.
+// Launches that someone else asked for (JupyterLab or Papermill through the proxy, the CLI) come from the
+// registry's one progress stream too (`outside`), so every start shows the same phases in the app.
 import { randomUUID } from 'node:crypto';
 import type { LaunchProgress } from '../../provisioners/types';
-import type { HostBackend } from './backend';
+import type { BackendLaunch, HostBackend } from './backend';
 import { waitForKernelInfo } from './kernel-ready';
 import type { AppLog } from './log';
 import type { LaunchProgressEvent } from './models';
@@ -29,6 +31,8 @@ export class KernelLaunches {
   /** When each kernel was asked for (the uptime shown starts there; restarts reset it). */
   readonly startedAt = new Map<string, Date>();
   private readonly abort = new AbortController();
+  /** Kernel ids of launches this app started itself (start() reports those). */
+  private readonly own = new Set<string>();
 
   constructor(private readonly opts: LaunchesOptions) {}
 
@@ -63,6 +67,30 @@ export class KernelLaunches {
 
   forget(kernelId: string): void {
     this.startedAt.delete(kernelId);
+    this.own.delete(kernelId);
+  }
+
+  /**
+   * A step of a launch the registry reports. The app's own starts are reported by start() (which adds the
+   * kernel_info confirmation); any other start is shown from these steps, under a launch id of its own.
+   */
+  outside(l: BackendLaunch): void {
+    // Own starts report themselves; a spec that resolved to no cluster launched nothing (the client got a 404).
+    if (this.own.has(l.kernelId) || !l.clusterId) return;
+    if (l.status !== 'launching') this.own.delete(l.kernelId);
+    const status = l.status === 'launching' ? 'running' : l.status === 'ready' ? 'done' : 'failed';
+    this.opts.emit({
+      launchId: `outside-${l.kernelId}`,
+      kernelId: l.kernelId,
+      clusterId: l.clusterId,
+      specName: l.specName,
+      phase: l.phase,
+      message: status === 'failed' ? 'The kernel did not start' : l.message,
+      detail: l.detail,
+      elapsedMs: l.elapsedMs,
+      status,
+      error: l.error,
+    });
   }
 
   start(clusterId: string, specName: string): { launchId: string } {
@@ -73,14 +101,19 @@ export class KernelLaunches {
     const push = (p: Omit<LaunchProgressEvent, 'launchId' | 'kernelId' | 'clusterId' | 'specName'>): void =>
       this.opts.emit({ launchId, kernelId, clusterId, specName, ...p });
     const where = this.opts.clusterName(clusterId);
-    const running = (phase: string, message: string, elapsedMs = Date.now() - started): void =>
-      push({ phase, message, elapsedMs, status: 'running', error: null });
+    const running = (
+      phase: string,
+      message: string,
+      elapsedMs = Date.now() - started,
+      detail: string | null = null,
+    ): void => push({ phase, message, detail, elapsedMs, status: 'running', error: null });
     running('requested', `Starting ${specName} on ${where}`, 0);
     log.info('kernels', `starting ${specName} on ${where}`);
     const fail = (err: unknown): void => {
       push({
         phase: 'failed',
         message: 'The kernel did not start',
+        detail: null,
         elapsedMs: Date.now() - started,
         status: 'failed',
         error: msg(err),
@@ -93,9 +126,10 @@ export class KernelLaunches {
         specName,
         onKernelId: (id) => {
           kernelId = id;
+          this.own.add(id);
           this.startedAt.set(id, new Date());
         },
-        onProgress: (p: LaunchProgress) => running(p.phase, p.message, p.elapsedMs),
+        onProgress: (p: LaunchProgress) => running(p.phase, p.message, p.elapsedMs, p.detail ?? null),
       })
       .then(async (k) => {
         kernelId = k.id;
@@ -110,6 +144,7 @@ export class KernelLaunches {
         push({
           phase: 'ready',
           message: 'The kernel is ready',
+          detail: null,
           elapsedMs: Date.now() - started,
           status: 'done',
           error: null,

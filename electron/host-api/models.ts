@@ -44,6 +44,17 @@ export interface KindFieldInfo {
   /** Where the form puts it (a kind may render a section itself). */
   section: 'connection' | 'advanced' | 'launch';
   suggestions?: { value: string; hint: string }[];
+  /** The form's own words and ids where they differ from the CLI's (help: the CLI's --help text). */
+  form?: {
+    /** The input's id (stable for tests and labels); default cf-<key>. */
+    id?: string;
+    help?: string;
+    placeholder?: string;
+    /** Maps: the row editor's labels. */
+    keyLabel?: string;
+    valueLabel?: string;
+    addLabel?: string;
+  };
   cli?: {
     flag: string;
     arg?: string;
@@ -64,6 +75,10 @@ export interface ClusterKindInfo {
   addableFromForm: boolean;
   /** Reached over a network (health, Test connection); false for this computer. */
   remote: boolean;
+  /** The form's opening sentence for this kind. */
+  intro: string;
+  /** Form sections the renderer draws with a kind's own component (section -> component name). */
+  customSections: Partial<Record<KindFieldInfo['section'], string>>;
   fields: KindFieldInfo[];
 }
 
@@ -224,6 +239,8 @@ export interface LaunchProgressEvent {
   specName: string;
   phase: string;
   message: string;
+  /** The cluster's own words for this phase (a pod's event, a gateway's message), when it gave any. */
+  detail: string | null;
   elapsedMs: number;
   status: LaunchStatus;
   error: string | null;

@@ -140,6 +140,7 @@ export class HostService implements HostMethods {
         void this.pushClusters();
       }),
     );
+    this.unsubs.push(this.backend.onLaunchProgress((l) => this.launches.outside(l)));
     this.unsubs.push(
       this.backend.onKernelEvent((e) => {
         this.activity.kernelEvent(e);

@@ -87,6 +87,8 @@ export interface LaunchInfo {
   phase: string;
   message: string;
   elapsedMs: number;
+  /** The cluster's own words for the latest phase (a pod's event, a gateway's message), when it gave any. */
+  detail?: string;
   /** ISO 8601. */
   startedAt: string;
   /** Failure reason, kept for the UI when status is `failed`. */
@@ -340,9 +342,11 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
     controller: AbortController,
   ): Promise<KernelInfo> {
     const t0 = Date.parse(launch.startedAt);
-    const progress = (phase: string, message: string) => {
+    const progress = (phase: string, message: string, detail?: string) => {
       launch.phase = phase;
       launch.message = message;
+      if (detail) launch.detail = detail;
+      else delete launch.detail;
       launch.elapsedMs = Date.now() - t0;
       this.emit('launch-progress', { ...launch });
     };
@@ -381,7 +385,7 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
       signal: controller.signal,
       onProgress: (p: LaunchProgress) => {
         lastStep = p.message;
-        if (launch.status === 'launching') progress(p.phase, p.message);
+        if (launch.status === 'launching') progress(p.phase, p.message, p.detail);
       },
     });
     // If the cluster ignores the abort, stop waiting anyway when the signal fires.

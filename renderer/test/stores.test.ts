@@ -52,6 +52,7 @@ describe('kernels store', () => {
       clusterId: 'local',
       specName: 'python3',
       elapsedMs: 0,
+      detail: null,
       error: null,
     };
     s.getState().launch({ ...base, phase: 'requested', message: '', status: 'running' });

@@ -8,7 +8,13 @@ import type {
   WireMessage,
 } from '../../../provisioners/types';
 import type { ClusterKernelSpecs, ClusterRuntime } from '../../clusters/types';
-import type { BackendCluster, BackendKernel, BackendKernelEvent, HostBackend } from '../backend';
+import type {
+  BackendCluster,
+  BackendKernel,
+  BackendKernelEvent,
+  BackendLaunch,
+  HostBackend,
+} from '../backend';
 import { HostError } from '../contract';
 import type { ClusterInput, ConnectionDiagnosis } from '../models';
 
@@ -78,6 +84,7 @@ export class FakeBackend implements HostBackend {
   added: ClusterInput[] = [];
   private clusterListeners = new Set<() => void>();
   private kernelListeners = new Set<(e: BackendKernelEvent) => void>();
+  private launchListeners = new Set<(e: BackendLaunch) => void>();
   lab = null;
 
   constructor(dataDir: string) {
@@ -201,6 +208,13 @@ export class FakeBackend implements HostBackend {
   onKernelEvent(l: (e: BackendKernelEvent) => void) {
     this.kernelListeners.add(l);
     return () => this.kernelListeners.delete(l);
+  }
+  onLaunchProgress(l: (e: BackendLaunch) => void) {
+    this.launchListeners.add(l);
+    return () => this.launchListeners.delete(l);
+  }
+  emitLaunch(e: BackendLaunch) {
+    for (const l of this.launchListeners) l(e);
   }
   emitKernel(e: BackendKernelEvent) {
     for (const l of this.kernelListeners) l(e);

@@ -21,7 +21,12 @@ function LaunchCard({ l }: { l: LaunchProgressEvent }) {
   const display = useSel('clusters', (s) => envDisplayName(s, l.clusterId, l.specName));
   const phases = useSel('kernels', (s) => s.launchPhases[l.launchId]);
   return (
-    <li className={`launch launch-${l.status}`} data-launch-status={l.status}>
+    <li
+      className={`launch launch-${l.status}`}
+      data-launch-status={l.status}
+      data-launch-spec={l.specName}
+      data-launch-outside={l.launchId.startsWith('outside-') ? 'true' : undefined}
+    >
       <div className="launch-head">
         <strong>
           {l.status === 'failed' ? 'Could not start' : l.status === 'done' ? 'Started' : 'Starting'} {display}{' '}
@@ -36,7 +41,11 @@ function LaunchCard({ l }: { l: LaunchProgressEvent }) {
           </li>
         ))}
       </ol>
-      <div className="launch-phase">{l.message}</div>
+      <div className="launch-phase">
+        {l.message}
+        {l.launchId.startsWith('outside-') && <span className="muted"> · started by another client</span>}
+      </div>
+      {l.detail && <div className="launch-detail muted">{l.detail}</div>}
       {l.status === 'running' && <progress aria-label={`Starting ${l.specName}`} />}
       {l.error && (
         <p className="error-text" role="alert">
