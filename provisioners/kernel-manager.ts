@@ -98,7 +98,7 @@ export class KernelManager extends KernelChannels implements KernelBackend {
   }
 
   /** Start a kernel with `opts.provisioner`; resolves once it answered kernel_info (and iopub is live). */
-  static async start(opts: StartKernelOptions): Promise<KernelManager> {
+  static async start(opts: StartKernelOptions & { provisioner: KernelProvisioner }): Promise<KernelManager> {
     const provisioner = opts.provisioner;
     if (!provisioner) {
       throw new Error(
