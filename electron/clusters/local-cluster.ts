@@ -12,7 +12,13 @@ import { KernelManager, type AutoRestartOptions } from '../../provisioners/kerne
 import { LocalProvisioner, LOCAL_PROVISIONER_NAME } from '../../provisioners/local/local-provisioner';
 import { ProvisionerUnavailableError, type ProvisionerRegistry } from '../../provisioners/registry';
 import { zmqUrl } from '../../provisioners/zmq/kernel-connection';
-import type { ConnectionInfo, KernelBackend, KernelSpec, ProvisionerState } from '../../provisioners/types';
+import type {
+  ConnectionInfo,
+  KernelBackend,
+  KernelProvisioner,
+  KernelSpec,
+  ProvisionerState,
+} from '../../provisioners/types';
 import type { ClusterKernelSpecs, ClusterRuntime, StartKernelRequest } from './types';
 import { KernelLaunchError, KernelSpecNotFoundError } from '../kernels/errors';
 import type { KeptKernelDetails } from '../kernels/left-running';
@@ -187,7 +193,7 @@ export class LocalCluster implements ClusterRuntime {
   async startKernel(req: StartKernelRequest): Promise<KernelBackend> {
     const spec = await this.findSpec(req.specName);
     if (!spec) throw new KernelSpecNotFoundError(req.specName);
-    let provisioner;
+    let provisioner: KernelProvisioner;
     try {
       provisioner = this.provisioners.create({
         kernelId: req.kernelId,
