@@ -1,5 +1,5 @@
 // Request checks shared by HTTP and WebSocket: token (constant-time), Host (DNS rebinding), Origin.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { networkInterfaces } from 'node:os';
 
@@ -83,4 +83,9 @@ export function ownOrigins(hosts: Set<string>): Set<string> {
   const out = new Set<string>();
   for (const h of hosts) out.add(`http://${h}`);
   return out;
+}
+
+/** A random token (URL-safe) for proxies started without one. */
+export function generateToken(): string {
+  return randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, '');
 }

@@ -10,19 +10,13 @@
 //   close 1011 so Lab re-reads the model, sees `dead` and marks the kernel dead).
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { KernelPort, WireMessage } from '../../provisioners/types';
+import type { WireMessage } from '../../provisioners/types';
+import { FrameWriter } from './frame-writer';
+import { ChannelSession, type CorkableSocket, type SessionHost, type SocketState } from './channel-session';
 import type { KernelRegistry } from '../kernels/registry';
-import {
-  FrameError,
-  decodeLegacyBinary,
-  decodeLegacyText,
-  decodeV1,
-  encodeLegacy,
-  encodeV1,
-  statusMessage,
-  type Decoded,
-  type WsProtocol,
-} from './frames';
+import { FrameError, decodeClientFrame, statusMessage, type Decoded, type WsProtocol } from './frames';
+
+export type { CorkableSocket } from './channel-session';
 
 export interface ChannelHubOptions {
   registry: KernelRegistry;
@@ -57,91 +51,6 @@ export const CloseCodes = {
   internalError: 1011,
 } as const;
 
-/** The TCP socket under a WebSocket, for write batching. */
-export interface CorkableSocket {
-  cork(): void;
-  uncork(): void;
-}
-
-interface SocketState {
-  ws: WebSocket;
-  protocol: WsProtocol;
-  lastPong: number;
-  counted: boolean;
-  raw: CorkableSocket | null;
-  /** A frame went out in this tick (later small frames of the tick are batched). */
-  inTick: boolean;
-  corked: boolean;
-}
-
-/** Frames at least this big are not batched (see ChannelHub.batch). */
-const BATCH_MAX_FRAME_BYTES = 16 * 1024;
-
-function uncork(s: SocketState): void {
-  if (!s.corked) return;
-  s.corked = false;
-  s.raw?.uncork();
-}
-
-function endTick(s: SocketState): void {
-  s.inTick = false;
-  uncork(s);
-}
-
-/** One (kernel, session_id) pairing: the port to the kernel, the current socket, the replay buffer. */
-class ChannelSession {
-  socket: SocketState | null = null;
-  queue: WireMessage[] = [];
-  queuedBytes = 0;
-  orphanTimer: NodeJS.Timeout | null = null;
-  closed = false;
-  port: KernelPort | null = null;
-
-  constructor(
-    readonly hub: ChannelHub,
-    readonly kernelId: string,
-    readonly sessionId: string,
-    /** False when the client sent no session_id: nobody can come back for the buffer. */
-    readonly resumable: boolean,
-  ) {}
-
-  get key(): string {
-    return `${this.kernelId}:${this.sessionId}`;
-  }
-
-  deliver(msg: WireMessage): void {
-    if (this.closed) return;
-    const s = this.socket;
-    if (s && s.ws.readyState === 1) {
-      this.hub.sendTo(s, msg);
-      return;
-    }
-    this.enqueue(msg);
-  }
-
-  private enqueue(msg: WireMessage): void {
-    let size = msg.header.length + msg.parentHeader.length + msg.metadata.length + msg.content.length;
-    for (const b of msg.buffers) size += b.length;
-    if (this.queuedBytes + size > this.hub.replayMaxBytes) {
-      this.hub.log(`session ${this.key}: replay buffer over ${this.hub.replayMaxBytes} bytes; discarded`);
-      this.hub.dropSession(this);
-      return;
-    }
-    this.queue.push(msg);
-    this.queuedBytes += size;
-  }
-
-  /** Send what was buffered to the (new) socket, in order. */
-  flush(): void {
-    const s = this.socket;
-    if (!s) return;
-    const q = this.queue;
-    this.queue = [];
-    this.queuedBytes = 0;
-    for (const m of q) this.hub.sendTo(s, m);
-  }
-}
-
 /** Counts for diagnostics and tests. */
 export interface ChannelStats {
   sessions: number;
@@ -154,7 +63,7 @@ export interface ChannelStats {
 }
 
 /** Owns every kernel WebSocket and its session. The proxy hands it sockets after the upgrade. */
-export class ChannelHub {
+export class ChannelHub implements SessionHost {
   readonly replayMaxBytes: number;
   readonly replayMaxAgeMs: number;
   private readonly registry: KernelRegistry;
@@ -167,14 +76,11 @@ export class ChannelHub {
   private readonly maxOrphans: number;
   private readonly pingIntervalMs: number;
   private readonly pingTimeoutMs: number;
-  private readonly maxBufferedAmount: number;
+  private readonly writer: FrameWriter;
   private readonly logFn: (m: string) => void;
   private readonly unsubscribe: Array<() => void> = [];
   private pingTimer: NodeJS.Timeout | null = null;
-  private readonly encoded = new WeakMap<
-    WireMessage,
-    { v1?: Buffer; legacy?: { data: Buffer; binary: boolean } }
-  >();
+
   private malformed = 0;
   private dropped = 0;
 
@@ -186,7 +92,7 @@ export class ChannelHub {
     this.maxOrphans = opts.maxOrphanedSessions ?? 64;
     this.pingIntervalMs = opts.pingIntervalMs ?? 30_000;
     this.pingTimeoutMs = opts.pingTimeoutMs ?? Math.max(3 * this.pingIntervalMs, 30_000);
-    this.maxBufferedAmount = opts.maxBufferedAmount ?? 512 * 1024 * 1024;
+    this.writer = new FrameWriter(opts.maxBufferedAmount ?? 512 * 1024 * 1024, (m) => this.log(m));
     this.logFn = opts.log ?? ((m) => console.warn(`[gateway] ${m}`));
     const r = this.registry;
     this.unsubscribe.push(
@@ -339,48 +245,7 @@ export class ChannelHub {
 
   /** @internal Send one kernel message to one socket in its protocol. */
   sendTo(s: SocketState, msg: WireMessage): void {
-    const ws = s.ws;
-    if (ws.bufferedAmount > this.maxBufferedAmount) {
-      this.log(`socket too slow (${ws.bufferedAmount} bytes unsent); terminating it`);
-      ws.terminate();
-      return;
-    }
-    // iopub fans out the same message object to every session: encode it once per protocol.
-    let cached = this.encoded.get(msg);
-    if (!cached) {
-      cached = {};
-      this.encoded.set(msg, cached);
-    }
-    let data: Buffer;
-    let binary = true;
-    if (s.protocol === 'v1') {
-      data = cached.v1 ??= encodeV1(msg);
-    } else {
-      cached.legacy ??= encodeLegacy(msg);
-      data = cached.legacy.data;
-      binary = cached.legacy.binary;
-    }
-    this.batch(s, data.length);
-    ws.send(data, { binary });
-  }
-
-  /**
-   * Batch small frames of one burst of kernel messages (many short prints, status + reply + idle...): the
-   * first frame of a tick goes out at once (no added latency), later ones are corked until the current run
-   * of callbacks and microtasks is over (one receive slice at most) and flushed with one writev. A large frame
-   * flushes what is batched and goes out at once, so big output is not held for the rest of the slice.
-   */
-  private batch(s: SocketState, size: number): void {
-    if (!s.raw) return;
-    if (size >= BATCH_MAX_FRAME_BYTES) {
-      if (s.corked) uncork(s);
-    } else if (!s.inTick) {
-      s.inTick = true;
-      process.nextTick(endTick, s);
-    } else if (!s.corked) {
-      s.corked = true;
-      s.raw.cork();
-    }
+    this.writer.send(s, msg);
   }
 
   /** @internal Forget a session and close its port (socket, if any, is left to the caller). */
@@ -468,12 +333,7 @@ export class ChannelHub {
     if (s.socket !== state || !s.port) return;
     let decoded: Decoded;
     try {
-      if (state.protocol === 'v1') {
-        if (!isBinary) throw new FrameError('v1.kernel.websocket.jupyter.org expects binary frames');
-        decoded = decodeV1(data);
-      } else {
-        decoded = isBinary ? decodeLegacyBinary(data) : decodeLegacyText(data);
-      }
+      decoded = decodeClientFrame(state.protocol, data, isBinary);
     } catch (err) {
       const reason = err instanceof FrameError ? err.message : `bad frame: ${String(err)}`;
       this.malformed++;

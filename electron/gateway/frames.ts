@@ -297,6 +297,15 @@ export function decodeLegacyBinary(frame: Buffer, from: FrameSource = 'client'):
   return fromJsonBytes(frame, offsets[0], end(0), buffers, from);
 }
 
+/** Decode a client's frame in the socket's protocol (v1 frames must be binary). */
+export function decodeClientFrame(protocol: WsProtocol, data: Buffer, isBinary: boolean): Decoded {
+  if (protocol === 'v1') {
+    if (!isBinary) throw new FrameError('v1.kernel.websocket.jupyter.org expects binary frames');
+    return decodeV1(data);
+  }
+  return isBinary ? decodeLegacyBinary(data) : decodeLegacyText(data);
+}
+
 /** A status message the gateway makes up itself (`restarting`, `dead`), as raw parts on iopub. */
 export function statusMessage(state: 'restarting' | 'dead' | 'starting', session: string): WireMessage {
   const header = {

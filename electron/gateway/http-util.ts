@@ -1,5 +1,6 @@
 // Small HTTP helpers: JSON responses, Jupyter-style `{reason, message}` errors, bounded body reading.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { BadRequestError, GatewayError } from '../kernels/errors';
 
 /** Send a JSON body with a status code. */
@@ -80,4 +81,64 @@ export async function readJson(req: IncomingMessage, limit = 1024 * 1024): Promi
 /** Narrow to a plain JSON object. */
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A parsed request handed to route handlers. Auth, Host and Origin were already checked. */
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  method: string;
+  /** Raw path (percent-encoded as sent). */
+  pathname: string;
+  /** Decoded path segments (`/a/b%20c` → ['a', 'b c']). */
+  segments: string[];
+  query: URLSearchParams;
+}
+
+/** An error answered with its status and `{reason, message}`. */
+export class HttpError extends GatewayError {}
+
+export function notFound(message: string): HttpError {
+  return new HttpError(404, 'Not Found', message);
+}
+
+/** Decode path segments; null when a segment is not valid percent-encoding. */
+export function decodeSegments(pathname: string): string[] | null {
+  const raw = pathname.split('/').slice(1);
+  if (raw.length > 1 && raw[raw.length - 1] === '') raw.pop(); // one trailing slash is fine
+  try {
+    return raw.map((s) => decodeURIComponent(s));
+  } catch {
+    return null;
+  }
+}
+
+/** A path segment that names one file or directory: no traversal, no separators. */
+export function safeSegment(s: string): boolean {
+  return s !== '' && s !== '.' && s !== '..' && !s.includes('/') && !s.includes('\\') && !s.includes('\0');
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Refuse a WebSocket upgrade with an HTTP status and a JSON `{reason, message}` body. */
+export function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ reason: STATUS_TEXT[status] ?? 'Error', message });
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+        'Content-Type: application/json\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  setTimeout(() => socket.destroy(), 1000).unref();
 }

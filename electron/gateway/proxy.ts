@@ -5,132 +5,40 @@
 // gateways. Every request needs the token (header `Authorization: token T` / `Bearer T`, `?token=T`, or the
 // HttpOnly cookie set after a `?token=` page load), a Host header naming the proxy itself (DNS rebinding),
 // and, when it has an Origin, the proxy's own origin or one from the allow-list.
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ClusterDirectory, RoutedKernelSpec } from '../clusters/directory';
 import type { KernelRegistry } from '../kernels/registry';
-import { GatewayError, KernelNotFoundError, KernelSpecNotFoundError, errorMessage } from '../kernels/errors';
+import { GatewayError, errorMessage } from '../kernels/errors';
 import { allowedHostValues, ownOrigins, requestToken, tokensEqual } from './auth';
 import { ChannelHub, CloseCodes } from './channels';
 import { V1_PROTOCOL } from './frames';
-import { isObject, readJson, sendError, sendJson, sendNoContent } from './http-util';
+import { decodeSegments, rejectUpgrade, sendError, sendNoContent, type RequestContext } from './http-util';
+import type {
+  GatewayProxyOptions,
+  ProxyStartOptions,
+  RouteHandler,
+  RouteOptions,
+  UpgradeHandler,
+} from './proxy-options';
 import { InflightBudget } from './inflight';
+import { JupyterApi } from './jupyter-api';
 import { SessionTable } from './sessions';
+import type { SpecDirectory } from './spec-directory';
 
-/** Reported by GET /api. */
-export const GATEWAY_VERSION = '0.1.0';
-
-/** What the proxy needs from the cluster directory. */
-export type SpecDirectory = Pick<ClusterDirectory, 'listKernelSpecs' | 'getSpec' | 'getResource'>;
-
-export interface GatewayProxyOptions {
-  registry: KernelRegistry;
-  directory: SpecDirectory;
-  /** Extra origins allowed for browsers (CORS + WebSocket), e.g. `http://localhost:8888`. */
-  allowedOrigins?: string[];
-  /** Extra Host header values accepted (e.g. `myhost:8888`). */
-  allowedHosts?: string[];
-  /** Largest WebSocket message accepted (bytes); larger closes the socket with 1009. Default 256 MB. */
-  maxPayload?: number;
-  /**
-   * Bytes of incomplete client messages the proxy holds at once, over all kernel sockets (default 256 MB);
-   * a big message that does not fit waits (backpressure) until earlier ones are through.
-   */
-  maxInflightBytes?: number;
-  /** Where the user changes maxPayload, named in the close reason of an over-limit message. */
-  maxPayloadHint?: string;
-  /** Names besides KERNEL_* a client may set in a kernel's env on POST /api/kernels (default none). */
-  envAllowlist?: string[];
-  /** Largest REST request body (bytes). Default 1 MB. */
-  maxBodyBytes?: number;
-  /** Protocol-level WebSocket ping interval (ms). Default 30 s. */
-  pingIntervalMs?: number;
-  /** Replay buffer per disconnected session (bytes, age). Default 64 MB / 5 min. */
-  replayMaxBytes?: number;
-  replayMaxAgeMs?: number;
-  /** Diagnostics sink (default console.warn). */
-  log?: (message: string) => void;
-}
-
-export interface ProxyStartOptions {
-  /** Interface to bind. Default 127.0.0.1. */
-  host?: string;
-  /** Port; 0 or absent picks a free one. */
-  port?: number;
-  /** The token every request must carry (non-empty). */
-  token: string;
-}
-
-/** A parsed request handed to route handlers. Auth, Host and Origin were already checked. */
-export interface RequestContext {
-  req: IncomingMessage;
-  res: ServerResponse;
-  method: string;
-  /** Raw path (percent-encoded as sent). */
-  pathname: string;
-  /** Decoded path segments (`/a/b%20c` → ['a', 'b c']). */
-  segments: string[];
-  query: URLSearchParams;
-}
-
-/** Handler for an extra HTTP route. Return false to fall through to a 404. */
-export type RouteHandler = (ctx: RequestContext) => void | boolean | Promise<void | boolean>;
-
-export interface RouteOptions {
-  /** Require the token (default true). Static UI shells may opt out; Host/Origin checks still apply. */
-  auth?: boolean;
-}
-
-/** Context of an extra WebSocket upgrade path (auth, Host and Origin already checked). */
-export interface UpgradeContext {
-  pathname: string;
-  query: URLSearchParams;
-  /** Complete the upgrade with the proxy's settings (no compression, maxPayload, Nagle off). */
-  accept(): Promise<WebSocket>;
-  /** Refuse the upgrade with an HTTP status and a JSON `{reason, message}` body. */
-  reject(status: number, message: string): void;
-}
-
-export type UpgradeHandler = (
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  ctx: UpgradeContext,
-) => void;
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-class HttpError extends GatewayError {}
-
-function notFound(message: string): HttpError {
-  return new HttpError(404, 'Not Found', message);
-}
-
-/** Decode path segments; null when a segment is not valid percent-encoding. */
-function decodeSegments(pathname: string): string[] | null {
-  const raw = pathname.split('/').slice(1);
-  if (raw.length > 1 && raw[raw.length - 1] === '') raw.pop(); // one trailing slash is fine
-  try {
-    return raw.map((s) => decodeURIComponent(s));
-  } catch {
-    return null;
-  }
-}
-
-function safeSegment(s: string): boolean {
-  return s !== '' && s !== '.' && s !== '..' && !s.includes('/') && !s.includes('\\') && !s.includes('\0');
-}
+export { GATEWAY_VERSION } from './jupyter-api';
+export { generateToken } from './auth';
+export type {
+  GatewayProxyOptions,
+  ProxyStartOptions,
+  RouteHandler,
+  RouteOptions,
+  UpgradeContext,
+  UpgradeHandler,
+} from './proxy-options';
+export type { SpecDirectory } from './spec-directory';
+export type { RequestContext } from './http-util';
 
 /** The gateway proxy (REST + kernel WebSockets) on one node:http server. */
 export class GatewayProxy {
@@ -156,7 +64,7 @@ export class GatewayProxy {
   private readonly startedAt = new Date();
   /** Bounds the memory all clients' incoming messages hold together. */
   readonly inflight: InflightBudget;
-  private readonly envAllowlist: Set<string>;
+  private readonly api: JupyterApi;
 
   constructor(opts: GatewayProxyOptions) {
     this.opts = opts;
@@ -174,7 +82,15 @@ export class GatewayProxy {
       opts.registry,
       async () => (await opts.directory.listKernelSpecs()).default,
     );
-    this.envAllowlist = new Set(opts.envAllowlist ?? []);
+    this.api = new JupyterApi({
+      registry: opts.registry,
+      directory: opts.directory,
+      sessions: this.sessions,
+      startedAt: this.startedAt,
+      maxBodyBytes: opts.maxBodyBytes,
+      envAllowlist: new Set(opts.envAllowlist ?? []),
+      log: (m) => this.log(m),
+    });
     const maxPayload = opts.maxPayload ?? 256 * 1024 * 1024;
     this.inflight = new InflightBudget({
       totalBytes: opts.maxInflightBytes ?? 256 * 1024 * 1024,
@@ -388,7 +304,7 @@ export class GatewayProxy {
 
     try {
       if (builtin) {
-        await this.handleBuiltin(ctx);
+        await this.api.handle(ctx);
         return;
       }
       if (route) {
@@ -417,253 +333,8 @@ export class GatewayProxy {
     );
   }
 
-  private async handleBuiltin(ctx: RequestContext): Promise<void> {
-    const { method, segments: seg, res } = ctx;
-    const allow = (...methods: string[]) => {
-      if (!methods.includes(method)) {
-        res.setHeader('Allow', methods.join(', '));
-        throw new HttpError(
-          405,
-          'Method Not Allowed',
-          `${method} is not allowed on ${ctx.pathname.slice(0, 200)}`,
-        );
-      }
-    };
-
-    if (seg[0] === 'kernelspecs') {
-      allow('GET', 'HEAD');
-      return this.serveResource(ctx);
-    }
-    if (seg.length === 1) {
-      allow('GET');
-      return sendJson(res, 200, {
-        version: GATEWAY_VERSION,
-        gateway_version: GATEWAY_VERSION,
-        gateway: 'gateway-desktop',
-        kernel_ws_protocols: [V1_PROTOCOL, 'legacy'],
-      });
-    }
-    switch (seg[1]) {
-      case 'status':
-        allow('GET');
-        return this.serveStatus(ctx);
-      case 'kernelspecs':
-        allow('GET');
-        return this.serveKernelSpecs(ctx);
-      case 'kernels':
-        return this.serveKernels(ctx, allow);
-      case 'sessions':
-        return this.serveSessions(ctx, allow);
-    }
-    throw notFound(`No such endpoint: ${method} ${ctx.pathname.slice(0, 200)}`);
-  }
-
-  private serveStatus(ctx: RequestContext): void {
-    const kernels = this.registry.list();
-    const last = kernels.map((k) => k.lastActivity).sort();
-    sendJson(ctx.res, 200, {
-      started: this.startedAt.toISOString().replace('Z', '000Z'),
-      last_activity: last.length ? last[last.length - 1] : this.startedAt.toISOString().replace('Z', '000Z'),
-      connections: kernels.reduce((n, k) => n + k.connections, 0),
-      kernels: kernels.length,
-    });
-  }
-
-  private specModel(s: RoutedKernelSpec): Record<string, unknown> {
-    const base = `/kernelspecs/${encodeURIComponent(s.name)}/`;
-    const resources: Record<string, string> = {};
-    for (const [k, f] of Object.entries(s.resources)) {
-      resources[k] = /^[a-z]+:\/\//i.test(f) ? f : base + f.split('/').map(encodeURIComponent).join('/');
-    }
-    return {
-      name: s.name,
-      spec: {
-        argv: Array.isArray(s.spec.argv) ? s.spec.argv : [],
-        env: s.spec.env ?? {},
-        display_name: s.spec.display_name,
-        language: s.spec.language,
-        interrupt_mode: s.spec.interrupt_mode ?? 'signal',
-        metadata: s.spec.metadata ?? {},
-      },
-      resources,
-    };
-  }
-
-  private async serveKernelSpecs(ctx: RequestContext): Promise<void> {
-    const { segments: seg, res, query } = ctx;
-    let single: string | null = null;
-    if (seg.length === 3) single = seg[2];
-    else if (seg.length > 3) throw notFound(`No such endpoint: ${ctx.pathname.slice(0, 200)}`);
-    // jupyter_server quirk: with KERNEL_USERNAME set it asks for `/api/kernelspecs?user=<u>/<name>`.
-    // The user goes on to clusters that list kernelspecs per user (Enterprise Gateway).
-    let user = query.get('user') ?? undefined;
-    if (single === null && user && user.includes('/')) {
-      single = user.slice(user.lastIndexOf('/') + 1);
-      user = user.slice(0, user.lastIndexOf('/'));
-    }
-    if (single !== null) {
-      const s = single ? await this.directory.getSpec(single, { user }) : null;
-      if (!s) throw new KernelSpecNotFoundError(single);
-      return sendJson(res, 200, this.specModel(s));
-    }
-    const listing = await this.directory.listKernelSpecs({ user });
-    const kernelspecs: Record<string, unknown> = {};
-    for (const s of listing.specs) if (!(s.name in kernelspecs)) kernelspecs[s.name] = this.specModel(s);
-    sendJson(res, 200, { default: listing.default, kernelspecs });
-  }
-
-  private async serveResource(ctx: RequestContext): Promise<void> {
-    const { segments: seg, res } = ctx;
-    const miss = () => notFound(`No such kernelspec resource: ${ctx.pathname.slice(0, 200)}`);
-    if (seg.length < 3) throw miss();
-    const [, name, ...file] = seg;
-    if (!safeSegment(name) || !file.every(safeSegment)) throw miss();
-    const found = await this.directory.getResource(name, file.join('/'));
-    if (!found) throw miss();
-    res.writeHead(200, {
-      'Content-Type': found.contentType,
-      'Content-Length': found.body.length,
-      'Cache-Control': 'max-age=3600',
-      'X-Content-Type-Options': 'nosniff',
-    });
-    res.end(ctx.method === 'HEAD' ? undefined : found.body);
-  }
-
-  private async serveKernels(ctx: RequestContext, allow: (...m: string[]) => void): Promise<void> {
-    const { segments: seg, res, method } = ctx;
-    if (seg.length === 2) {
-      allow('GET', 'POST');
-      if (method === 'GET') return sendJson(res, 200, this.registry.models());
-      const body = await readJson(ctx.req, this.opts.maxBodyBytes);
-      const { name, env } = this.parseStartBody(body);
-      const specName = name ?? (await this.directory.listKernelSpecs({ user: env.KERNEL_USERNAME })).default;
-      if (!specName) throw new KernelSpecNotFoundError('(default)');
-      // A client that gives up (jupyter_server's request_timeout) must not leave a kernel it never learns of.
-      const gaveUp = new AbortController();
-      const onClose = () => {
-        if (!res.writableEnded) gaveUp.abort(new Error('the client closed the request'));
-      };
-      res.on('close', onClose);
-      let info;
-      try {
-        info = await this.registry.start(specName, env, { signal: gaveUp.signal });
-      } finally {
-        res.off('close', onClose);
-      }
-      const model = this.registry.model(info.id);
-      return sendJson(res, 201, model, { Location: `/api/kernels/${encodeURIComponent(info.id)}` });
-    }
-    const id = seg[2];
-    if (seg.length === 3) {
-      allow('GET', 'DELETE');
-      if (method === 'GET') {
-        const m = this.registry.model(id);
-        if (!m) throw new KernelNotFoundError(id);
-        return sendJson(res, 200, m);
-      }
-      await this.registry.shutdown(id);
-      return sendNoContent(res);
-    }
-    if (seg.length === 4) {
-      switch (seg[3]) {
-        case 'interrupt':
-          allow('POST');
-          await readJson(ctx.req, this.opts.maxBodyBytes).catch(() => ({}));
-          await this.registry.interrupt(id).catch((err: unknown) => {
-            if (err instanceof GatewayError) throw err;
-            throw new GatewayError(500, 'Interrupt failed', errorMessage(err));
-          });
-          return sendNoContent(res);
-        case 'restart': {
-          allow('POST');
-          await readJson(ctx.req, this.opts.maxBodyBytes).catch(() => ({}));
-          const model = await this.registry.restart(id);
-          return sendJson(res, 200, model);
-        }
-        case 'channels':
-          if (!this.registry.has(id)) throw new KernelNotFoundError(id);
-          throw new HttpError(400, 'Bad Request', 'This endpoint needs a WebSocket upgrade');
-      }
-    }
-    throw notFound(`No such endpoint: ${method} ${ctx.pathname.slice(0, 200)}`);
-  }
-
-  private parseStartBody(body: unknown): { name: string | null; env: Record<string, string> } {
-    if (!isObject(body)) throw new HttpError(400, 'Bad Request', 'Request body must be a JSON object');
-    let name: string | null = null;
-    if (body.name !== undefined && body.name !== null) {
-      if (typeof body.name !== 'string') throw new HttpError(400, 'Bad Request', '"name" must be a string');
-      name = body.name || null;
-    }
-    const env: Record<string, string> = {};
-    const dropped: string[] = [];
-    if (body.env !== undefined && body.env !== null) {
-      if (!isObject(body.env)) throw new HttpError(400, 'Bad Request', '"env" must be an object of strings');
-      for (const [k, v] of Object.entries(body.env)) {
-        if (typeof v !== 'string') throw new HttpError(400, 'Bad Request', `env.${k} must be a string`);
-        if (k.includes('\0') || v.includes('\0') || k.includes('=') || !k) {
-          throw new HttpError(400, 'Bad Request', `env.${k.replace(/\0/g, '\\0')} is not a valid variable`);
-        }
-        // As Kernel Gateway: a client passes KERNEL_* variables and the allow-listed names, nothing else (not
-        // PATH or LD_PRELOAD into a kernel on this computer).
-        if (!k.startsWith('KERNEL_') && !this.envAllowlist.has(k)) {
-          dropped.push(k);
-          continue;
-        }
-        env[k] = v;
-      }
-    }
-    if (dropped.length)
-      this.log(
-        `kernel start: ignored env ${dropped.slice(0, 10).join(', ')} (only KERNEL_* and allow-listed)`,
-      );
-    return { name, env };
-  }
-
-  private async serveSessions(ctx: RequestContext, allow: (...m: string[]) => void): Promise<void> {
-    const { segments: seg, res, method } = ctx;
-    if (seg.length === 2) {
-      allow('GET', 'POST');
-      if (method === 'GET') return sendJson(res, 200, this.sessions.list());
-      const model = await this.sessions.create(await readJson(ctx.req, this.opts.maxBodyBytes));
-      return sendJson(res, 201, model, { Location: `/api/sessions/${encodeURIComponent(model.id)}` });
-    }
-    if (seg.length === 3) {
-      allow('GET', 'PATCH', 'DELETE');
-      const id = seg[2];
-      const missing = () => notFound(`Session not found: ${id}`);
-      if (method === 'GET') {
-        const m = this.sessions.get(id);
-        if (!m) throw missing();
-        return sendJson(res, 200, m);
-      }
-      if (method === 'PATCH') {
-        const m = await this.sessions.update(id, await readJson(ctx.req, this.opts.maxBodyBytes));
-        if (!m) throw missing();
-        return sendJson(res, 200, m);
-      }
-      if (!(await this.sessions.delete(id))) throw missing();
-      return sendNoContent(res);
-    }
-    throw notFound(`No such endpoint: ${method} ${ctx.pathname.slice(0, 200)}`);
-  }
-
   // -------------------------------------------------------------------------------------------------------
   // WebSocket upgrades
-
-  private rejectUpgrade(socket: Duplex, status: number, message: string): void {
-    const body = JSON.stringify({ reason: STATUS_TEXT[status] ?? 'Error', message });
-    if (socket.writable) {
-      socket.end(
-        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
-          'Content-Type: application/json\r\n' +
-          `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-          'Connection: close\r\n\r\n' +
-          body,
-      );
-    }
-    setTimeout(() => socket.destroy(), 1000).unref();
-  }
 
   private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const rawUrl = req.url ?? '/';
@@ -673,21 +344,21 @@ export class GatewayProxy {
     socket.on('error', () => undefined);
 
     const hostProblem = this.checkHost(req);
-    if (hostProblem) return this.rejectUpgrade(socket, 403, hostProblem);
+    if (hostProblem) return rejectUpgrade(socket, 403, hostProblem);
     const origin = req.headers.origin;
     if (origin && !this.originAllowed(origin)) {
-      return this.rejectUpgrade(socket, 403, `Origin "${origin.slice(0, 100)}" is not allowed`);
+      return rejectUpgrade(socket, 403, `Origin "${origin.slice(0, 100)}" is not allowed`);
     }
     if (!this.authorized(req, query).ok) {
-      return this.rejectUpgrade(socket, 401, 'A valid token is required (Authorization header or ?token=)');
+      return rejectUpgrade(socket, 401, 'A valid token is required (Authorization header or ?token=)');
     }
     const seg = decodeSegments(pathname);
     if (seg && seg.length === 4 && seg[0] === 'api' && seg[1] === 'kernels' && seg[3] === 'channels') {
       const id = seg[2];
       const entry = this.registry.get(id);
-      if (!entry) return this.rejectUpgrade(socket, 404, `Kernel does not exist: ${id}`);
+      if (!entry) return rejectUpgrade(socket, 404, `Kernel does not exist: ${id}`);
       if (entry.executionState === 'dead') {
-        return this.rejectUpgrade(socket, 404, `Kernel ${id} is dead: ${entry.reason ?? 'unknown reason'}`);
+        return rejectUpgrade(socket, 404, `Kernel ${id} is dead: ${entry.reason ?? 'unknown reason'}`);
       }
       const sessionId = query.get('session_id');
       this.kernelWss.handleUpgrade(req, socket, head, (ws) => {
@@ -716,16 +387,11 @@ export class GatewayProxy {
         reject: (status, message) => {
           if (settled) return;
           settled = true;
-          this.rejectUpgrade(socket, status, message);
+          rejectUpgrade(socket, status, message);
         },
       });
       return;
     }
-    this.rejectUpgrade(socket, 404, `No WebSocket endpoint at ${pathname.slice(0, 200)}`);
+    rejectUpgrade(socket, 404, `No WebSocket endpoint at ${pathname.slice(0, 200)}`);
   }
-}
-
-/** A random token (URL-safe) for proxies started without one. */
-export function generateToken(): string {
-  return randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, '');
 }
