@@ -14,11 +14,9 @@ import {
   session,
   shell,
   type IpcMainInvokeEvent,
-  type MenuItemConstructorOptions,
   type WebContents,
 } from 'electron';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import { createAppCore, type AppCore } from './app-core';
@@ -28,6 +26,8 @@ import type { HostService } from './host-api/service';
 import { UI_CSP, contentTypeOf } from './host-api/static';
 import { defaultDataDir } from './cli/data-dir';
 import { installLastResortHandlers } from './process/last-resort';
+import { argValue, proxyIdentity, readJson, writeJson } from './shell/desktop-state';
+import { menuTemplate } from './shell/menu-template';
 
 const APP_SCHEME = 'app';
 const APP_ORIGIN = `${APP_SCHEME}://gateway`;
@@ -35,50 +35,12 @@ const APP_URL = `${APP_ORIGIN}/index.html`;
 
 // ---- paths and small persisted state -------------------------------------------------------------------
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
-  if (i < 0) return undefined;
-  const a = process.argv[i];
-  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : process.argv[i + 1];
-}
-
 /** Clusters, secrets and settings live where `npm run serve` / `npm run cluster` look by default. */
-const dataDir = argValue('--data-dir') ?? process.env.GATEWAY_DESKTOP_DATA_DIR ?? defaultDataDir();
+const dataDir =
+  argValue(process.argv, '--data-dir') ?? process.env.GATEWAY_DESKTOP_DATA_DIR ?? defaultDataDir();
 // Tests pass --user-data-dir; otherwise Electron's per-user folder.
-const userDataOverride = argValue('--user-data-dir');
+const userDataOverride = argValue(process.argv, '--user-data-dir');
 if (userDataOverride) app.setPath('userData', userDataOverride);
-
-function readJson<T>(file: string): T | null {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch {
-    return null;
-  }
-}
-
-function writeJson(file: string, value: unknown, mode = 0o600): void {
-  mkdirSync(join(file, '..'), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode });
-  renameSync(tmp, file);
-}
-
-interface ProxyIdentity {
-  port: number;
-  token: string;
-}
-
-/** The proxy's port and token, stable per install (JupyterLab configs keep working across launches). */
-function proxyIdentity(): ProxyIdentity & { file: string } {
-  const file = join(dataDir, 'desktop-proxy.json');
-  const saved = readJson<Partial<ProxyIdentity>>(file);
-  const port = typeof saved?.port === 'number' && saved.port > 1023 && saved.port < 65536 ? saved.port : 0;
-  const token =
-    typeof saved?.token === 'string' && saved.token.length >= 32
-      ? saved.token
-      : randomBytes(24).toString('hex');
-  return { port, token, file };
-}
 
 interface WindowState {
   x?: number;
@@ -258,45 +220,12 @@ function openLabWindow(url: string): void {
 }
 
 function buildMenu(): void {
-  const isMac = process.platform === 'darwin';
-  const template: MenuItemConstructorOptions[] = [
-    ...(isMac ? [{ role: 'appMenu' as const }] : []),
-    {
-      label: 'File',
-      submenu: [
-        {
-          label: 'Open Data Folder',
-          click: () => void shell.openPath(dataDir),
-        },
-        { type: 'separator' },
-        isMac ? { role: 'close' } : { role: 'quit' },
-      ],
-    },
-    { role: 'editMenu' },
-    {
-      label: 'View',
-      submenu: [
-        { role: 'reload' },
-        ...(app.isPackaged ? [] : [{ role: 'toggleDevTools' as const }]),
-        { type: 'separator' },
-        { role: 'resetZoom' },
-        { role: 'zoomIn' },
-        { role: 'zoomOut' },
-        { type: 'separator' },
-        { role: 'togglefullscreen' },
-      ],
-    },
-    { role: 'windowMenu' },
-    {
-      role: 'help',
-      submenu: [
-        {
-          label: 'Jupyter Gateway documentation',
-          click: () => openExternalSafely('https://jupyter-enterprise-gateway.readthedocs.io/'),
-        },
-      ],
-    },
-  ];
+  const template = menuTemplate({
+    platform: process.platform,
+    packaged: app.isPackaged,
+    openDataFolder: () => void shell.openPath(dataDir),
+    openDocs: () => openExternalSafely('https://jupyter-enterprise-gateway.readthedocs.io/'),
+  });
   Menu.setApplicationMenu(Menu.buildFromTemplate(template));
 }
 
@@ -307,7 +236,7 @@ let service: HostService | null = null;
 let unregisterIpc: (() => void) | null = null;
 
 async function startCore(): Promise<void> {
-  const id = proxyIdentity();
+  const id = proxyIdentity(dataDir);
   const extension = hostApiExtension({
     shell: 'electron',
     serveUi: false,
