@@ -3,7 +3,16 @@ import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'release/**', 'test-artifacts/**', 'provisioners/launchers/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'release/**',
+      'test-artifacts/**',
+      'provisioners/launchers/**',
+      '.dependency-cruiser.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -53,7 +62,39 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
+    // A library: no Electron and no main-process code (REST clients for Kubernetes or YARN are fine).
+    // npm run lint also runs dependency-cruiser (.dependency-cruiser.cjs): no import cycles, same rules.
     files: ['provisioners/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: ['electron', 'ws', 'http'] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['electron'],
+          patterns: [
+            { regex: '(^|/)electron/', message: 'provisioners/ must not import main-process code.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Only the Electron shell loads 'electron'; the rest of the main process runs in plain Node (tests, serve).
+    files: ['electron/**/*.ts'],
+    ignores: ['electron/main.ts', 'electron/preload.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              allowTypeImports: true,
+              message:
+                "Only electron/main.ts and electron/preload.ts import 'electron' (type-only imports are fine).",
+            },
+          ],
+        },
+      ],
+    },
   },
 );
