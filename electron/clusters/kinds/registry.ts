@@ -77,6 +77,8 @@ export class ClusterKindRegistry {
       summary: k.summary,
       addableFromForm: k.addableFromForm,
       remote: k.remote,
+      intro: k.intro,
+      customSections: { ...k.customSections },
       fields: k.fields.map((f) => ({ ...f })),
     }));
   }
@@ -129,8 +131,19 @@ export class ClusterKindRegistry {
     } catch {
       semantic = [];
     }
+    // A field both found wrong is told in the kind's words (written for people), once.
     const schemaFields = new Set(Object.keys(fieldErrors));
-    for (const p of semantic) if (!schemaFields.has(p.field)) add(p, label);
+    const told = new Set<string>();
+    for (const p of semantic) {
+      if (!schemaFields.has(p.field)) add(p, label);
+      else if (!told.has(p.field)) {
+        told.add(p.field);
+        const before = fieldErrors[p.field];
+        fieldErrors[p.field] = p.message;
+        const i = problems.indexOf(`${label}: ${before}`);
+        if (i >= 0) problems[i] = `${label}: ${p.message}`;
+      }
+    }
     return { fieldErrors, problems, at: schemaAt };
   }
 

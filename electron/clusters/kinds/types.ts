@@ -71,6 +71,13 @@ export interface ClusterKindDescriptor<C extends StoredCluster = StoredCluster> 
   readonly addableFromForm: boolean;
   /** JSON schema of the stored config (id, name, kind, enabled and the kind's own settings). */
   readonly schema: AnySchema;
+  /** The form's opening sentence. */
+  readonly intro: string;
+  /**
+   * Form sections drawn by a component of the renderer's (section -> component name, see
+   * renderer/src/components/kind-sections.tsx) where generic fields cannot serve.
+   */
+  readonly customSections?: Partial<Record<KindFieldInfo['section'], string>>;
   /** The settings fields, in form order: labels, help, defaults, secrets, CLI flags. */
   readonly fields: readonly KindFieldInfo[];
   /** A type guard for this kind's configs (the only place a kind's name is compared). */

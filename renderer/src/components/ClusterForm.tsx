@@ -1,79 +1,75 @@
-// Add or edit a gateway cluster: the connection first, with "Test connection" and its answer right under it;
-// launch parameters next; everything rarely needed under Advanced.
-import { useEffect, useId, useRef, useState } from 'react';
-import type { ClusterInput, ConnectionDiagnosis } from '../../../electron/host-api/models';
-import { KNOWN_KERNEL_PARAMS } from '../../../electron/host-api/models';
+// Add or edit a cluster of any kind, drawn from the kind's fields (the host API's listClusterKinds): the
+// connection first, with "Test connection" and its answer right under it for kinds reached over a network;
+// launch settings next; everything rarely needed under Advanced. A kind may draw a section itself
+// (kind-sections.tsx). Whether the values are good is the main process's verdict (the one validator the CLI
+// and the store use): the form shows the field errors it sends back.
+import { useEffect, useRef, useState } from 'react';
+import type { ClusterInput, ClusterKindInfo, ConnectionDiagnosis } from '../../../electron/host-api/models';
 import { useModel, useSel } from '../context';
 import { toHostError } from '../host/errors';
-import { emptyForm, toInput, type FormState } from './cluster-form-model';
-import { AdvancedSettings } from './ClusterFormAdvanced';
+import { formFor, formOf, toInput, type FormState } from './cluster-form-model';
 import { DiagnosisPanel } from './DiagnosisPanel';
-import { Field, PairsEditor } from './form-fields';
+import { Field } from './form-fields';
+import { KindFields } from './kind-fields';
+import { KIND_SECTIONS } from './kind-sections';
+
+type Section = 'connection' | 'advanced' | 'launch';
 
 export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
   const { actions, host } = useModel();
   const editingId = useSel('app', (s) => s.editingClusterId);
   const appSecretStorage = useSel('app', (s) => s.appInfo?.secretStorage ?? '');
-  const [form, setForm] = useState<FormState>(emptyForm);
-  const [loading, setLoading] = useState(mode === 'edit');
+  const [kinds, setKinds] = useState<ClusterKindInfo[]>([]);
+  const [form, setForm] = useState<FormState | null>(null);
   const [secretStorage, setSecretStorage] = useState<string>('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const [testing, setTesting] = useState(false);
   const [diag, setDiag] = useState<ConnectionDiagnosis | null>(null);
-  const ids = useId();
   const diagRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
-    if (mode !== 'edit' || !editingId) return;
     let alive = true;
-    host
-      .getCluster(editingId)
-      .then((c) => {
+    const load = async () => {
+      const all = await host.listClusterKinds();
+      if (!alive) return;
+      setKinds(all);
+      if (mode === 'edit' && editingId) {
+        const c = await host.getCluster(editingId);
+        const kind = all.find((k) => k.kind === c.kind);
         if (!alive) return;
+        if (!kind) throw new Error(`This app does not know the cluster type "${c.kind}".`);
         setSecretStorage(c.secretStorage);
-        const g = c.gateway;
-        if (g)
-          setForm({
-            ...emptyForm(),
-            name: c.name,
-            url: g.url,
-            hasAuthToken: g.hasAuthToken,
-            authHeaderName: g.authHeaderName,
-            authScheme: g.authScheme,
-            httpUser: g.httpUser,
-            hasHttpPassword: g.hasHttpPassword,
-            headers: Object.entries(g.extraHeaders).map(([key, value]) => ({ key, value })),
-            validateCert: g.validateCert,
-            caFile: g.caFile,
-            clientCertFile: g.clientCertFile,
-            clientKeyFile: g.clientKeyFile,
-            kernelUsername: g.kernelUsername,
-            connectTimeoutSec: String(g.connectTimeoutSec),
-            launchTimeoutSec: String(g.launchTimeoutSec),
-            requestTimeoutSec: String(g.requestTimeoutSec),
-            launchParams: Object.entries(g.launchParams).map(([key, value]) => ({ key, value })),
-            envAllowlist: g.envAllowlist.join(', '),
-          });
-        else setForm({ ...emptyForm(), name: c.name });
-      })
-      .catch((err: unknown) => setFormError(toHostError(err).message))
-      .finally(() => alive && setLoading(false));
+        setForm(formOf(kind, c));
+      } else {
+        const first = all.find((k) => k.addableFromForm);
+        if (!first) throw new Error('No cluster type can be added here.');
+        setForm(formFor(first));
+      }
+    };
+    load().catch((err: unknown) => alive && setFormError(toHostError(err).message));
     return () => {
       alive = false;
     };
   }, [mode, editingId, host]);
 
-  const set = <K extends keyof FormState>(k: K, v: FormState[K]) => {
-    const next = { ...form, [k]: v };
+  const kind = form ? kinds.find((k) => k.kind === form.kind) : undefined;
+
+  const change = (next: FormState, field: string) => {
     setForm(next);
     // A test result describes the settings it was made with; once they change it is stale.
-    if (k !== 'name' && k !== 'launchParams' && k !== 'envAllowlist') setDiag(null);
+    const f = kind?.fields.find((x) => x.key === field);
+    if (field !== 'name' && f?.section !== 'launch') setDiag(null);
   };
 
-  // The verdict on the fields is the main process's (the one validator the CLI and the store use too): the
-  // form shows the field errors the host sends back.
+  const pickKind = (k: ClusterKindInfo) => {
+    if (!form) return;
+    setForm({ ...formFor(k), name: form.name });
+    setErrors({});
+    setDiag(null);
+  };
+
   const showErrors = (fieldErrors: Record<string, string>, message: string) => {
     setErrors(fieldErrors);
     setFormError(message);
@@ -82,17 +78,19 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
     );
   };
 
-  const check = (): ClusterInput => {
+  const input = (): ClusterInput | null => {
+    if (!form || !kind) return null;
     setFormError(null);
-    return toInput(form);
+    return toInput(kind, form);
   };
 
   const save = async () => {
-    const input = check();
+    const i = input();
+    if (!i) return;
     setSaving(true);
     try {
-      if (mode === 'edit' && editingId) await actions.editCluster(editingId, input);
-      else await actions.addCluster(input);
+      if (mode === 'edit' && editingId) await actions.editCluster(editingId, i);
+      else await actions.addCluster(i);
       actions.go('clusters');
     } catch (err) {
       const he = toHostError(err);
@@ -104,13 +102,17 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
   };
 
   const test = async () => {
-    const input = check();
+    const i = input();
+    if (!i) return;
     setTesting(true);
     setDiag(null);
     try {
       setDiag(
-        await actions.testCluster(mode === 'edit' && editingId ? { input, baseId: editingId } : { input }),
+        await actions.testCluster(
+          mode === 'edit' && editingId ? { input: i, baseId: editingId } : { input: i },
+        ),
       );
+      setErrors({});
       requestAnimationFrame(() => diagRef.current?.scrollIntoView({ block: 'nearest' }));
     } catch (err) {
       const he = toHostError(err);
@@ -121,16 +123,45 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
     }
   };
 
-  if (loading) return <p className="muted">Loading the cluster…</p>;
-  const f = form;
-  const knownList = `${ids}-known`;
+  if (!form || !kind)
+    return formError ? (
+      <div className="banner banner-error" role="alert" id="form-error">
+        {formError}
+      </div>
+    ) : (
+      <p className="muted">{mode === 'edit' ? 'Loading the cluster…' : 'Loading…'}</p>
+    );
+
+  const addable = kinds.filter((k) => k.addableFromForm);
+  const sectionOf = (s: Section) => {
+    const fields = kind.fields.filter((f) => f.section === s);
+    const custom = kind.customSections[s];
+    const Custom = custom ? KIND_SECTIONS[custom] : undefined;
+    const props = {
+      fields,
+      f: form,
+      onChange: change,
+      errors,
+      secretStorage: secretStorage || appSecretStorage,
+    };
+    if (!fields.length) return null;
+    if (Custom) return <Custom {...props} />;
+    if (s === 'advanced')
+      return (
+        <details className="advanced">
+          <summary>Advanced</summary>
+          <fieldset>
+            <KindFields {...props} />
+          </fieldset>
+        </details>
+      );
+    return <KindFields {...props} />;
+  };
+
   return (
-    <section aria-labelledby="form-title" className="cluster-form">
-      <h1 id="form-title">{mode === 'add' ? 'Add a cluster' : `Edit ${f.name || 'cluster'}`}</h1>
-      <p className="lead">
-        A remote gateway (Jupyter Enterprise Gateway, Kernel Gateway, or a Jupyter server) runs your kernels
-        on its machines. Ask its administrator for the URL and a token.
-      </p>
+    <section aria-labelledby="form-title" className="cluster-form" data-kind={kind.kind}>
+      <h1 id="form-title">{mode === 'add' ? 'Add a cluster' : `Edit ${form.name || 'cluster'}`}</h1>
+      <p className="lead">{kind.intro}</p>
       <form
         noValidate
         onSubmit={(e) => {
@@ -151,111 +182,57 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
             error={errors.name}
             hint="How the app calls it, e.g. University gateway"
           >
-            {(a) => <input {...a} value={f.name} onChange={(e) => set('name', e.target.value)} autoFocus />}
-          </Field>
-          <p className="muted">Type: remote gateway</p>
-          <Field
-            id="cf-url"
-            label="Gateway URL"
-            error={errors.url}
-            hint="e.g. https://gateway.example.edu:8888 (with the base path, if any)"
-          >
             {(a) => (
               <input
                 {...a}
-                type="url"
-                inputMode="url"
-                value={f.url}
-                onChange={(e) => set('url', e.target.value)}
-                placeholder="https://"
+                value={form.name}
+                onChange={(e) => change({ ...form, name: e.target.value }, 'name')}
+                autoFocus
               />
             )}
           </Field>
-          <Field
-            id="cf-token"
-            label="Token"
-            error={errors.authToken}
-            hint={
-              f.hasAuthToken
-                ? `A token is saved${secretStorage ? ` (${secretStorage})` : ''}. Leave empty to keep it.`
-                : `Kept out of the settings file: ${appSecretStorage || 'in the OS keychain where there is one'}.`
-            }
-          >
-            {(a) => (
-              <input
-                {...a}
-                type="password"
-                autoComplete="off"
-                value={f.authToken}
-                onChange={(e) => set('authToken', e.target.value)}
-              />
-            )}
-          </Field>
-          {f.hasAuthToken && (
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={f.clearToken}
-                onChange={(e) => set('clearToken', e.target.checked)}
-              />{' '}
-              Remove the saved token
-            </label>
+          {mode === 'add' && addable.length > 1 ? (
+            <fieldset className="kind-picker">
+              <legend>Type</legend>
+              {addable.map((k) => (
+                <label className="check" key={k.kind}>
+                  <input
+                    type="radio"
+                    name="cf-kind"
+                    value={k.kind}
+                    checked={k.kind === kind.kind}
+                    onChange={() => pickKind(k)}
+                  />{' '}
+                  {k.label}
+                </label>
+              ))}
+              {errors.kind && (
+                <div className="field-message" role="alert">
+                  {errors.kind}
+                </div>
+              )}
+            </fieldset>
+          ) : (
+            <p className="muted">Type: {kind.label.toLowerCase()}</p>
           )}
-          <Field
-            id="cf-user"
-            label="KERNEL_USERNAME"
-            error={errors.kernelUsername}
-            hint="Your user name on the gateway (e.g. your university account); it wins over the one a Jupyter client sends. Empty: the client's, else your user name on this computer."
-          >
-            {(a) => (
-              <input
-                {...a}
-                value={f.kernelUsername}
-                onChange={(e) => set('kernelUsername', e.target.value)}
-              />
-            )}
-          </Field>
-          <div className="test-row">
-            <button type="button" className="secondary" onClick={() => void test()} disabled={testing}>
-              {testing ? 'Testing…' : 'Test connection'}
-            </button>
-            <span className="muted">Checks the URL and token without saving anything.</span>
-          </div>
-          <div ref={diagRef} aria-live="polite">
-            {diag && <DiagnosisPanel diagnosis={diag} />}
-          </div>
+          {sectionOf('connection')}
+          {kind.remote && (
+            <>
+              <div className="test-row">
+                <button type="button" className="secondary" onClick={() => void test()} disabled={testing}>
+                  {testing ? 'Testing…' : 'Test connection'}
+                </button>
+                <span className="muted">Checks the URL and token without saving anything.</span>
+              </div>
+              <div ref={diagRef} aria-live="polite">
+                {diag && <DiagnosisPanel diagnosis={diag} />}
+              </div>
+            </>
+          )}
         </fieldset>
 
-        <AdvancedSettings f={f} set={set} errors={errors} />
-
-        <PairsEditor
-          legend="Launch parameters"
-          hint="KERNEL_* variables sent with every kernel start (image, CPUs, memory…). Pick a known one or type your own."
-          pairs={f.launchParams}
-          onChange={(p) => set('launchParams', p)}
-          keyLabel="Parameter"
-          valueLabel="Value"
-          error={errors.launchParams}
-          listId={knownList}
-          addLabel="Add launch parameter"
-        />
-        <datalist id={knownList}>
-          {KNOWN_KERNEL_PARAMS.map((k) => (
-            <option key={k.key} value={k.key}>
-              {k.hint}
-            </option>
-          ))}
-        </datalist>
-        <Field
-          id="cf-env"
-          label="Also forward these environment variables"
-          error={errors.envAllowlist}
-          hint="Names separated by commas, e.g. SPARK_OPTS, MY_PROJECT"
-        >
-          {(a) => (
-            <input {...a} value={f.envAllowlist} onChange={(e) => set('envAllowlist', e.target.value)} />
-          )}
-        </Field>
+        {sectionOf('advanced')}
+        {sectionOf('launch')}
 
         <div className="form-actions">
           <button type="submit" disabled={saving}>

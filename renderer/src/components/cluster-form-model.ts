@@ -1,95 +1,102 @@
-// The cluster form's own state (numbers as text, maps as editable rows) and its conversion to the
-// contract's ClusterInput. Pure, so it is unit-tested in Node.
-import type { ClusterInput, GatewaySettingsInput } from '../../../electron/host-api/models';
-import { defaultGatewaySettings } from '../../../electron/host-api/models';
+// The cluster form's own state, for any cluster kind: its fields (from the host API's listClusterKinds) as
+// text, checkboxes and key/value rows, and the conversion to the contract's ClusterInput. Pure, so it is
+// unit-tested in Node. Whether the values are good is the main process's verdict (checkCluster, addCluster).
+import type {
+  ClusterDetail,
+  ClusterInput,
+  ClusterKindInfo,
+  KindFieldInfo,
+  SettingsValues,
+} from '../../../electron/host-api/models';
 
 export interface Pair {
   key: string;
   value: string;
 }
 
-/** The form's own state: numbers as text, maps as editable rows. */
 export interface FormState {
   name: string;
-  url: string;
-  authToken: string;
-  hasAuthToken: boolean;
-  clearToken: boolean;
-  authHeaderName: string;
-  authScheme: string;
-  httpUser: string;
-  httpPassword: string;
-  hasHttpPassword: boolean;
-  headers: Pair[];
-  validateCert: boolean;
-  caFile: string;
-  clientCertFile: string;
-  clientKeyFile: string;
-  kernelUsername: string;
-  connectTimeoutSec: string;
-  launchTimeoutSec: string;
-  requestTimeoutSec: string;
-  launchParams: Pair[];
-  envAllowlist: string;
+  kind: string;
+  /** text, url, path, secret, seconds fields; list fields as "a, b". */
+  text: Record<string, string>;
+  checks: Record<string, boolean>;
+  pairs: Record<string, Pair[]>;
+  /** Secret fields with a value saved (then empty keeps it). */
+  saved: Record<string, boolean>;
+  /** Secret fields whose saved value is to be removed. */
+  clear: Record<string, boolean>;
 }
 
-export function emptyForm(): FormState {
-  const d = defaultGatewaySettings();
-  return {
-    name: '',
-    url: '',
-    authToken: '',
-    hasAuthToken: false,
-    clearToken: false,
-    authHeaderName: d.authHeaderName,
-    authScheme: d.authScheme,
-    httpUser: '',
-    httpPassword: '',
-    hasHttpPassword: false,
-    headers: [],
-    validateCert: true,
-    caFile: '',
-    clientCertFile: '',
-    clientKeyFile: '',
-    kernelUsername: '',
-    connectTimeoutSec: String(d.connectTimeoutSec),
-    launchTimeoutSec: String(d.launchTimeoutSec),
-    requestTimeoutSec: String(d.requestTimeoutSec),
-    launchParams: [],
-    envAllowlist: '',
-  };
+const listText = (v: unknown): string => (Array.isArray(v) ? v.join(', ') : '');
+const pairsOf = (v: unknown): Pair[] =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? Object.entries(v as Record<string, string>).map(([key, value]) => ({ key, value }))
+    : [];
+
+/** The form for a kind, filled with `values` (its defaults where a value is missing). */
+export function formFor(
+  kind: ClusterKindInfo,
+  name = '',
+  values: SettingsValues = {},
+  saved: Record<string, boolean> = {},
+): FormState {
+  const f: FormState = { name, kind: kind.kind, text: {}, checks: {}, pairs: {}, saved: {}, clear: {} };
+  for (const field of kind.fields) {
+    const v = values[field.key] ?? field.default;
+    if (field.type === 'boolean') f.checks[field.key] = v !== false;
+    else if (field.type === 'map') f.pairs[field.key] = pairsOf(v);
+    else if (field.type === 'list') f.text[field.key] = listText(v);
+    else if (field.type === 'secret') {
+      f.text[field.key] = '';
+      f.saved[field.key] = saved[field.key] === true;
+      f.clear[field.key] = false;
+    } else f.text[field.key] = v === undefined ? '' : String(v);
+  }
+  return f;
 }
 
-const toMap = (pairs: Pair[]): Record<string, string> =>
-  Object.fromEntries(pairs.filter((p) => p.key.trim()).map((p) => [p.key.trim(), p.value]));
+/** The edit form of a saved cluster. */
+export function formOf(
+  kind: ClusterKindInfo,
+  c: Pick<ClusterDetail, 'name' | 'settings' | 'secretsSet'>,
+): FormState {
+  return formFor(kind, c.name, c.settings, c.secretsSet);
+}
 
-const num = (s: string): number => (s.trim() === '' ? NaN : Number(s));
+function valueOf(field: KindFieldInfo, f: FormState): SettingsValues[string] {
+  const text = (f.text[field.key] ?? '').trim();
+  switch (field.type) {
+    case 'boolean':
+      return f.checks[field.key] !== false;
+    case 'map':
+      return Object.fromEntries(
+        (f.pairs[field.key] ?? []).filter((p) => p.key.trim()).map((p) => [p.key.trim(), p.value]),
+      );
+    case 'list':
+      return text
+        .split(/[\s,]+/)
+        .map((s) => s.trim())
+        .filter(Boolean);
+    case 'seconds':
+      // Not a number: sent as typed, so the main process names the field (JSON would turn NaN into null).
+      return /^\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+    case 'secret': {
+      // A new value sets it; empty keeps a saved one unless "remove" is ticked; no saved one means none.
+      const v = f.text[field.key] ?? '';
+      if (v) return v;
+      return f.saved[field.key] && !f.clear[field.key] ? undefined : '';
+    }
+    default:
+      return text;
+  }
+}
 
 /** Form state -> the contract's ClusterInput (secrets: undefined keeps the saved one). */
-export function toInput(f: FormState): ClusterInput {
-  const gateway: GatewaySettingsInput = {
-    url: f.url.trim(),
-    authHeaderName: f.authHeaderName.trim(),
-    authScheme: f.authScheme.trim(),
-    httpUser: f.httpUser.trim(),
-    extraHeaders: toMap(f.headers),
-    validateCert: f.validateCert,
-    caFile: f.caFile.trim(),
-    clientCertFile: f.clientCertFile.trim(),
-    clientKeyFile: f.clientKeyFile.trim(),
-    kernelUsername: f.kernelUsername.trim(),
-    connectTimeoutSec: num(f.connectTimeoutSec),
-    launchTimeoutSec: num(f.launchTimeoutSec),
-    requestTimeoutSec: num(f.requestTimeoutSec),
-    launchParams: toMap(f.launchParams),
-    envAllowlist: f.envAllowlist
-      .split(/[\s,]+/)
-      .map((s) => s.trim())
-      .filter(Boolean),
-  };
-  if (f.authToken) gateway.authToken = f.authToken;
-  else if (f.clearToken || !f.hasAuthToken) gateway.authToken = '';
-  if (f.httpPassword) gateway.httpPassword = f.httpPassword;
-  else if (!f.hasHttpPassword) gateway.httpPassword = '';
-  return { name: f.name.trim(), kind: 'gateway', gateway };
+export function toInput(kind: ClusterKindInfo, f: FormState): ClusterInput {
+  const settings: SettingsValues = {};
+  for (const field of kind.fields) {
+    const v = valueOf(field, f);
+    if (v !== undefined) settings[field.key] = v;
+  }
+  return { name: f.name.trim(), kind: kind.kind, settings };
 }

@@ -292,20 +292,36 @@ export const gatewaySchema: JSONSchemaType<GatewayClusterConfig> = {
   additionalProperties: false,
 };
 
+/** What is wrong with a gateway URL, in words that say how to fix it. */
+function urlProblems(raw: string): string[] {
+  const url = raw.trim();
+  if (!url) return ['Enter the gateway URL, e.g. https://gateway.example.edu'];
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
+  const notUrl = `"${url}" is not a valid URL. It should look like https://gateway.example.edu:8888`;
+  if (!scheme)
+    return [
+      /\s/.test(url)
+        ? notUrl
+        : `Start the URL with https:// (or http://), e.g. https://${url.replace(/^\/+/, '')}: a gateway URL must start with http:// or https://`,
+    ];
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return [`"${url}" is not a valid URL (e.g. https://gateway.example.edu:8888)`];
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    return ['The URL must start with http:// or https://'];
+  if (!u.hostname) return ['The URL has no host name.'];
+  if (u.search || u.hash) return ['Leave out ?query and #fragment; put the token in the token field.'];
+  return [];
+}
+
 /** Semantic checks beyond the schema, each naming the settings field it is about. */
 export function checkGateway(c: GatewayClusterConfig): FieldProblem[] {
   const out: FieldProblem[] = [];
   const add = (field: string, message: string): void => void out.push({ field, message });
-  try {
-    const u = new URL(c.url);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:')
-      add('url', 'the URL must start with http:// or https://');
-    else if (!u.hostname) add('url', 'the URL has no host name');
-    if (u.search || u.hash)
-      add('url', 'the URL must not have a ?query or #fragment (put the token in the token field)');
-  } catch {
-    add('url', `"${c.url}" is not a valid URL (e.g. https://gateway.example.edu:8888)`);
-  }
+  for (const m of urlProblems(c.url)) add('url', m);
   if (c.wsUrl) {
     try {
       new URL(c.wsUrl);

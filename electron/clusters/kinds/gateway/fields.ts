@@ -22,6 +22,7 @@ export const GATEWAY_FIELDS: readonly KindFieldInfo[] = [
     type: 'url',
     required: true,
     section: 'connection',
+    form: { id: 'cf-url', placeholder: 'https://' },
     cli: { flag: 'url', arg: 'URL' },
   },
   {
@@ -30,6 +31,7 @@ export const GATEWAY_FIELDS: readonly KindFieldInfo[] = [
     help: 'read from environment variable VAR and stored as a secret (never on the command line or in clusters.json)',
     type: 'secret',
     section: 'connection',
+    form: { id: 'cf-token', help: 'Kept out of the settings file.' },
     cli: { flag: 'token-env', arg: 'VAR', fromEnv: true },
   },
   {
@@ -38,6 +40,10 @@ export const GATEWAY_FIELDS: readonly KindFieldInfo[] = [
     help: 'your user name on the gateway, sent as KERNEL_USERNAME with every start and as ?user= when listing kernelspecs (default: the one the Jupyter client sends, else the HTTP user, else your user name on this computer)',
     type: 'text',
     section: 'connection',
+    form: {
+      id: 'cf-user',
+      help: "Your user name on the gateway (e.g. your university account); it wins over the one a Jupyter client sends. Empty: the client's, else your user name on this computer.",
+    },
     cli: { flag: 'username', arg: 'U' },
   },
   {
@@ -47,6 +53,7 @@ export const GATEWAY_FIELDS: readonly KindFieldInfo[] = [
     type: 'text',
     default: 'Authorization',
     section: 'advanced',
+    form: { id: 'cf-hname' },
     cli: { flag: 'auth-header', arg: 'NAME' },
   },
   {
@@ -56,6 +63,7 @@ export const GATEWAY_FIELDS: readonly KindFieldInfo[] = [
     type: 'text',
     default: 'token',
     section: 'advanced',
+    form: { id: 'cf-scheme', help: 'token, or Bearer' },
     cli: { flag: 'auth-scheme', arg: 'S' },
   },
   {
@@ -64,6 +72,7 @@ export const GATEWAY_FIELDS: readonly KindFieldInfo[] = [
     help: 'HTTP basic auth user; the password comes from --password-env VAR',
     type: 'text',
     section: 'advanced',
+    form: { id: 'cf-huser', help: '' },
     cli: { flag: 'http-user', arg: 'U' },
   },
   {
@@ -72,6 +81,7 @@ export const GATEWAY_FIELDS: readonly KindFieldInfo[] = [
     help: 'HTTP basic auth password, read from environment variable VAR',
     type: 'secret',
     section: 'advanced',
+    form: { id: 'cf-hpass', help: '' },
     cli: { flag: 'password-env', arg: 'VAR', fromEnv: true },
   },
   {
@@ -81,14 +91,20 @@ export const GATEWAY_FIELDS: readonly KindFieldInfo[] = [
     type: 'map',
     default: {},
     section: 'advanced',
+    form: { keyLabel: 'Header', valueLabel: 'Value', addLabel: 'Add header' },
     cli: { flag: 'header', arg: '"K: V"', separator: ':' },
   },
   {
     key: 'caFile',
-    label: 'CA bundle file',
+    label: 'CA bundle file (PEM)',
     help: "PEM file of certificate authorities to trust (your university's CA, a self-signed server)",
     type: 'path',
     section: 'advanced',
+    form: {
+      id: 'cf-ca',
+      help: 'For a university CA or a self-signed server',
+      placeholder: '/path/to/ca.pem',
+    },
     cli: { flag: 'ca-file', arg: 'F' },
   },
   {
@@ -97,6 +113,7 @@ export const GATEWAY_FIELDS: readonly KindFieldInfo[] = [
     help: 'client certificate (PEM) for mutual TLS, with --client-key F',
     type: 'path',
     section: 'advanced',
+    form: { id: 'cf-cert', help: '' },
     cli: { flag: 'client-cert', arg: 'F' },
   },
   {
@@ -105,6 +122,7 @@ export const GATEWAY_FIELDS: readonly KindFieldInfo[] = [
     help: 'client private key (PEM); its passphrase from --key-passphrase-env VAR',
     type: 'path',
     section: 'advanced',
+    form: { id: 'cf-key', help: '' },
     cli: { flag: 'client-key', arg: 'F' },
   },
   {
@@ -113,15 +131,17 @@ export const GATEWAY_FIELDS: readonly KindFieldInfo[] = [
     help: 'passphrase of the client key, read from environment variable VAR',
     type: 'secret',
     section: 'advanced',
+    form: { id: 'cf-kpass', help: '' },
     cli: { flag: 'key-passphrase-env', arg: 'VAR', fromEnv: true },
   },
   {
     key: 'validateCert',
-    label: 'Check the server certificate',
+    label: 'Check the server certificate (turn off only for a test server you trust)',
     help: "do not verify the server's certificate (only for a test server you control)",
     type: 'boolean',
     default: true,
     section: 'advanced',
+    form: { id: 'cf-tls' },
     cli: { flag: 'insecure', invert: true },
   },
   {
@@ -132,6 +152,12 @@ export const GATEWAY_FIELDS: readonly KindFieldInfo[] = [
     default: {},
     section: 'launch',
     suggestions: KNOWN_LAUNCH_PARAMS.map((p) => ({ value: p.name, hint: p.description })),
+    form: {
+      help: 'KERNEL_* variables sent with every kernel start (image, CPUs, memory…). Pick a known one or type your own.',
+      keyLabel: 'Parameter',
+      valueLabel: 'Value',
+      addLabel: 'Add launch parameter',
+    },
     cli: { flag: 'launch', arg: 'KERNEL_X=V', separator: '=' },
   },
   {
@@ -141,33 +167,37 @@ export const GATEWAY_FIELDS: readonly KindFieldInfo[] = [
     type: 'list',
     default: [],
     section: 'launch',
+    form: { id: 'cf-env', help: 'Names separated by commas, e.g. SPARK_OPTS, MY_PROJECT' },
     cli: { flag: 'forward-env', arg: 'NAME' },
   },
   {
     key: 'connectTimeoutSec',
-    label: 'Connect timeout (s)',
+    label: 'Connect',
     help: `seconds to establish a connection (default ${sec(DEFAULT_TIMEOUTS.connectMs)})`,
     type: 'seconds',
     default: sec(DEFAULT_TIMEOUTS.connectMs),
     section: 'advanced',
+    form: { id: 'cf-tc', help: '' },
     cli: { flag: 'connect-timeout', arg: 'S' },
   },
   {
     key: 'requestTimeoutSec',
-    label: 'Request timeout (s)',
+    label: 'Request',
     help: `seconds for a request (default ${sec(DEFAULT_TIMEOUTS.requestMs)}; at least launch timeout + ${sec(DEFAULT_TIMEOUTS.launchPadMs)})`,
     type: 'seconds',
     default: sec(DEFAULT_TIMEOUTS.requestMs),
     section: 'advanced',
+    form: { id: 'cf-tr', help: 'At least launch + 2' },
     cli: { flag: 'request-timeout', arg: 'S' },
   },
   {
     key: 'launchTimeoutSec',
-    label: 'Launch timeout (s)',
+    label: 'Kernel launch',
     help: `seconds the gateway may take to start a kernel (default ${sec(DEFAULT_TIMEOUTS.launchMs)})`,
     type: 'seconds',
     default: sec(DEFAULT_TIMEOUTS.launchMs),
     section: 'advanced',
+    form: { id: 'cf-tl', help: '' },
     cli: { flag: 'launch-timeout', arg: 'S' },
   },
 ];

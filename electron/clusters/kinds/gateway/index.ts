@@ -33,6 +33,10 @@ export const gatewayKind: ClusterKindDescriptor<GatewayClusterConfig> = {
   summary: 'a remote Enterprise/Kernel Gateway',
   remote: true,
   addableFromForm: true,
+  intro:
+    'A remote gateway (Jupyter Enterprise Gateway, Kernel Gateway, or a Jupyter server) runs your kernels on its machines. Ask its administrator for the URL and a token.',
+  // Token header, login, headers, TLS and timeouts: one custom Advanced section (ClusterFormAdvanced.tsx).
+  customSections: { advanced: 'gateway-advanced' },
   schema: gatewaySchema,
   fields: GATEWAY_FIELDS,
   is: (cfg: StoredCluster): cfg is GatewayClusterConfig => cfg.kind === 'gateway',

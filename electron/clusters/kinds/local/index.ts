@@ -44,6 +44,8 @@ export const localKind: ClusterKindDescriptor<LocalClusterConfig> = {
   summary: 'another "this computer" cluster with its own kernelspec dirs',
   remote: false,
   addableFromForm: false,
+  intro:
+    'Kernels run on this computer, from the kernelspecs in the Jupyter data paths and these directories.',
   schema: localSchema,
   fields: [
     {
