@@ -352,56 +352,6 @@ export interface HostErrorData {
   fieldErrors?: Record<string, string>;
 }
 
-// ---- validation shared by the form (inline errors) and the host service (the last word) ----
-
-/** Launch parameters the gateway docs name; offered by the form (the same list as electron/clusters/config.ts). */
-export const KNOWN_KERNEL_PARAMS: readonly { key: string; hint: string }[] = [
-  { key: 'KERNEL_IMAGE', hint: 'Container image of the kernel' },
-  { key: 'KERNEL_EXECUTOR_IMAGE', hint: 'Container image of Spark executors' },
-  { key: 'KERNEL_CPUS', hint: 'CPUs requested for the kernel' },
-  { key: 'KERNEL_MEMORY', hint: 'Memory requested for the kernel' },
-  { key: 'KERNEL_GPUS', hint: 'GPUs requested for the kernel' },
-  { key: 'KERNEL_CPUS_LIMIT', hint: 'CPU limit of the kernel' },
-  { key: 'KERNEL_MEMORY_LIMIT', hint: 'Memory limit of the kernel' },
-  { key: 'KERNEL_GPUS_LIMIT', hint: 'GPU limit of the kernel' },
-  { key: 'KERNEL_NAMESPACE', hint: 'Kubernetes namespace of the kernel pod' },
-  { key: 'KERNEL_SERVICE_ACCOUNT_NAME', hint: 'Kubernetes service account of the kernel pod' },
-  {
-    key: 'KERNEL_LAUNCH_TIMEOUT',
-    hint: 'Seconds the gateway waits for the kernel to start (kept consistent with the request timeout)',
-  },
-  { key: 'KERNEL_VOLUMES', hint: 'Volumes for the kernel pod (JSON list)' },
-  { key: 'KERNEL_VOLUME_MOUNTS', hint: 'Volume mounts for the kernel container (JSON list)' },
-  { key: 'KERNEL_UID', hint: 'User id the kernel runs as' },
-  { key: 'KERNEL_GID', hint: 'Group id the kernel runs as' },
-  { key: 'KERNEL_WORKING_DIR', hint: 'Working directory of the kernel on the gateway side' },
-  { key: 'KERNEL_REMOTE_HOST', hint: 'Host the kernel should run on (overrides load balancing)' },
-  { key: 'KERNEL_EXTRA_SPARK_OPTS', hint: 'Extra spark-submit options' },
-];
-
-export function defaultGatewaySettings(username = ''): GatewaySettingsInput {
-  return {
-    url: '',
-    authToken: '',
-    authHeaderName: 'Authorization',
-    authScheme: 'token',
-    httpUser: '',
-    httpPassword: '',
-    extraHeaders: {},
-    validateCert: true,
-    caFile: '',
-    clientCertFile: '',
-    clientKeyFile: '',
-    kernelUsername: username,
-    // The same defaults as the gateway kind's fields (electron/clusters/kinds/gateway/fields.ts).
-    connectTimeoutSec: 20,
-    requestTimeoutSec: 42,
-    launchTimeoutSec: 40,
-    launchParams: {},
-    envAllowlist: [],
-  };
-}
-
 /** The ready-to-copy command line that points JupyterLab at the proxy. */
 export function labCommandLine(url: string, token: string): string {
   return `jupyter lab --gateway-url=${url} --GatewayClient.auth_token=${token}`;

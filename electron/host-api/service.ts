@@ -1,7 +1,7 @@
 // The host service: implements every method of the host API contract on top of a HostBackend, and pushes
 // the contract's events. Transports (IPC, WebSocket) only move calls and events; all logic lives here.
 import { hostname, platform } from 'node:os';
-import type { BackendCluster, BackendKernel, HostBackend } from './backend';
+import type { BackendKernel, HostBackend } from './backend';
 import { ActivityLog } from './activity-log';
 import { ConsoleManager } from './console';
 import { adoptFor, listForeignFor } from './foreign-kernels';
@@ -26,7 +26,6 @@ import type {
   ConsoleRun,
   EnvironmentList,
   ForeignKernelSummary,
-  KernelEnvironment,
   KernelSummary,
   LabStatus,
   LogEntry,
@@ -34,12 +33,14 @@ import type {
   ProxyInfo,
   Settings,
 } from './models';
-import { labCommandLine } from './models';
-import { checkClusterInput } from '../clusters/kinds/input';
-import { clusterKinds } from '../clusters/kinds';
 import { SettingsStore } from './settings';
+import { ClusterMethods } from './cluster-methods';
+import { LabMethods } from './lab-methods';
+import { HostEventHub, type AnyEventListener } from './host-events';
+import { summarizeKernel } from './kernel-summary';
+import { asHostError, msg, requireString } from './errors-util';
 
-export type AnyEventListener = (event: HostEventName, payload: HostEvents[HostEventName]) => void;
+export type { AnyEventListener } from './host-events';
 
 export interface HostServiceOptions {
   backend: HostBackend;
@@ -53,39 +54,22 @@ export interface HostServiceOptions {
   healthIntervalMs?: number;
 }
 
-function msg(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function asHostError(err: unknown, fallback: HostError['code'] = 'internal'): HostError {
-  if (err instanceof HostError) return err;
-  const status = (err as { status?: unknown } | null)?.status;
-  const code: HostError['code'] = status === 404 ? 'not-found' : status === 400 ? 'invalid-input' : fallback;
-  return new HostError({ code, message: msg(err) });
-}
-
-function requireString(v: unknown, what: string): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > 1000)
-    throw new HostError({ code: 'invalid-input', message: `${what} is missing or not valid.` });
-  return v;
-}
-
 export class HostService implements HostMethods {
   readonly log: AppLog;
   private readonly backend: HostBackend;
   private readonly settings: SettingsStore;
-  private readonly listeners = new Map<HostEventName, Set<(p: unknown) => void>>();
-  private readonly anyListeners = new Set<AnyEventListener>();
+  private readonly events = new HostEventHub();
   private readonly consoles: ConsoleManager;
   private readonly health: ClusterHealthMonitor;
   private readonly launches: KernelLaunches;
+  private readonly clusterMethods: ClusterMethods;
   private readonly activity: ActivityLog;
   private readonly kernels = new Map<string, KernelSummary>();
   private clusterNames = new Map<string, string>();
   private readonly logoCache = new LogoCache();
   private readonly unsubs: (() => void)[] = [];
   private closed = false;
-  private labRequested = false;
+  private readonly lab: LabMethods;
 
   constructor(private readonly opts: HostServiceOptions) {
     this.backend = opts.backend;
@@ -117,6 +101,24 @@ export class HostService implements HostMethods {
         if (prev && prev.status !== 'ok' && next.status === 'ok')
           this.emit('environments-changed', { clusterId: id });
       },
+    });
+    this.lab = new LabMethods({
+      backend: this.backend,
+      log: this.log,
+      settings: this.settings,
+      onLabUrl: opts.onLabUrl,
+    });
+    this.clusterMethods = new ClusterMethods({
+      backend: this.backend,
+      log: this.log,
+      health: this.health,
+      activity: this.activity,
+      logoCache: this.logoCache,
+      emit: (event, payload) => this.emit(event, payload),
+      pushClusters: () => this.pushClusters(),
+      kernels: () => this.kernels.values(),
+      setClusterNames: (names) => (this.clusterNames = names),
+      clusterName: (id) => this.clusterNames.get(id),
     });
   }
 
@@ -174,10 +176,7 @@ export class HostService implements HostMethods {
       this.unsubs.push(
         this.backend.lab.onStatus((s) => {
           this.activity.labStatus(s);
-          if (s.state === 'running' && s.url && this.labRequested) {
-            this.labRequested = false;
-            this.opts.onLabUrl?.(s.url);
-          } else if (s.state !== 'starting') this.labRequested = false;
+          this.lab.statusChanged(s);
           this.emit('lab-status', s);
         }),
       );
@@ -194,36 +193,21 @@ export class HostService implements HostMethods {
     this.launches.close();
     for (const u of this.unsubs.splice(0)) u();
     this.consoles.closeAll();
-    this.listeners.clear();
-    this.anyListeners.clear();
+    this.events.close();
   }
 
-  // ---- events ----
-
   on<E extends HostEventName>(event: E, listener: HostEventListener<E>): () => void {
-    let set = this.listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    const l = listener as (p: unknown) => void;
-    set.add(l);
-    return () => set.delete(l);
+    return this.events.on(event, listener);
   }
 
   /** Subscribe to every event (transports use this). */
   onAny(listener: AnyEventListener): () => void {
-    this.anyListeners.add(listener);
-    return () => this.anyListeners.delete(listener);
+    return this.events.onAny(listener);
   }
 
   private emit<E extends HostEventName>(event: E, payload: HostEvents[E]): void {
-    if (this.closed) return;
-    for (const l of [...(this.listeners.get(event) ?? [])]) l(payload);
-    for (const l of [...this.anyListeners]) l(event, payload);
+    if (!this.closed) this.events.emit(event, payload);
   }
-
-  // ---- app ----
 
   async getAppInfo(): Promise<AppInfo> {
     return {
@@ -236,228 +220,39 @@ export class HostService implements HostMethods {
     };
   }
 
-  // ---- clusters ----
+  // ---- clusters and their environments (cluster-methods.ts) ----
 
-  async listClusters(): Promise<ClusterSummary[]> {
-    const clusters = await this.backend.listClusters();
-    this.clusterNames = new Map(clusters.map((c) => [c.id, c.name]));
-    return clusters.map((c) => this.clusterSummary(c));
+  listClusters(): Promise<ClusterSummary[]> {
+    return this.clusterMethods.listClusters();
   }
-
-  async listClusterKinds(): Promise<ClusterKindInfo[]> {
-    return clusterKinds.info();
+  listClusterKinds(): Promise<ClusterKindInfo[]> {
+    return this.clusterMethods.listClusterKinds();
   }
-
-  async checkCluster(input: ClusterInput, baseId?: string): Promise<Record<string, string>> {
-    if (typeof input !== 'object' || input === null || typeof input.name !== 'string')
-      throw new HostError({ code: 'invalid-input', message: 'The cluster form is incomplete.' });
-    const errors = checkClusterInput(input, baseId ? { id: baseId } : {});
-    if (
-      !baseId &&
-      !errors.name &&
-      (await this.backend.listClusters()).some(
-        (c) => c.name.toLowerCase() === input.name.trim().toLowerCase(),
-      )
-    )
-      errors.name = 'A cluster with this name exists; pick another name.';
-    return errors;
+  checkCluster(input: ClusterInput, baseId?: string): Promise<Record<string, string>> {
+    return this.clusterMethods.checkCluster(input, baseId);
   }
-
-  async getCluster(id: string): Promise<ClusterDetail> {
-    requireString(id, 'Cluster id');
-    const c = (await this.backend.listClusters()).find((x) => x.id === id);
-    if (!c) throw new HostError({ code: 'not-found', message: `There is no cluster "${id}".` });
-    const saved = (await this.backend.getClusterSettings?.(id)) ?? null;
-    return {
-      ...this.clusterSummary(c),
-      settings: saved?.settings ?? {},
-      secretsSet: saved?.secretsSet ?? {},
-      gateway: await this.backend.getGatewaySettings(id).catch(() => null),
-      secretStorage: this.backend.secretStorage(),
-    };
+  getCluster(id: string): Promise<ClusterDetail> {
+    return this.clusterMethods.getCluster(id);
   }
-
-  async addCluster(input: ClusterInput): Promise<ClusterSummary> {
-    this.checkInput(input);
-    const kind = clusterKinds.get(input.kind);
-    if (kind && !kind.addableFromForm)
-      throw new HostError({
-        code: 'invalid-input',
-        message: `${kind.label} clusters are not added here; use npm run cluster -- add ${kind.kind}.`,
-        fieldErrors: { kind: `Pick another cluster type (${kind.label} is added with the CLI).` },
-      });
-    const names = (await this.backend.listClusters()).map((c) => c.name.toLowerCase());
-    if (names.includes(input.name.trim().toLowerCase()))
-      throw new HostError({
-        code: 'invalid-input',
-        message: 'A cluster with this name exists.',
-        fieldErrors: { name: 'A cluster with this name exists; pick another name.' },
-      });
-    let id: string;
-    try {
-      id = await this.backend.addCluster(input);
-    } catch (err) {
-      throw asHostError(err, 'invalid-input');
-    }
-    this.log.info('clusters', `added cluster "${input.name}"`);
-    const summary = (await this.listClusters()).find((c) => c.id === id);
-    if (!summary)
-      throw new HostError({ code: 'internal', message: 'The cluster was saved but is not listed.' });
-    void this.pushClusters();
-    void this.health.check(id);
-    return summary;
+  addCluster(input: ClusterInput): Promise<ClusterSummary> {
+    return this.clusterMethods.addCluster(input);
   }
-
-  async editCluster(id: string, input: ClusterInput): Promise<ClusterSummary> {
-    requireString(id, 'Cluster id');
-    this.checkInput(input);
-    const all = await this.backend.listClusters();
-    const cur = all.find((c) => c.id === id);
-    if (!cur) throw new HostError({ code: 'not-found', message: `There is no cluster "${id}".` });
-    if (cur.kind !== input.kind)
-      throw new HostError({
-        code: 'invalid-input',
-        message: 'The type of a cluster cannot change.',
-        fieldErrors: { kind: 'The type of a cluster cannot change; add a new cluster instead.' },
-      });
-    if (all.some((c) => c.id !== id && c.name.toLowerCase() === input.name.trim().toLowerCase()))
-      throw new HostError({
-        code: 'invalid-input',
-        message: 'A cluster with this name exists.',
-        fieldErrors: { name: 'A cluster with this name exists; pick another name.' },
-      });
-    try {
-      await this.backend.editCluster(id, input);
-    } catch (err) {
-      throw asHostError(err, 'invalid-input');
-    }
-    this.log.info('clusters', `saved cluster "${input.name}"`);
-    this.logoCache.clear();
-    this.health.delete(id);
-    this.emit('environments-changed', { clusterId: id });
-    void this.health.check(id);
-    void this.pushClusters();
-    const summary = (await this.listClusters()).find((c) => c.id === id);
-    if (!summary)
-      throw new HostError({ code: 'internal', message: 'The cluster was saved but is not listed.' });
-    return summary;
+  editCluster(id: string, input: ClusterInput): Promise<ClusterSummary> {
+    return this.clusterMethods.editCluster(id, input);
   }
-
-  async removeCluster(id: string): Promise<void> {
-    requireString(id, 'Cluster id');
-    const c = (await this.backend.listClusters()).find((x) => x.id === id);
-    if (!c) throw new HostError({ code: 'not-found', message: `There is no cluster "${id}".` });
-    if (c.builtIn)
-      throw new HostError({ code: 'conflict', message: `"${c.name}" is built in and cannot be removed.` });
-    try {
-      await this.backend.removeCluster(id);
-    } catch (err) {
-      throw asHostError(err, 'conflict');
-    }
-    this.health.delete(id);
-    this.log.info('clusters', `removed cluster "${c.name}"`);
-    void this.pushClusters();
+  removeCluster(id: string): Promise<void> {
+    return this.clusterMethods.removeCluster(id);
   }
-
-  async testCluster(
+  testCluster(
     target: { id: string } | { input: ClusterInput; baseId?: string },
   ): Promise<ConnectionDiagnosis> {
-    if (typeof target !== 'object' || target === null)
-      throw new HostError({ code: 'invalid-input', message: 'Say which cluster to test.' });
-    if ('input' in target) {
-      const errors = checkClusterInput(target.input);
-      if (Object.keys(errors).length)
-        throw new HostError({
-          code: 'invalid-input',
-          message: 'Fix the highlighted fields first.',
-          fieldErrors: errors,
-        });
-    } else requireString(target.id, 'Cluster id');
-    const started = Date.now();
-    let d: ConnectionDiagnosis;
-    try {
-      d = await this.backend.testCluster(target);
-    } catch (err) {
-      d = {
-        ok: false,
-        kind: 'error',
-        title: 'The test could not run',
-        detail: msg(err),
-        hint: null,
-        version: null,
-        kernelspecCount: null,
-        durationMs: Date.now() - started,
-      };
-    }
-    if ('id' in target) {
-      this.health.set(target.id, {
-        status: d.ok ? 'ok' : 'unreachable',
-        message: d.ok ? d.title : `${d.title}: ${d.detail}`,
-        checkedAt: new Date().toISOString(),
-      });
-    }
-    this.activity.testResult(target, d);
-    return d;
+    return this.clusterMethods.testCluster(target);
   }
-
-  async setActiveCluster(id: string): Promise<void> {
-    requireString(id, 'Cluster id');
-    try {
-      await this.backend.setActiveCluster(id);
-    } catch (err) {
-      throw asHostError(err, 'not-found');
-    }
-    this.log.info('clusters', `active cluster is now "${this.clusterNames.get(id) ?? id}"`);
-    await this.pushClusters();
+  setActiveCluster(id: string): Promise<void> {
+    return this.clusterMethods.setActiveCluster(id);
   }
-
-  // ---- environments ----
-
-  async listEnvironments(clusterId: string): Promise<EnvironmentList> {
-    requireString(clusterId, 'Cluster id');
-    const rt = this.backend.runtime(clusterId);
-    if (!rt)
-      throw new HostError({ code: 'not-found', message: `There is no enabled cluster "${clusterId}".` });
-    let listing;
-    try {
-      listing = await rt.listKernelSpecs();
-    } catch (err) {
-      this.health.set(clusterId, {
-        status: 'unreachable',
-        message: msg(err),
-        checkedAt: new Date().toISOString(),
-      });
-      return { clusterId, environments: [], problems: [], error: msg(err) };
-    }
-    if (clusterKinds.isRemote(rt.kind))
-      this.health.set(clusterId, {
-        status: 'ok',
-        message: `Lists ${listing.specs.length} kernel environment${listing.specs.length === 1 ? '' : 's'}`,
-        checkedAt: new Date().toISOString(),
-      });
-    let launch: Record<string, string> = {};
-    try {
-      launch = await this.backend.launchSettings(clusterId);
-    } catch {
-      launch = {};
-    }
-    const environments: KernelEnvironment[] = await Promise.all(
-      listing.specs.map(async (s) => ({
-        clusterId,
-        name: s.name,
-        displayName: s.spec.display_name || s.name,
-        language: s.spec.language || 'unknown',
-        isDefault: listing.default === s.name,
-        logo: await this.logoCache.get(rt, clusterId, s.name, s.resources),
-        argv: Array.isArray(s.spec.argv) ? s.spec.argv : [],
-        interruptMode: s.spec.interrupt_mode === 'message' ? 'message' : 'signal',
-        launchSettings: { ...(s.spec.env ?? {}), ...launch },
-      })),
-    );
-    environments.sort(
-      (a, b) => Number(b.isDefault) - Number(a.isDefault) || a.displayName.localeCompare(b.displayName),
-    );
-    return { clusterId, environments, problems: listing.problems, error: null };
+  listEnvironments(clusterId: string): Promise<EnvironmentList> {
+    return this.clusterMethods.listEnvironments(clusterId);
   }
 
   // ---- kernels ----
@@ -551,51 +346,17 @@ export class HostService implements HostMethods {
 
   // ---- proxy + lab ----
 
-  async getProxyInfo(): Promise<ProxyInfo> {
-    const url = this.backend.proxyUrl.replace(/\/+$/, '');
-    return { url, token: this.backend.token, labCommand: labCommandLine(url, this.backend.token) };
+  getProxyInfo(): Promise<ProxyInfo> {
+    return this.lab.getProxyInfo();
   }
-
-  async openLab(opts: OpenLabOptions): Promise<LabStatus> {
-    const lab = this.backend.lab;
-    if (!lab) return this.noLab();
-    const s = this.settings.get();
-    const o: OpenLabOptions = {};
-    const dir = opts?.notebookDir || s.notebookDir;
-    const cmd = opts?.command || s.labCommand;
-    if (dir) o.notebookDir = dir;
-    if (cmd) o.command = cmd;
-    try {
-      this.labRequested = true;
-      const st = await lab.open(o);
-      this.log.write(st.state === 'running' || st.state === 'starting' ? 'info' : 'warn', 'lab', st.message);
-      if (st.state === 'running' && st.url && this.labRequested) {
-        this.labRequested = false;
-        this.opts.onLabUrl?.(st.url);
-      }
-      return st;
-    } catch (err) {
-      throw asHostError(err, 'unavailable');
-    }
+  openLab(opts: OpenLabOptions): Promise<LabStatus> {
+    return this.lab.openLab(opts);
   }
-
-  async getLabStatus(): Promise<LabStatus> {
-    return this.backend.lab ? this.backend.lab.status() : this.noLab();
+  getLabStatus(): Promise<LabStatus> {
+    return this.lab.getLabStatus();
   }
-
-  async stopLab(): Promise<LabStatus> {
-    return this.backend.lab ? this.backend.lab.stop() : this.noLab();
-  }
-
-  private async noLab(): Promise<LabStatus> {
-    const p = await this.getProxyInfo();
-    return {
-      state: 'unavailable',
-      url: null,
-      message: 'This build cannot start JupyterLab for you. Run the command below in a terminal instead.',
-      installHint: `pip install jupyterlab, then: ${p.labCommand}`,
-      log: [],
-    };
+  stopLab(): Promise<LabStatus> {
+    return this.lab.stopLab();
   }
 
   // ---- settings + log ----
@@ -616,57 +377,14 @@ export class HostService implements HostMethods {
 
   // ---- helpers ----
 
-  private checkInput(input: ClusterInput): void {
-    if (typeof input !== 'object' || input === null || typeof input.name !== 'string')
-      throw new HostError({ code: 'invalid-input', message: 'The cluster form is incomplete.' });
-    const errors = checkClusterInput(input);
-    if (Object.keys(errors).length)
-      throw new HostError({
-        code: 'invalid-input',
-        message: 'Fix the highlighted fields.',
-        fieldErrors: errors,
-      });
-  }
-
-  private clusterSummary(c: BackendCluster): ClusterSummary {
-    const kernelCount = [...this.kernels.values()].filter(
-      (k) => k.clusterId === c.id && k.state !== 'dead',
-    ).length;
-    const health =
-      this.health.get(c.id) ??
-      (clusterKinds.isRemote(c.kind)
-        ? { status: 'unknown' as const, message: 'Not checked yet', checkedAt: null }
-        : { status: 'ok' as const, message: 'Kernels run on this computer', checkedAt: null });
-    return {
-      id: c.id,
-      name: c.name,
-      kind: c.kind,
-      kindLabel: clusterKinds.get(c.kind)?.label ?? c.kind,
-      remote: clusterKinds.isRemote(c.kind),
-      active: c.active,
-      builtIn: c.builtIn,
-      url: c.url,
-      health,
-      kernelCount,
-    };
-  }
-
   private summarize(k: BackendKernel): KernelSummary {
-    const displayFromPrev = this.kernels.get(k.id)?.displayName;
-    return {
-      id: k.id,
-      clusterId: k.clusterId,
-      clusterName: this.clusterNames.get(k.clusterId) ?? k.clusterId,
-      specName: k.specName,
-      displayName: displayFromPrev ?? k.specName,
-      // Listed, but not yet answering kernel_info: starting, whatever the cluster says.
-      state: this.launches.isWaiting(k.id) && k.state !== 'dead' ? 'starting' : k.state,
-      startedAt: (this.launches.startedAt.get(k.id) ?? k.startedAt).toISOString(),
-      lastActivity: k.lastActivity.toISOString(),
-      // The app's own console is a connection too (it talks to the kernel without the proxy).
-      connections: k.connections + (this.consoles.has(k.id) ? 1 : 0),
-      reason: k.reason,
-    };
+    return summarizeKernel(k, {
+      displayName: this.kernels.get(k.id)?.displayName,
+      clusterName: this.clusterNames.get(k.clusterId),
+      waiting: this.launches.isWaiting(k.id),
+      startedAt: this.launches.startedAt.get(k.id),
+      consoleOpen: this.consoles.has(k.id),
+    });
   }
 
   private async pushClusters(): Promise<void> {

@@ -16,7 +16,7 @@ import type {
   HostBackend,
 } from '../backend';
 import { HostError } from '../contract';
-import type { ClusterInput, ConnectionDiagnosis } from '../models';
+import type { ClusterInput, ConnectionDiagnosis, GatewaySettingsInput } from '../models';
 
 export class FakeKernel implements KernelBackend {
   readonly specName = 'python3';
@@ -219,4 +219,28 @@ export class FakeBackend implements HostBackend {
   emitKernel(e: BackendKernelEvent) {
     for (const l of this.kernelListeners) l(e);
   }
+}
+
+/** A gateway cluster's form input with the gateway kind's defaults (tests build inputs from it). */
+export function defaultGatewaySettings(username = ''): GatewaySettingsInput {
+  return {
+    url: '',
+    authToken: '',
+    authHeaderName: 'Authorization',
+    authScheme: 'token',
+    httpUser: '',
+    httpPassword: '',
+    extraHeaders: {},
+    validateCert: true,
+    caFile: '',
+    clientCertFile: '',
+    clientKeyFile: '',
+    kernelUsername: username,
+    // The same defaults as the gateway kind's fields (electron/clusters/kinds/gateway/fields.ts).
+    connectTimeoutSec: 20,
+    requestTimeoutSec: 42,
+    launchTimeoutSec: 40,
+    launchParams: {},
+    envAllowlist: [],
+  };
 }

@@ -10,7 +10,8 @@ import { createAppCore, type AppCore } from '../../app-core';
 import type { HostEventName } from '../contract';
 import { HostError } from '../contract';
 import { hostApiExtension } from '../mount';
-import { defaultGatewaySettings, type ConsoleOutputEvent, type ConsoleDoneEvent } from '../models';
+import type { ConsoleOutputEvent, ConsoleDoneEvent } from '../models';
+import { defaultGatewaySettings } from './fakes';
 import type { HostService } from '../service';
 
 async function until<T>(what: string, fn: () => T | undefined | false, ms = 60_000): Promise<T> {

@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
 import type { HostEventName, HostEvents } from '../contract';
 import { HostError } from '../contract';
-import { KNOWN_LAUNCH_PARAMS } from '../../clusters/config';
-import { KNOWN_KERNEL_PARAMS, defaultGatewaySettings, type ClusterInput } from '../models';
+import type { ClusterInput } from '../models';
 import { HostService } from '../service';
-import { FakeBackend } from './fakes';
+import { FakeBackend, defaultGatewaySettings } from './fakes';
 
 const dirs: string[] = [];
 function setup() {
@@ -177,13 +176,6 @@ describe('HostService', () => {
     await assert.rejects(
       ctx.service.execute({ kernelId: 'zzz', code: '1' }),
       (e: HostError) => e.code === 'not-found',
-    );
-  });
-
-  test('the form offers the same known launch parameters the store validates', () => {
-    assert.deepEqual(
-      KNOWN_KERNEL_PARAMS.map((p) => p.key),
-      KNOWN_LAUNCH_PARAMS.map((p) => p.name),
     );
   });
 
