@@ -49,7 +49,17 @@ export interface LocalClusterOptions {
   provisioners?: ProvisionerRegistry;
 }
 
-type LocalKept = Extract<KeptKernelDetails, { kind: 'local' }>;
+/** What a local kernel left running saves: enough to find its process and dial it again. */
+export interface LocalKept extends KeptKernelDetails {
+  kind: 'local';
+  /** Process id of the kernel, which leads its own process group. */
+  pid: number;
+  pgid: number;
+  /** Includes the HMAC key: main process only. */
+  connection: ConnectionInfo;
+  connectionFile: string | null;
+  logFile: string | null;
+}
 
 /** True when a REQ/echo on the kernel's heartbeat port is answered within `timeoutMs`. */
 export async function heartbeatAnswers(info: ConnectionInfo, timeoutMs = 2000): Promise<boolean> {
@@ -230,7 +240,7 @@ export class LocalCluster implements ClusterRuntime {
     return km;
   }
 
-  keepInfo(backend: KernelBackend): KeptKernelDetails | null {
+  keepInfo(backend: KernelBackend): LocalKept | null {
     if (!(backend instanceof KernelManager) || !this.untied.has(backend)) return null;
     if (backend.executionState === 'dead' || backend.executionState === 'restarting') return null;
     let state: ProvisionerState;
@@ -266,18 +276,20 @@ export class LocalCluster implements ClusterRuntime {
     details: KeptKernelDetails,
   ): Promise<KernelBackend> {
     if (details.kind !== 'local') throw new Error(`kernel ${kernelId} was not a local kernel`);
+    // Read by the local kind's kept.parse when the state file was loaded.
+    const kept = details as LocalKept;
     try {
-      process.kill(details.pid, 0);
+      process.kill(kept.pid, 0);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ESRCH')
-        throw new Error(`kernel ${kernelId} (pid ${details.pid}) is no longer running`);
+        throw new Error(`kernel ${kernelId} (pid ${kept.pid}) is no longer running`);
     }
     const spec = await this.findSpec(clusterSpecName);
     if (!spec) throw new KernelSpecNotFoundError(clusterSpecName);
-    if (!(await heartbeatAnswers(details.connection))) {
-      throw new Error(`kernel ${kernelId} (pid ${details.pid}) does not answer its heartbeat`);
+    if (!(await heartbeatAnswers(kept.connection))) {
+      throw new Error(`kernel ${kernelId} (pid ${kept.pid}) does not answer its heartbeat`);
     }
-    const km = await KernelManager.reattach(toProvisionerState(kernelId, details), spec, {
+    const km = await KernelManager.reattach(toProvisionerState(kernelId, kept), spec, {
       provisioner: new LocalProvisioner(kernelId, { tieToParent: false }),
       autoRestart: this.opts.autoRestart,
       timeoutMs: 10_000,

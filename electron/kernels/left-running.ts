@@ -8,7 +8,6 @@
 // re-attaches them instead of leaving invisible orphans.
 import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { ConnectionInfo } from '../../provisioners/types';
 import { clusterKinds } from '../clusters/kinds';
 
 export const LEFT_RUNNING_FILE = 'kernels-left-running.json';
@@ -18,22 +17,12 @@ const VERSION = 1;
  * How to reach a kernel that a cluster left running, as the kind's runtime saves it (keepInfo) and reads it
  * back (its descriptor's kept.parse, then reattachKernel). The file stores whatever the kind defines.
  */
-export type KeptKernelDetails =
-  | {
-      kind: 'local';
-      /** Process id of the kernel, which leads its own process group. */
-      pid: number;
-      pgid: number;
-      /** Includes the HMAC key: main process only. */
-      connection: ConnectionInfo;
-      connectionFile: string | null;
-      logFile: string | null;
-    }
-  | {
-      kind: 'gateway';
-      /** The kernel's id on the upstream gateway (may differ from the proxy's id). */
-      upstreamId: string;
-    };
+export interface KeptKernelDetails {
+  /** The cluster kind whose descriptor reads the rest (kept.parse) and whose runtime re-attaches it. */
+  readonly kind: string;
+  /** Whatever that kind saves (plain JSON): a local kernel's pid and connection, a gateway's upstream id. */
+  readonly [field: string]: unknown;
+}
 
 /** One kernel in the state file. */
 export interface KeptKernelRecord {

@@ -20,6 +20,13 @@ import { GatewayError as HttpStatusError } from '../../kernels/errors';
 import { GatewayKernel, type RelayOptions } from './kernel';
 import type { KeptKernelDetails } from '../../kernels/left-running';
 
+/** What a gateway kernel left running saves: its id upstream, to re-adopt it. */
+export interface GatewayKept extends KeptKernelDetails {
+  kind: 'gateway';
+  /** The kernel's id on the upstream gateway (may differ from the proxy's id). */
+  upstreamId: string;
+}
+
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -240,7 +247,7 @@ export class GatewayClusterRuntime implements ClusterRuntime {
   }
 
   /** "Leave running": upstream kernels outlive the app anyway; remember the upstream id to re-adopt it. */
-  keepInfo(backend: KernelBackend): KeptKernelDetails | null {
+  keepInfo(backend: KernelBackend): GatewayKept | null {
     const k = [...this.kernels.values()].find((x) => x === backend);
     if (!k || backend.executionState === 'dead') return null;
     return { kind: 'gateway', upstreamId: k.upstreamId };
@@ -261,7 +268,8 @@ export class GatewayClusterRuntime implements ClusterRuntime {
     _clusterSpecName: string,
     details: KeptKernelDetails,
   ): Promise<KernelBackend> {
-    if (details.kind !== 'gateway') throw new Error(`kernel ${kernelId} was not a gateway kernel`);
+    if (details.kind !== 'gateway' || typeof details.upstreamId !== 'string')
+      throw new Error(`kernel ${kernelId} was not a gateway kernel`);
     return this.adoptKernel(details.upstreamId, kernelId);
   }
 

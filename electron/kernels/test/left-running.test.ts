@@ -18,7 +18,8 @@ import {
   rawMessage,
   waitFor,
 } from '../../gateway/test/helpers';
-import { LEFT_RUNNING_FILE, type LeftRunningState } from '../left-running';
+import type { LocalKept } from '../../clusters/local-cluster';
+import { LEFT_RUNNING_FILE, type KeptKernelRecord, type LeftRunningState } from '../left-running';
 import type { LogLine } from '../restore';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -78,6 +79,12 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** A record of a local kernel, with its details as the local kind saves them. */
+function localRecord(r: KeptKernelRecord): KeptKernelRecord & { details: LocalKept } {
+  assert.equal(r.details.kind, 'local');
+  return r as KeptKernelRecord & { details: LocalKept };
+}
+
 describe('kernels left running at quit', { timeout: 240_000 }, () => {
   test('kept at close, re-attached under the same id with its state, then shut down', async () => {
     const dataDir = tempDir();
@@ -112,7 +119,7 @@ describe('kernels left running at quit', { timeout: 240_000 }, () => {
     const state = readState(dataDir);
     assert.equal(state.status, 'left-running');
     assert.equal(state.kernels.length, 1);
-    const rec = state.kernels[0];
+    const rec = localRecord(state.kernels[0]);
     assert.equal(rec.id, id);
     assert.equal(rec.clusterId, 'local');
     assert.equal(rec.specName, 'python3');
@@ -184,7 +191,7 @@ describe('kernels left running at quit', { timeout: 240_000 }, () => {
     const c1 = await core(dataDir);
     const { id } = await c1.registry.start('python3');
     await c1.close({ leaveRunning: true });
-    const rec = readState(dataDir).kernels[0];
+    const rec = localRecord(readState(dataDir).kernels[0]);
     assert.equal(rec.details.kind, 'local');
     if (rec.details.kind !== 'local') return;
     const { pgid, pid, connectionFile } = rec.details;
@@ -228,7 +235,7 @@ describe('kernels left running at quit', { timeout: 240_000 }, () => {
       `the fixture: ${errText}`,
     );
     const { id } = JSON.parse(line) as { id: string };
-    const rec = readState(dataDir).kernels[0];
+    const rec = localRecord(readState(dataDir).kernels[0]);
     if (rec.details.kind === 'local') pids.add(rec.details.pgid);
     child.kill('SIGKILL');
     await exited;

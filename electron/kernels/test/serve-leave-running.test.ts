@@ -88,7 +88,7 @@ describe('serve --leave-kernels-running', { timeout: 180_000 }, () => {
         [id],
       );
       const rec = state.kernels[0].details;
-      if (rec.kind === 'local') pgids.add(rec.pgid);
+      if (rec.kind === 'local') pgids.add(rec.pgid as number);
       await new Promise((r) => setTimeout(r, 1500)); // past ipykernel's parent poll
       assert.ok(processesMatching(id).length > 0, 'the kernel outlives serve');
 

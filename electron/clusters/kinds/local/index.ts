@@ -3,8 +3,7 @@
 import { unlink } from 'node:fs/promises';
 import type { ConnectionInfo } from '../../../../provisioners/types';
 import type { StoredCluster } from '../../config-base';
-import { LocalCluster, isKernelProcess, stopKeptLocalKernel } from '../../local-cluster';
-import type { KeptKernelDetails } from '../../../kernels/left-running';
+import { LocalCluster, isKernelProcess, stopKeptLocalKernel, type LocalKept } from '../../local-cluster';
 import type { ClusterKindDescriptor, KeptDetails } from '../types';
 import { localSchema, type LocalClusterConfig } from './config';
 
@@ -22,8 +21,6 @@ function parseConnection(v: unknown): ConnectionInfo | null {
   if (!ports.every((p) => isInt(v[p]))) return null;
   return v as unknown as ConnectionInfo;
 }
-
-type LocalKept = Extract<KeptKernelDetails, { kind: 'local' }>;
 
 function parseKept(v: KeptDetails): LocalKept | null {
   const connection = parseConnection(v.connection);
