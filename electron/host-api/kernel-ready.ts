@@ -3,31 +3,14 @@
 // would be shown idle for 12 s. This asks it over a private port (the HMAC key stays in the backend), again
 // every `everyMs` until a reply arrives, the kernel dies, or time runs out.
 import { randomUUID } from 'node:crypto';
-import type { KernelBackend, KernelPort, WireMessage } from '../../provisioners/types';
+import type { KernelBackend, KernelPort } from '../../provisioners/types';
+import { makeMessage, tryParseHeader } from '../../provisioners/zmq/wire';
 
 export interface WaitReadyOptions {
   timeoutMs: number;
   /** How often the request is sent again while there is no reply (a starting kernel may drop it). */
   everyMs?: number;
   signal?: AbortSignal;
-}
-
-function parentId(m: WireMessage): string | null {
-  try {
-    const p = JSON.parse(m.parentHeader.toString('utf8')) as { msg_id?: unknown };
-    return typeof p.msg_id === 'string' ? p.msg_id : null;
-  } catch {
-    return null;
-  }
-}
-
-function msgType(m: WireMessage): string {
-  try {
-    const h = JSON.parse(m.header.toString('utf8')) as { msg_type?: unknown };
-    return typeof h.msg_type === 'string' ? h.msg_type : '';
-  } catch {
-    return '';
-  }
 }
 
 /** Resolves once `kernel` answered a kernel_info_request; rejects when it died, on timeout or abort. */
@@ -56,25 +39,10 @@ export function waitForKernelInfo(kernel: KernelBackend, opts: WaitReadyOptions)
     const onAbort = (): void => finish(new Error('cancelled'));
     const ask = (): void => {
       if (!port) return;
-      const msgId = randomUUID();
-      sent.add(msgId);
-      const header = {
-        msg_id: msgId,
-        session,
-        username: 'gateway-desktop',
-        date: new Date().toISOString(),
-        msg_type: 'kernel_info_request',
-        version: '5.3',
-      };
+      const msg = makeMessage('shell', 'kernel_info_request', {}, session);
+      sent.add(tryParseHeader(msg.header)?.msg_id ?? '');
       try {
-        port.send({
-          channel: 'shell',
-          header: Buffer.from(JSON.stringify(header)),
-          parentHeader: Buffer.from('{}'),
-          metadata: Buffer.from('{}'),
-          content: Buffer.from('{}'),
-          buffers: [],
-        });
+        port.send(msg);
       } catch {
         // the port is reconnecting; the next round asks again
       }
@@ -87,8 +55,9 @@ export function waitForKernelInfo(kernel: KernelBackend, opts: WaitReadyOptions)
     if (kernel.executionState === 'dead') return finish(new Error('the kernel died while starting'));
     try {
       port = kernel.openPort(session, (m) => {
-        const p = parentId(m);
-        if (p && sent.has(p) && msgType(m) === 'kernel_info_reply') finish(null);
+        const parent = tryParseHeader(m.parentHeader)?.msg_id;
+        if (parent && sent.has(parent) && tryParseHeader(m.header)?.msg_type === 'kernel_info_reply')
+          finish(null);
       });
     } catch (err) {
       return finish(err instanceof Error ? err : new Error(String(err)));

@@ -5,43 +5,11 @@
 // kernel_info_request and repeats it every second (a request sent while the kernel process is being
 // replaced can be lost), until a reply to any of them arrives or the time is up.
 import { randomUUID } from 'node:crypto';
-import type { WireMessage } from '../../../provisioners/types';
+import { makeMessage, tryParseHeader } from '../../../provisioners/zmq/wire';
 import { RelayPort, type RelayHost } from './relay-port';
 
 export class KernelInfoTimeout extends Error {
   override name = 'KernelInfoTimeout';
-}
-
-function kernelInfoRequest(session: string): { msg: WireMessage; msgId: string } {
-  const msgId = randomUUID();
-  const header = {
-    msg_id: msgId,
-    msg_type: 'kernel_info_request',
-    username: 'gateway-desktop',
-    session,
-    date: new Date().toISOString(),
-    version: '5.3',
-  };
-  return {
-    msgId,
-    msg: {
-      channel: 'shell',
-      header: Buffer.from(JSON.stringify(header)),
-      parentHeader: Buffer.from('{}'),
-      metadata: Buffer.from('{}'),
-      content: Buffer.from('{}'),
-      buffers: [],
-    },
-  };
-}
-
-function parentMsgId(m: WireMessage): string | undefined {
-  try {
-    const p = JSON.parse(m.parentHeader.toString('utf8')) as { msg_id?: unknown };
-    return typeof p.msg_id === 'string' ? p.msg_id : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Resolves once the upstream kernel answered kernel_info; rejects with KernelInfoTimeout after `timeoutMs`. */
@@ -77,15 +45,15 @@ export function waitForKernelInfo(kernel: RelayHost, timeoutMs: number, resendMs
       else resolve();
     };
     const port = new RelayPort(host, session, (m) => {
-      if (m.channel === 'shell' && asked.has(parentMsgId(m) ?? '')) finish();
+      if (m.channel === 'shell' && asked.has(tryParseHeader(m.parentHeader)?.msg_id ?? '')) finish();
     });
     const ask = (): void => {
       if (kernel.isGone) {
         finish(new Error('the kernel is gone from the gateway'));
         return;
       }
-      const { msg, msgId } = kernelInfoRequest(session);
-      asked.add(msgId);
+      const msg = makeMessage('shell', 'kernel_info_request', {}, session);
+      asked.add(tryParseHeader(msg.header)?.msg_id ?? '');
       port.send(msg);
     };
     const timer = setTimeout(
