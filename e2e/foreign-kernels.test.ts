@@ -2,11 +2,18 @@
 // gateway: a kernel another client started straight on the gateway is offered under "Started elsewhere" on
 // the Kernels screen; "Adopt" lists it in the table and the proxy under its own id.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startJupyterServer, type JupyterServer } from '../scripts/testing/jupyter-server';
-import { ROOT, launchBrowser, screenshot, startServe, waitFor, type ServeHandle } from './helpers';
+import {
+  addGatewayByCli,
+  launchBrowser,
+  openApp,
+  screenshot,
+  startServe,
+  waitFor,
+  type ServeHandle,
+} from './helpers';
 
 const T = 60_000;
 
@@ -22,32 +29,11 @@ describe('kernels another client started on a gateway (issue 17 item 6)', { time
 
   before(async () => {
     [serve, upstream] = await Promise.all([startServe(), startJupyterServer({ token })]);
-    const add = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'electron/cli/cluster-cli.ts',
-        'add',
-        'gateway',
-        'University',
-        '--url',
-        upstream.url,
-        '--token-env',
-        'UP_TOKEN',
-        '--data-dir',
-        serve.dataDir,
-      ],
-      { cwd: ROOT, env: { ...process.env, UP_TOKEN: token }, encoding: 'utf8', timeout: 60_000 },
-    );
-    assert.equal(add.status, 0, `cluster add: ${add.stdout}${add.stderr}`);
+    addGatewayByCli(serve, 'University', upstream.url, token);
     const b = await launchBrowser();
     browser = b.browser;
     closeBrowser = b.close;
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    page.setDefaultTimeout(T);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${serve.url}?token=${serve.token}`);
+    page = await openApp(browser, serve, { timeoutMs: T, pageErrors });
     await page.locator('.cluster-card', { hasText: 'University' }).waitFor();
   });
 

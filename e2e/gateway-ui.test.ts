@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
   launchBrowser,
+  openApp,
   screenshot,
   startServe,
   startUpstreamGateway,
@@ -31,11 +32,7 @@ describe('gateway clusters from the UI (real Jupyter Server upstream)', { timeou
     [serve, upstream] = await Promise.all([startServe(), startUpstreamGateway()]);
     const b = await launchBrowser();
     closeBrowser = b.close;
-    page = await b.browser.newPage({ viewport: { width: 1280, height: 860 } });
-    page.setDefaultTimeout(T);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${serve.url}?token=${serve.token}`);
-    await page.locator('li.env[data-env="python3"]').waitFor();
+    page = await openApp(b.browser, serve, { timeoutMs: T, pageErrors });
   });
 
   after(async () => {

@@ -1,6 +1,6 @@
 // Shared helpers of the browser suites: start `serve` (the real backend) in a temp data dir, launch Debian's
 // Chromium through playwright-core with a fresh profile, poll for conditions, save screenshots, clean up.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +83,46 @@ export async function startServe(
     rmSync(home, { recursive: true, force: true });
   };
   return { url, port, token, dataDir, proc, output: () => out, stop };
+}
+
+/**
+ * A page on the app served by `serve`, logged in with its token, with errors collected in `pageErrors`;
+ * resolves once the app has listed This computer's kernel environments.
+ */
+export async function openApp(
+  browser: Browser,
+  serve: ServeHandle,
+  opts: { width?: number; height?: number; timeoutMs: number; pageErrors?: string[] },
+): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 860 } });
+  page.setDefaultTimeout(opts.timeoutMs);
+  page.on('pageerror', (e) => opts.pageErrors?.push(e.message));
+  await page.goto(`${serve.url}?token=${serve.token}`);
+  await page.locator('li.env[data-env="python3"]').waitFor();
+  return page;
+}
+
+/** Add a gateway cluster to serve's data dir with `npm run cluster -- add gateway` (the token by env var). */
+export function addGatewayByCli(serve: ServeHandle, name: string, url: string, token: string): void {
+  const add = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'electron/cli/cluster-cli.ts',
+      'add',
+      'gateway',
+      name,
+      '--url',
+      url,
+      '--token-env',
+      'UP_TOKEN',
+      '--data-dir',
+      serve.dataDir,
+    ],
+    { cwd: ROOT, env: { ...process.env, UP_TOKEN: token }, encoding: 'utf8', timeout: 60_000 },
+  );
+  if (add.status !== 0) throw new Error(`cluster add: ${add.stdout}${add.stderr}`);
 }
 
 export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {

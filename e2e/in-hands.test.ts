@@ -3,14 +3,21 @@
 // (a kernelspec that sleeps before exec), health that follows the gateway down and back up, the gateway's own
 // words on a failed start, the header switcher, focus after actions, and the wrong-token banner.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startJupyterServer, type JupyterServer } from '../scripts/testing/jupyter-server';
-import { ROOT, launchBrowser, screenshot, startServe, waitFor, type ServeHandle } from './helpers';
+import {
+  addGatewayByCli,
+  launchBrowser,
+  openApp,
+  screenshot,
+  startServe,
+  waitFor,
+  type ServeHandle,
+} from './helpers';
 
 const T = 90_000;
 const SLOW_S = 6;
@@ -57,33 +64,11 @@ describe('the app in a person’s hands (issue 17)', { timeout: 600_000 }, () =>
   before(async () => {
     specDir = kernelspecs();
     [serve, upstream] = await Promise.all([startServe(), startUpstream()]);
-    const add = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'electron/cli/cluster-cli.ts',
-        'add',
-        'gateway',
-        'University',
-        '--url',
-        upstream.url,
-        '--token-env',
-        'UP_TOKEN',
-        '--data-dir',
-        serve.dataDir,
-      ],
-      { cwd: ROOT, env: { ...process.env, UP_TOKEN: token }, encoding: 'utf8', timeout: 60_000 },
-    );
-    assert.equal(add.status, 0, `cluster add: ${add.stdout}${add.stderr}`);
+    addGatewayByCli(serve, 'University', upstream.url, token);
     const b = await launchBrowser();
     browser = b.browser;
     closeBrowser = b.close;
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    page.setDefaultTimeout(T);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${serve.url}?token=${serve.token}`);
-    await page.locator('li.env[data-env="python3"]').waitFor();
+    page = await openApp(browser, serve, { timeoutMs: T, pageErrors });
   });
 
   after(async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { SCREENSHOTS, launchBrowser, startServe, type ServeHandle } from './helpers';
+import { SCREENSHOTS, launchBrowser, openApp, startServe, type ServeHandle } from './helpers';
 import { mkdirSync } from 'node:fs';
 
 const T = 60_000;
@@ -25,11 +25,7 @@ describe(
       const b = await launchBrowser();
       browser = b.browser;
       closeBrowser = b.close;
-      page = await browser.newPage({ viewport: { width: 900, height: 600 } });
-      page.setDefaultTimeout(T);
-      page.on('pageerror', (e) => pageErrors.push(e.message));
-      await page.goto(`${serve.url}?token=${serve.token}`);
-      await page.locator('li.env[data-env="python3"]').waitFor();
+      page = await openApp(browser, serve, { width: 900, height: 600, timeoutMs: T, pageErrors });
       const r = await fetch(`${serve.url}api/kernels`, {
         method: 'POST',
         headers: { ...auth(), 'Content-Type': 'application/json' },

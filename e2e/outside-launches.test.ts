@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startJupyterServer, type JupyterServer } from '../scripts/testing/jupyter-server';
-import { launchBrowser, screenshot, startServe, type ServeHandle } from './helpers';
+import { launchBrowser, openApp, screenshot, startServe, type ServeHandle } from './helpers';
 
 const T = 90_000;
 
@@ -59,9 +59,7 @@ describe('launches started by other clients (issue 11)', { timeout: 300_000 }, (
     const b = await launchBrowser();
     browser = b.browser;
     closeBrowser = b.close;
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    page.setDefaultTimeout(T);
-    await page.goto(`${serve.url}?token=${serve.token}`);
+    page = await openApp(browser, serve, { timeoutMs: T });
     await page.locator('nav').getByRole('button', { name: 'Kernels', exact: true }).click();
     await page.getByRole('heading', { name: 'Kernels', level: 1 }).waitFor();
   });
