@@ -77,21 +77,8 @@ const MB = 1024 * 1024;
 export class InflightBudget {
   private used = 0;
   private readonly queue: Metered[] = [];
-  /** Peak of reserved bytes, for tests and diagnostics. */
-  peak = 0;
-  readonly limitBytes: number;
 
-  constructor(private readonly limits: InflightLimits) {
-    this.limitBytes = limits.totalBytes;
-  }
-
-  get usedBytes(): number {
-    return this.used;
-  }
-
-  get waitingSockets(): number {
-    return this.queue.length;
-  }
+  constructor(private readonly limits: InflightLimits) {}
 
   /** Watch one kernel WebSocket: call right after the upgrade, with the TCP socket under it. */
   watch(ws: WebSocket, socket: Duplex): void {
@@ -112,7 +99,7 @@ export class InflightBudget {
         return;
       }
       if (len < METERED_MIN_BYTES) return;
-      if (this.used > 0 && this.used + len > this.limitBytes) {
+      if (this.used > 0 && this.used + len > this.limits.totalBytes) {
         m.waiting = len;
         this.queue.push(m);
         ws.pause();
@@ -135,7 +122,6 @@ export class InflightBudget {
   private reserve(m: Metered, len: number): void {
     m.reserved += len;
     this.used += len;
-    if (this.used > this.peak) this.peak = this.used;
   }
 
   private release(m: Metered): void {
@@ -145,7 +131,7 @@ export class InflightBudget {
     // Let waiting sockets go, oldest first, while their frames fit (one always goes when nothing is held).
     while (this.queue.length) {
       const next = this.queue[0];
-      if (this.used > 0 && this.used + next.waiting > this.limitBytes) break;
+      if (this.used > 0 && this.used + next.waiting > this.limits.totalBytes) break;
       this.queue.shift();
       this.reserve(next, next.waiting);
       next.waiting = 0;

@@ -63,7 +63,7 @@ export class GatewayProxy {
   private address: { host: string; port: number } | null = null;
   private readonly startedAt = new Date();
   /** Bounds the memory all clients' incoming messages hold together. */
-  readonly inflight: InflightBudget;
+  private readonly inflight: InflightBudget;
   private readonly api: JupyterApi;
 
   constructor(opts: GatewayProxyOptions) {

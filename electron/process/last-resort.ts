@@ -1,14 +1,7 @@
 // The last line of defence for a process that hosts kernels (serve, the Electron main process): an error that
 // nothing caught is logged and the process keeps serving. Dying would take every kernel and every client with
-// it, for what is almost always one request's or one socket's failure. Errors are also counted so a test or a
-// diagnostics view can tell that something slipped through.
+// it, for what is almost always one request's or one socket's failure.
 
-export interface LastResortStats {
-  uncaught: number;
-  lastMessage: string | undefined;
-}
-
-const stats: LastResortStats = { uncaught: 0, lastMessage: undefined };
 let installed = false;
 
 function describe(err: unknown): string {
@@ -21,8 +14,6 @@ export function installLastResortHandlers(log: (line: string) => void): void {
   if (installed) return;
   installed = true;
   const report = (kind: string, err: unknown): void => {
-    stats.uncaught++;
-    stats.lastMessage = err instanceof Error ? err.message : String(err);
     try {
       log(`${kind} (kept running; please report this): ${describe(err)}`);
     } catch {
@@ -31,9 +22,4 @@ export function installLastResortHandlers(log: (line: string) => void): void {
   };
   process.on('uncaughtException', (err) => report('uncaught exception', err));
   process.on('unhandledRejection', (reason) => report('unhandled promise rejection', reason));
-}
-
-/** How many errors the handlers caught so far. */
-export function lastResortStats(): LastResortStats {
-  return { ...stats };
 }

@@ -33,8 +33,6 @@ export interface ServeOptions {
   dataDir?: string;
   env?: NodeJS.ProcessEnv;
   token?: string;
-  /** Wrap the command (e.g. a subreaper launcher): [program, ...args] put before node. */
-  wrapper?: string[];
   readyTimeoutMs?: number;
 }
 
@@ -43,16 +41,11 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeProcess>
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'gd-serve-'));
   const argv = ['--import', 'tsx', 'electron/serve.ts', '--data-dir', dataDir, '--token', token];
-  const [cmd, ...pre] = opts.wrapper ?? [process.execPath];
-  const child = spawn(
-    cmd,
-    [...pre, ...(opts.wrapper ? [process.execPath] : []), ...argv, ...(opts.args ?? [])],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1', ...opts.env },
-    },
-  );
+  const child = spawn(process.execPath, [...argv, ...(opts.args ?? [])], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1', ...opts.env },
+  });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -70,8 +63,7 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeProcess>
     await new Promise((r) => setTimeout(r, 50));
   }
   const readyUrl = url;
-  // With a wrapper the serve process is the wrapper's child: find it by its data dir.
-  const pid = opts.wrapper ? await findServePid(dataDir) : (child.pid as number);
+  const pid = child.pid as number;
   return {
     url: readyUrl,
     token,
@@ -101,20 +93,4 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeProcess>
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-async function findServePid(dataDir: string): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-        if (args.includes('electron/serve.ts') && args.includes(dataDir)) return Number(entry);
-      } catch {
-        // exited meanwhile
-      }
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no serve process for ${dataDir}`);
 }
