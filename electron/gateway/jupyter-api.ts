@@ -28,8 +28,6 @@ export interface JupyterApiDeps {
   sessions: SessionTable;
   startedAt: Date;
   maxBodyBytes: number | undefined;
-  /** Names besides KERNEL_* a client may set in a kernel's env. */
-  envAllowlist: ReadonlySet<string>;
   log: (message: string) => void;
 }
 
@@ -219,7 +217,6 @@ export class JupyterApi {
       name = body.name || null;
     }
     const env: Record<string, string> = {};
-    const dropped: string[] = [];
     if (body.env !== undefined && body.env !== null) {
       if (!isObject(body.env)) throw new HttpError(400, 'Bad Request', '"env" must be an object of strings');
       for (const [k, v] of Object.entries(body.env)) {
@@ -227,19 +224,9 @@ export class JupyterApi {
         if (k.includes('\0') || v.includes('\0') || k.includes('=') || !k) {
           throw new HttpError(400, 'Bad Request', `env.${k.replace(/\0/g, '\\0')} is not a valid variable`);
         }
-        // As Kernel Gateway: a client passes KERNEL_* variables and the allow-listed names, nothing else (not
-        // PATH or LD_PRELOAD into a kernel on this computer).
-        if (!k.startsWith('KERNEL_') && !this.deps.envAllowlist.has(k)) {
-          dropped.push(k);
-          continue;
-        }
         env[k] = v;
       }
     }
-    if (dropped.length)
-      this.deps.log(
-        `kernel start: ignored env ${dropped.slice(0, 10).join(', ')} (only KERNEL_* and allow-listed)`,
-      );
     return { name, env };
   }
 

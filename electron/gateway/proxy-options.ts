@@ -22,8 +22,6 @@ export interface GatewayProxyOptions {
   maxInflightBytes?: number;
   /** Where the user changes maxPayload, named in the close reason of an over-limit message. */
   maxPayloadHint?: string;
-  /** Names besides KERNEL_* a client may set in a kernel's env on POST /api/kernels (default none). */
-  envAllowlist?: string[];
   /** Largest REST request body (bytes). Default 1 MB. */
   maxBodyBytes?: number;
   /** Protocol-level WebSocket ping interval (ms). Default 30 s. */

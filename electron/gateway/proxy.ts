@@ -88,7 +88,6 @@ export class GatewayProxy {
       sessions: this.sessions,
       startedAt: this.startedAt,
       maxBodyBytes: opts.maxBodyBytes,
-      envAllowlist: new Set(opts.envAllowlist ?? []),
       log: (m) => this.log(m),
     });
     const maxPayload = opts.maxPayload ?? 256 * 1024 * 1024;
