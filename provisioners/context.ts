@@ -1,6 +1,7 @@
 // What every provisioner of the app shares: a logger, a pool of connections that kernels share (one SSH
 // connection per host, one Kubernetes API client per cluster), and later the response listener that remote
 // launchers report their connection info to. One context per app; factories get it with each kernel.
+import type { V1Payload } from './remote/payload-v1';
 
 /** A shared connection, counted: it is opened by the first `acquire` of its key, closed after the last release. */
 export interface PoolLease<T> {
@@ -81,16 +82,21 @@ export class ConnectionPool {
 }
 
 /**
- * Where remote launchers send their connection info (Gateway Provisioners' `--response-address`). Not built
- * yet: the first backend that needs it implements it and sets `ProvisionerContext.responseListener`.
+ * Where remote launchers send their connection info (Gateway Provisioners' `--response-address`); implemented by
+ * `V1ResponseListener` (remote/response-listener.ts), set as `ProvisionerContext.responseListener`.
  */
 export interface ResponseListener {
   /** `host:port` the launcher is given. */
   readonly address: string;
   /** The launcher's public key (`--public-key`). */
   readonly publicKey: string;
-  /** Wait for kernel `kernelId`'s payload, until `signal` aborts. */
-  waitFor(kernelId: string, signal: AbortSignal): Promise<unknown>;
+  /**
+   * Wait for kernel `kernelId`'s payload, until `signal` aborts (rejects with its reason). Call it before starting
+   * the launcher: payloads nobody waits for are dropped.
+   */
+  waitFor(kernelId: string, signal: AbortSignal): Promise<V1Payload>;
+  /** Stop listening; pending waits reject. */
+  close(): Promise<void>;
 }
 
 export interface ProvisionerContext {
