@@ -135,7 +135,10 @@ function unwrapAesKey(wrapped: Buffer, privateKey: KeyObject): Buffer {
   try {
     em = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, wrapped);
   } catch {
-    throw new PayloadError('key', "the wrapped AES key does not decrypt with this listener's key");
+    throw new PayloadError(
+      'key',
+      "the AES key was not encrypted for this listener's public key (the wrapped key exceeds its modulus)",
+    );
   }
   const sep = k - AES_KEY_BYTES - 1; // where the 00 separator must be
   let bad = em.length ^ k;
