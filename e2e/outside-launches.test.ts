@@ -97,11 +97,18 @@ describe('launches started by other clients (issue 11)', { timeout: 300_000 }, (
     assert.match(await card.innerText(), /python9/);
     // A finished launch goes away on its own after a few seconds; a failed one must not: start another
     // kernel, wait until its card has gone by itself, and the failed card is still there.
-    const ok = await labStart('slowpy');
+    // The first test's card may still be on screen (it leaves on its own): follow this launch by its kernel id.
+    const starting = labStart('slowpy');
+    const running = page.locator(
+      'li.launch[data-launch-outside="true"][data-launch-spec="slowpy"][data-launch-status="running"]',
+    );
+    await running.waitFor();
+    const shownId = await running.getAttribute('data-launch-kernel');
+    const ok = await starting;
     assert.equal(ok.status, 201);
     const { id } = (await ok.json()) as { id: string };
-    const okCard = page.locator(`li.launch[data-launch-outside="true"][data-launch-spec="slowpy"]`);
-    await okCard.waitFor();
+    assert.equal(shownId, id, 'the running card is this kernel\'s launch');
+    const okCard = page.locator(`li.launch[data-launch-kernel="${id}"]`);
     await okCard.waitFor({ state: 'detached' });
     assert.equal(await card.count(), 1, 'the failed launch is still shown');
     await card.getByRole('button', { name: 'Dismiss' }).click();

@@ -25,6 +25,7 @@ function LaunchCard({ l }: { l: LaunchProgressEvent }) {
       className={`launch launch-${l.status}`}
       data-launch-status={l.status}
       data-launch-spec={l.specName}
+      data-launch-kernel={l.kernelId ?? undefined}
       data-launch-outside={l.launchId.startsWith('outside-') ? 'true' : undefined}
     >
       <div className="launch-head">
