@@ -107,7 +107,7 @@ describe('launches started by other clients (issue 11)', { timeout: 300_000 }, (
     const ok = await starting;
     assert.equal(ok.status, 201);
     const { id } = (await ok.json()) as { id: string };
-    assert.equal(shownId, id, 'the running card is this kernel\'s launch');
+    assert.equal(shownId, id, "the running card is this kernel's launch");
     const okCard = page.locator(`li.launch[data-launch-kernel="${id}"]`);
     await okCard.waitFor({ state: 'detached' });
     assert.equal(await card.count(), 1, 'the failed launch is still shown');
