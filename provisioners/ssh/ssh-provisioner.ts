@@ -1,0 +1,385 @@
+// The SSH provisioner: a kernel on a remote host, started there by our launcher (GDL/1, launcher-protocol.ts)
+// over an SSH connection that the laptop opens. Nothing connects back: the launcher reports its ports on the
+// exec's stdout (signed with the kernel's key), and the kernel's ports and comm port are reached through
+// forwards over the same connection. A dropped connection is a link down (the kernel is `disconnected`, not
+// dead); the link reconnects and the tunnels' local ports stay. The launcher's lease stops the kernel when
+// this app has not asked about it for a while (a laptop that crashed or went away), unless it outlives the app.
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { abortError } from '../abort';
+import type { PoolLease } from '../context';
+import { commRequest } from '../remote/comm-port';
+import { isRefused } from '../remote/comm-port';
+import {
+  launchCommandArgs,
+  parseReport,
+  shellQuote,
+  statusCommandArgs,
+  stdinLine,
+  stopCommandArgs,
+  type LauncherReport,
+} from '../remote/launcher-protocol';
+import { LINUX_SIGNALS } from '../signals';
+import type {
+  ConnectionInfo,
+  JsonValue,
+  KernelProvisioner,
+  LaunchBounds,
+  LaunchRequest,
+  LinkState,
+  ProvisionerState,
+  SignalNumbers,
+} from '../types';
+import { KernelTunnel, ZMQ_PORT_NAMES } from './kernel-tunnel';
+import type { SshConnection } from './ssh-connection';
+import type { SshLink } from './ssh-link';
+
+export const SSH_PROVISIONER_NAME = 'ssh-provisioner';
+
+/** What the cluster gives each of its kernels: hosts, links to them, and where the launcher lives there. */
+export interface SshHostAccess {
+  /** Where kernels run, for messages ("Lab servers"). */
+  readonly where: string;
+  /** Choose a host for a new kernel (KERNEL_REMOTE_HOST pins it); release() when the kernel is gone. */
+  chooseHost(pinned?: string, among?: readonly string[]): { host: string; release(): void };
+  /** A lease on the shared link to `host` (one SSH connection per host, reconnecting). */
+  link(host: string, signal?: AbortSignal): Promise<PoolLease<SshLink>>;
+  /** The launcher's path on the host (relative paths are from the login's home), uploaded when missing. */
+  ensureLauncher(conn: SshConnection, signal?: AbortSignal): Promise<string>;
+  /** The remote Python that runs the launcher when the environment names none. */
+  readonly python: string;
+  readonly portRange?: { lo: number; hi: number };
+  /** Seconds without a poll after which the launcher stops the kernel (0: never). */
+  readonly leaseSeconds: number;
+  log(message: string): void;
+}
+
+/** Per-environment settings, from the kernelspec's `metadata.kernel_provisioner.config`. */
+export interface SshProvisionerConfig {
+  python?: string;
+  hosts?: string[];
+}
+
+const POLL_INTERVAL_MS = 3000;
+const COMM_TIMEOUT_MS = 8000;
+
+function readConfig(config: Record<string, unknown>): SshProvisionerConfig {
+  const out: SshProvisionerConfig = {};
+  if (typeof config.python === 'string' && config.python) out.python = config.python;
+  if (Array.isArray(config.hosts)) out.hosts = config.hosts.filter((h): h is string => typeof h === 'string');
+  return out;
+}
+
+export class SshProvisioner implements KernelProvisioner {
+  readonly name = SSH_PROVISIONER_NAME;
+  /** A status request is a round trip over SSH: every 3 s, not every second. */
+  readonly pollIntervalMs = POLL_INTERVAL_MS;
+  readonly signals: SignalNumbers = LINUX_SIGNALS;
+
+  private readonly config: SshProvisionerConfig;
+  private req: LaunchRequest | undefined;
+  private key = '';
+  private host: { host: string; release(): void } | undefined;
+  private lease: PoolLease<SshLink> | undefined;
+  private report: LauncherReport | undefined;
+  private tunnel: KernelTunnel | undefined;
+  private launcherFile: string | undefined;
+  private exitCode: number | null = null;
+  /** A launch was sent: cleanup must make sure nothing of it is left on the host. */
+  private attempted = false;
+  private readonly linkListeners = new Set<(s: LinkState) => void>();
+  private unsubscribeLink: (() => void) | undefined;
+
+  constructor(
+    readonly kernelId: string,
+    config: Record<string, unknown>,
+    private readonly access: SshHostAccess,
+    /** Outlives the app ("Leave running"): no lease. */
+    private readonly outlivesApp = false,
+  ) {
+    this.config = readConfig(config);
+  }
+
+  get hasProcess(): boolean {
+    return this.report !== undefined && this.exitCode === null;
+  }
+
+  /** The host the kernel runs on (after launch or re-attach). */
+  get hostName(): string | undefined {
+    return this.host?.host;
+  }
+
+  async preLaunch(req: LaunchRequest): Promise<void> {
+    this.req = req;
+    this.key = randomUUID();
+    this.exitCode = null;
+    const pinned = req.env.KERNEL_REMOTE_HOST;
+    // A restart stays on its host; a new kernel takes the balancer's pick.
+    this.host ??= this.access.chooseHost(pinned, this.config.hosts);
+  }
+
+  async launch(bounds: LaunchBounds): Promise<ConnectionInfo> {
+    const req = this.req;
+    if (!req || !this.host) throw new Error('launch() before preLaunch()');
+    const host = this.host.host;
+    bounds.progress('connecting', `Connecting to ${host}`);
+    this.lease ??= await this.access.link(host, bounds.signal);
+    this.watchLink(this.lease.value);
+    const conn = await this.lease.value.ready(bounds.signal);
+    bounds.progress('preparing', `Checking the launcher on ${host}`);
+    const launcherFile = await this.access.ensureLauncher(conn, bounds.signal);
+    this.launcherFile = launcherFile;
+    const python = this.config.python ?? this.access.python;
+    const args = launchCommandArgs({
+      python,
+      launcherFile,
+      kernelId: this.kernelId,
+      argv: req.spec.spec.argv,
+      ...(this.access.portRange ? { portRange: this.access.portRange } : {}),
+      leaseSeconds: this.outlivesApp ? 0 : this.access.leaseSeconds,
+    });
+    const env = { ...(req.spec.spec.env ?? {}), ...req.env, KERNEL_ID: this.kernelId };
+    bounds.progress('spawning', `Starting the kernel on ${host}`);
+    this.attempted = true;
+    const remaining = Math.max(1000, bounds.deadline - Date.now());
+    const res = await conn.exec(shellQuote(args), {
+      stdin: stdinLine(this.key, env),
+      signal: bounds.signal,
+      timeoutMs: remaining,
+    });
+    if (bounds.signal.aborted) throw abortError();
+    const report = parseReport(res.stdout + (res.stdout ? '' : res.stderr), this.key, this.kernelId);
+    this.report = report;
+    bounds.progress('connecting', `Kernel pid ${report.pid} runs on ${host}; opening its tunnel`);
+    this.tunnel = await KernelTunnel.open(
+      {
+        ip: report.ip,
+        ports: {
+          shell_port: report.shellPort,
+          iopub_port: report.iopubPort,
+          stdin_port: report.stdinPort,
+          control_port: report.controlPort,
+          hb_port: report.hbPort,
+        },
+        commPort: report.commPort,
+      },
+      (h, p) => this.dial(h, p),
+    );
+    return this.tunnel.localConnection(this.key, req.spec.name);
+  }
+
+  async poll(): Promise<number | null> {
+    if (this.exitCode !== null || !this.report) return this.exitCode ?? (this.attempted ? -1 : null);
+    if (!this.lease?.value.current()) return null; // link down: unknown, not dead
+    const reply = await this.comm({ status: 1 }).catch(() => undefined);
+    if (reply === undefined) return null; // the request failed on the way: ask again next time
+    if (reply === 'refused') {
+      // The launcher is gone; it takes its kernel with it, unless it was killed alone: ask the host.
+      const st = await this.launcherCommand('status').catch(() => undefined);
+      if (st && /"alive":\s*true/.test(st)) return null;
+      this.exitCode = -1;
+      return this.exitCode;
+    }
+    if (reply.alive === false) {
+      this.exitCode = typeof reply.returncode === 'number' ? reply.returncode : -1;
+      return this.exitCode;
+    }
+    return null;
+  }
+
+  async sendSignal(signal: NodeJS.Signals): Promise<void> {
+    const signum = this.signals[signal];
+    if (signum === undefined) throw new Error(`${signal} has no number on Linux`);
+    const reply = await this.comm({ signum });
+    if (reply === 'refused') throw new Error(`the launcher of kernel ${this.kernelId} is gone`);
+    if (reply.ok === false && reply.alive !== false)
+      throw new Error(`the launcher refused ${signal}: ${String(reply.error ?? 'no reason given')}`);
+  }
+
+  async terminate(): Promise<void> {
+    await this.sendSignal('SIGTERM').catch(() => undefined);
+  }
+
+  async kill(): Promise<void> {
+    await this.sendSignal('SIGKILL').catch(() => undefined);
+  }
+
+  async wait(timeoutMs: number): Promise<number | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const code = await this.poll();
+      if (code !== null || Date.now() >= deadline) return code;
+      await new Promise((r) => setTimeout(r, Math.min(200, Math.max(0, deadline - Date.now()))));
+    }
+  }
+
+  /** Ask the launcher to stop the kernel and exit; without an answer, stop it with the launcher's CLI. */
+  async cleanup(restart = false): Promise<void> {
+    if (this.attempted) {
+      const reply = this.report ? await this.comm({ shutdown: 1 }).catch(() => undefined) : undefined;
+      if (reply === undefined || reply === 'refused')
+        await this.launcherCommand('stop').catch((err: Error) =>
+          this.access.log(`kernel ${this.kernelId}: stop on ${this.hostName} failed: ${err.message}`),
+        );
+    }
+    this.attempted = false;
+    this.report = undefined;
+    await this.tunnel?.close();
+    this.tunnel = undefined;
+    if (restart) return; // the same host and link serve the next launch
+    this.release();
+  }
+
+  /** "Leave running": the kernel must not stop when this app stops asking about it. */
+  async keepRunning(): Promise<void> {
+    const reply = await this.comm({ lease: 0 });
+    if (reply === 'refused' || reply.ok !== true) throw new Error(`kernel ${this.kernelId} cannot be kept`);
+  }
+
+  /** Stop managing without stopping the kernel (its tunnel and link lease go; the kernel stays). */
+  async detachAll(): Promise<void> {
+    await this.tunnel?.close();
+    this.tunnel = undefined;
+    this.release();
+  }
+
+  getProvisionerInfo(): ProvisionerState {
+    const r = this.report;
+    if (!r || !this.host) throw new Error(`kernel ${this.kernelId} has not been launched`);
+    const details: { [k: string]: JsonValue } = {
+      host: this.host.host,
+      ip: r.ip,
+      commPort: r.commPort,
+      pid: r.pid,
+      pgid: r.pgid,
+      log: r.log,
+      launcherFile: this.launcherFile ?? null,
+    };
+    return {
+      provisioner: SSH_PROVISIONER_NAME,
+      kernelId: this.kernelId,
+      connection: {
+        transport: 'tcp',
+        ip: r.ip,
+        shell_port: r.shellPort,
+        iopub_port: r.iopubPort,
+        stdin_port: r.stdinPort,
+        control_port: r.controlPort,
+        hb_port: r.hbPort,
+        key: this.key,
+        signature_scheme: 'hmac-sha256',
+      },
+      details,
+    };
+  }
+
+  async loadProvisionerInfo(state: ProvisionerState): Promise<ConnectionInfo> {
+    const d = state.details;
+    const c = state.connection;
+    if (typeof d.host !== 'string' || typeof d.commPort !== 'number')
+      throw new Error(`saved state of kernel ${state.kernelId} names no host or comm port`);
+    this.host = this.access.chooseHost(d.host);
+    this.key = c.key;
+    this.launcherFile = typeof d.launcherFile === 'string' ? d.launcherFile : undefined;
+    this.report = {
+      kernelId: state.kernelId,
+      ip: c.ip,
+      shellPort: c.shell_port,
+      iopubPort: c.iopub_port,
+      stdinPort: c.stdin_port,
+      controlPort: c.control_port,
+      hbPort: c.hb_port,
+      commPort: d.commPort,
+      pid: typeof d.pid === 'number' ? d.pid : 0,
+      pgid: typeof d.pgid === 'number' ? d.pgid : 0,
+      log: typeof d.log === 'string' ? d.log : '',
+      launcherVersion: '',
+    };
+    this.attempted = true;
+    try {
+      this.lease = await this.access.link(d.host);
+      this.watchLink(this.lease.value);
+      const ports = Object.fromEntries(ZMQ_PORT_NAMES.map((n) => [n, c[n]])) as Record<
+        (typeof ZMQ_PORT_NAMES)[number],
+        number
+      >;
+      this.tunnel = await KernelTunnel.open({ ip: c.ip, ports, commPort: d.commPort }, (h, p) =>
+        this.dial(h, p),
+      );
+    } catch (err) {
+      this.attempted = false;
+      await this.detachAll();
+      throw err;
+    }
+    return this.tunnel.localConnection(this.key);
+  }
+
+  async outputTail(maxChars = 2000): Promise<string> {
+    const log = this.report?.log;
+    const conn = this.lease?.value.current();
+    if (!log || !conn) return '';
+    const res = await conn.exec(`tail -c ${Math.max(1, Math.floor(maxChars))} ${shellQuote([log])}`, {
+      timeoutMs: 5000,
+    });
+    return res.stdout.trim();
+  }
+
+  onLinkChange(listener: (state: LinkState) => void): () => void {
+    this.linkListeners.add(listener);
+    return () => this.linkListeners.delete(listener);
+  }
+
+  private release(): void {
+    this.unsubscribeLink?.();
+    this.unsubscribeLink = undefined;
+    const lease = this.lease;
+    this.lease = undefined;
+    void lease?.release();
+    this.host?.release();
+    this.host = undefined;
+  }
+
+  private watchLink(link: SshLink): void {
+    if (this.unsubscribeLink) return;
+    this.unsubscribeLink = link.onState((s) => {
+      for (const l of [...this.linkListeners]) l(s);
+    });
+  }
+
+  private async dial(host: string, port: number): Promise<Duplex> {
+    const link = this.lease?.value;
+    if (!link) throw new Error(`kernel ${this.kernelId} has no SSH link`);
+    const conn = link.current();
+    if (!conn) throw new Error('the SSH link is down');
+    return conn.forwardOut(host, port);
+  }
+
+  /** One comm-port request over the link: the reply object, or 'refused' when no launcher listens. */
+  private async comm(body: { [k: string]: JsonValue }): Promise<'refused' | Record<string, unknown>> {
+    const r = this.report;
+    if (!r) return 'refused';
+    let channel: Duplex;
+    try {
+      channel = await this.dial(r.ip, r.commPort);
+    } catch (err) {
+      if (isRefused(err)) return 'refused';
+      throw err;
+    }
+    const res = await commRequest(() => channel, body, { timeoutMs: COMM_TIMEOUT_MS, readReply: true });
+    if (!res.delivered) return 'refused';
+    const reply = res.reply;
+    if (reply === null) return 'refused'; // the launcher closed without answering: it is on its way out
+    if (typeof reply !== 'object' || Array.isArray(reply)) throw new Error('the launcher sent no object');
+    return reply;
+  }
+
+  /** The launcher's `stop` or `status` subcommand over SSH (when its comm port does not answer). */
+  private async launcherCommand(cmd: 'stop' | 'status'): Promise<string> {
+    const conn = this.lease?.value.current();
+    if (!conn || !this.launcherFile) throw new Error('no SSH link or launcher to ask');
+    const o = { python: this.config.python ?? this.access.python, launcherFile: this.launcherFile };
+    const args = (cmd === 'stop' ? stopCommandArgs : statusCommandArgs)({ ...o, kernelId: this.kernelId });
+    const res = await conn.exec(shellQuote(args), { timeoutMs: 20_000 });
+    return res.stdout;
+  }
+}
