@@ -25,7 +25,13 @@ export type DiagnosisCode =
   | 'forbidden'
   | 'not-a-gateway'
   | 'http-error'
-  | 'network';
+  | 'network'
+  // SSH clusters
+  | 'host-key-unknown'
+  | 'host-key-changed'
+  | 'auth'
+  | 'no-python'
+  | 'no-ipykernel';
 
 export interface CertificateInfo {
   subject: string;

@@ -22,6 +22,7 @@ import type {
 import type { ClusterKernelSpecs, ClusterRuntime, StartKernelRequest } from './types';
 import { KernelLaunchError, KernelSpecNotFoundError } from '../kernels/errors';
 import type { KeptKernelDetails } from '../kernels/left-running';
+import { kernelEnvFromClient } from './client-env';
 
 export interface LocalClusterOptions {
   /** Diagnostics (default console.warn). */
@@ -202,25 +203,6 @@ export class LocalCluster implements ClusterRuntime {
    * Start a kernel with the provisioner its spec names; resolves once it answered kernel_info. A spec whose
    * provisioner this computer does not have is refused here, before anything runs (500, like a failed launch).
    */
-  /**
-   * What of a client's env reaches a kernel on this computer: KERNEL_* variables only, as Kernel Gateway
-   * passes by default (a client must not set PATH or LD_PRELOAD for a local process). The kernelspec's own
-   * env is separate and always applies.
-   */
-  private clientEnv(env: Record<string, string>): Record<string, string> {
-    const kept: Record<string, string> = {};
-    const dropped: string[] = [];
-    for (const [k, v] of Object.entries(env)) {
-      if (k.startsWith('KERNEL_')) kept[k] = v;
-      else dropped.push(k);
-    }
-    if (dropped.length)
-      (this.opts.log ?? console.warn)(
-        `kernel start: ignored env ${dropped.slice(0, 10).join(', ')} (only KERNEL_* reach a local kernel)`,
-      );
-    return kept;
-  }
-
   async startKernel(req: StartKernelRequest): Promise<KernelBackend> {
     const spec = await this.findSpec(req.specName);
     if (!spec) throw new KernelSpecNotFoundError(req.specName);
@@ -250,7 +232,7 @@ export class LocalCluster implements ClusterRuntime {
       provisioner,
       kernelId: req.kernelId,
       spec,
-      env: this.clientEnv(req.env),
+      env: kernelEnvFromClient(req.env, this.opts.log ?? console.warn, 'on this computer'),
       cwd,
       launchTimeoutMs,
       onProgress: req.onProgress,

@@ -93,7 +93,9 @@ export function statusCommandArgs(o: LauncherTarget): string[] {
 
 /** One command line for a POSIX shell (what sshd runs an exec request with): every word single-quoted. */
 export function shellQuote(args: string[]): string {
-  return args.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return args
+    .map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
 }
 
 /** The launcher's stdin: the key never appears on a command line (`ps` on the host would show it). */
@@ -128,7 +130,8 @@ export class LauncherReportError extends Error {
   }
 }
 
-const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
+const isPort = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
 
 function quote(text: string): string {
   const t = text.trim();

@@ -57,6 +57,16 @@ export class KernelTunnel {
     };
   }
 
+  /**
+   * Resolves once the client's sockets on `ports` talk to the kernel again (each forward heard from its remote
+   * end), or after `timeoutMs`. After a reconnect, messages the kernel publishes before iopub is back are lost:
+   * the link is reported up only after this.
+   */
+  async whenCarrying(ports: readonly ZmqPortName[], timeoutMs: number): Promise<void> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    await Promise.all(ports.map((p) => this.forwards.get(p)?.whenAnswered(timeout)));
+  }
+
   /** Local end of the comm port. */
   get commPort(): number {
     return this.forwards.get('comm')!.localPort;

@@ -61,7 +61,10 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i').test(name);
 }
 
@@ -106,7 +109,9 @@ function readEntries(files: string[]): KnownHostEntry[] {
  * A revoked key is reported as changed.
  */
 export function checkHostKey(files: string[], host: string, port: number, keyBlob: Buffer): HostKeyCheck {
-  const entries = readEntries(files).filter((e) => e.marker !== '@cert-authority' && entryMatches(e, host, port));
+  const entries = readEntries(files).filter(
+    (e) => e.marker !== '@cert-authority' && entryMatches(e, host, port),
+  );
   if (entries.some((e) => e.marker === '@revoked' && e.keyBlob.equals(keyBlob)))
     return { changed: entries.filter((e) => e.marker !== '@revoked').map((e) => fingerprintOf(e.keyBlob)) };
   const plain = entries.filter((e) => !e.marker);

@@ -9,6 +9,9 @@ export type ChannelOpener = (port: number) => Promise<Duplex>;
 export class LocalForward {
   private readonly sockets = new Set<net.Socket>();
   private readonly channels = new Set<Duplex>();
+  /** Channels that have carried bytes back from the remote end (a live peer, not just an open channel). */
+  private readonly answered = new Set<Duplex>();
+  private readonly answerWaiters = new Set<() => void>();
   private closed = false;
 
   private constructor(
@@ -21,7 +24,11 @@ export class LocalForward {
     server.on('connection', (socket) => this.carry(socket));
   }
 
-  static async open(remotePort: number, connect: ChannelOpener, remoteHost = '127.0.0.1'): Promise<LocalForward> {
+  static async open(
+    remotePort: number,
+    connect: ChannelOpener,
+    remoteHost = '127.0.0.1',
+  ): Promise<LocalForward> {
     const server = net.createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -35,6 +42,20 @@ export class LocalForward {
 
   get localPort(): number {
     return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** Resolves once a connection through this forward has heard from the remote port (e.g. a ZMTP greeting). */
+  whenAnswered(signal?: AbortSignal): Promise<void> {
+    if (this.answered.size > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.answerWaiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.answerWaiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Carry new connections to another remote port (a re-launched kernel); open ones are dropped. */
@@ -66,7 +87,12 @@ export class LocalForward {
           socket.destroy();
           channel.destroy();
           this.channels.delete(channel);
+          this.answered.delete(channel);
         };
+        channel.once('data', () => {
+          this.answered.add(channel);
+          for (const w of [...this.answerWaiters]) w();
+        });
         channel.on('error', end);
         channel.on('close', end);
         socket.on('close', end);

@@ -99,7 +99,9 @@ function authConfig(auth: SshAuth, where: string): Partial<ConnectConfig> {
         needsPass && !auth.passphrase
           ? `The key ${file} is encrypted and no passphrase is saved`
           : `The key ${file} cannot be used: ${parsed.message}`,
-        needsPass ? 'Enter the key passphrase in the cluster settings.' : 'Check the key file and its passphrase.',
+        needsPass
+          ? 'Enter the key passphrase in the cluster settings.'
+          : 'Check the key file and its passphrase.',
       );
     }
     out.privateKey = key;
@@ -136,10 +138,12 @@ class Ssh2Connection implements SshConnection {
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
-      if (this.isClosed) return reject(new SshError('closed', 'The SSH connection is closed', 'Connect again.'));
+      if (this.isClosed)
+        return reject(new SshError('closed', 'The SSH connection is closed', 'Connect again.'));
       if (opts.signal?.aborted) return reject(opts.signal.reason);
       this.client.exec(command, (err, stream) => {
-        if (err) return reject(new SshError('exec', `Cannot run a command: ${err.message}`, 'Connect again.'));
+        if (err)
+          return reject(new SshError('exec', `Cannot run a command: ${err.message}`, 'Connect again.'));
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let size = 0;
@@ -150,7 +154,11 @@ class Ssh2Connection implements SshConnection {
           reject(why);
         };
         const onAbort = (): void =>
-          stop(new SshError('exec', `"${command.slice(0, 80)}" was cancelled`, '', { cause: opts.signal?.reason }));
+          stop(
+            new SshError('exec', `"${command.slice(0, 80)}" was cancelled`, '', {
+              cause: opts.signal?.reason,
+            }),
+          );
         const cleanup = (): void => {
           if (timer) clearTimeout(timer);
           opts.signal?.removeEventListener('abort', onAbort);
@@ -190,8 +198,11 @@ class Ssh2Connection implements SshConnection {
 
   forwardOut(host: string, port: number): Promise<Duplex> {
     return new Promise((resolve, reject) => {
-      if (this.isClosed) return reject(new SshError('closed', 'The SSH connection is closed', 'Connect again.'));
-      this.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+      if (this.isClosed)
+        return reject(new SshError('closed', 'The SSH connection is closed', 'Connect again.'));
+      this.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) =>
+        err ? reject(err) : resolve(stream),
+      );
     });
   }
 
@@ -263,7 +274,9 @@ function connectClient(
       resolve(client);
     });
     client.on('error', fail);
-    client.on('close', () => fail(new SshError('closed', `${host}:${port} closed the connection`, 'Try again.')));
+    client.on('close', () =>
+      fail(new SshError('closed', `${host}:${port} closed the connection`, 'Try again.')),
+    );
     const hostVerifier = (key: Buffer): boolean => {
       const check = checkHostKey(files, host, port, key);
       if (check === 'match') return true;

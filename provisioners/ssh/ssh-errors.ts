@@ -122,6 +122,10 @@ export function toSshError(err: unknown, context: SshErrorContext): SshError {
       'Check the key file and its passphrase.',
     );
   if (code === 'ECONNRESET' || code === 'EPIPE' || /not connected|no response|closed/i.test(e.message))
-    return make('closed', `Connection to ${w} closed`, 'Connect again; if it keeps dropping, check the network.');
+    return make(
+      'closed',
+      `Connection to ${w} closed`,
+      'Connect again; if it keeps dropping, check the network.',
+    );
   return make('closed', `SSH connection to ${w} failed`, 'Check the host settings and try again.');
 }

@@ -342,7 +342,13 @@ export class SshProvisioner implements KernelProvisioner {
   private watchLink(link: SshLink): void {
     if (this.unsubscribeLink) return;
     this.unsubscribeLink = link.onState((s) => {
-      for (const l of [...this.linkListeners]) l(s);
+      const emit = (): void => {
+        for (const l of [...this.linkListeners]) l(s);
+      };
+      // Up only once the kernel's iopub, shell and control flow again through the new connection.
+      if (s.up && this.tunnel)
+        void this.tunnel.whenCarrying(['iopub_port', 'shell_port', 'control_port'], 5000).then(emit);
+      else emit();
     });
   }
 

@@ -97,9 +97,13 @@ export async function startSshd(): Promise<TestSshd> {
   keygen(passKey, passphrase);
   keygen(badKey);
   const authorized = path.join(dir, 'authorized_keys');
-  writeFileSync(authorized, readFileSync(`${clientKey}.pub`, 'utf8') + readFileSync(`${passKey}.pub`, 'utf8'), {
-    mode: 0o600,
-  });
+  writeFileSync(
+    authorized,
+    readFileSync(`${clientKey}.pub`, 'utf8') + readFileSync(`${passKey}.pub`, 'utf8'),
+    {
+      mode: 0o600,
+    },
+  );
   const port = await freeTcpPort();
   const logPath = path.join(dir, 'sshd.log');
   const config = path.join(dir, 'sshd_config');
@@ -121,9 +125,13 @@ export async function startSshd(): Promise<TestSshd> {
       '',
     ].join('\n'),
   );
-  const proc = spawn(SSHD, ['-D', '-f', config, '-p', String(port), '-o', 'ListenAddress=127.0.0.1', '-E', logPath], {
-    stdio: 'ignore',
-  });
+  const proc = spawn(
+    SSHD,
+    ['-D', '-f', config, '-p', String(port), '-o', 'ListenAddress=127.0.0.1', '-E', logPath],
+    {
+      stdio: 'ignore',
+    },
+  );
   const kill = (): void => {
     for (const c of children(proc.pid ?? -1)) {
       try {
@@ -136,7 +144,8 @@ export async function startSshd(): Promise<TestSshd> {
   };
   process.once('exit', kill);
   await listening(port, proc, logPath);
-  const pub = (f: string): string => readFileSync(`${f}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  const pub = (f: string): string =>
+    readFileSync(`${f}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
   const known = path.join(dir, 'known_hosts');
   writeFileSync(known, `[127.0.0.1]:${port} ${pub(hostKey)}\n`);
   const empty = path.join(dir, 'known_hosts.empty');

@@ -3,8 +3,9 @@
 import { ClusterKindRegistry } from './registry';
 import { gatewayKind } from './gateway';
 import { localKind } from './local';
+import { sshKind } from './ssh';
 
-export const clusterKinds = new ClusterKindRegistry([localKind, gatewayKind]);
+export const clusterKinds = new ClusterKindRegistry([localKind, gatewayKind, sshKind]);
 
 export { ClusterKindRegistry } from './registry';
 export type { ClusterKindDescriptor, FieldProblem, KeptDetails } from './types';

@@ -1,0 +1,53 @@
+// The `ssh` cluster kind: kernels on machines this computer can ssh to, started there by our launcher over an
+// SSH connection the app opens (electron/clusters/ssh/, provisioners/ssh/). Nothing has to connect back.
+import type { StoredCluster } from '../../config-base';
+import { SshCluster } from '../../ssh/ssh-cluster';
+import { diagnoseSsh } from '../../ssh/diagnose-ssh';
+import type { ClusterKindDescriptor } from '../types';
+import { checkSsh, sshSchema, type SshClusterConfig } from './config';
+import { SSH_FIELDS, sshConfigOf, sshValuesOf } from './fields';
+
+export type { SshClusterConfig } from './config';
+
+const PATH_FIELDS: Record<string, string> = {
+  '/hosts': 'hosts',
+  '/user': 'user',
+  '/port': 'port',
+  '/identityFile': 'identityFile',
+  '/jump': 'jump',
+  '/python': 'python',
+  '/knownHostsFile': 'knownHostsFile',
+  '/balancing': 'balancing',
+  '/launchTimeoutSec': 'launchTimeoutSec',
+  '/portRange': 'portRange',
+};
+
+export const sshKind: ClusterKindDescriptor<SshClusterConfig> = {
+  kind: 'ssh',
+  label: 'SSH hosts',
+  summary: 'machines you can ssh to (kernels started there over SSH)',
+  remote: true,
+  addableFromForm: true,
+  intro:
+    'Kernels run on machines you can log in to with ssh: a lab server, a workstation, a login node. They need Python 3 with ipykernel; nothing has to connect back to this computer.',
+  schema: sshSchema,
+  fields: SSH_FIELDS,
+  is: (cfg: StoredCluster): cfg is SshClusterConfig => cfg.kind === 'ssh',
+  build: sshConfigOf,
+  values: sshValuesOf,
+  secretsSet: (c, secrets) => ({
+    keyPassphrase: Boolean(c.passphraseSecret && secrets.get(c.passphraseSecret)),
+    password: Boolean(c.passwordSecret && secrets.get(c.passwordSecret)),
+  }),
+  check: checkSsh,
+  fieldOfPath: (path) => {
+    for (const [p, f] of Object.entries(PATH_FIELDS)) if (path === p || path.startsWith(`${p}/`)) return f;
+    return 'hosts';
+  },
+  secretKeys: (c) => [c.passphraseSecret, c.passwordSecret].filter((k): k is string => typeof k === 'string'),
+  where: (c) => `ssh ${c.user ? `${c.user}@` : ''}${c.hosts.join(', ')}`,
+  url: () => null,
+  launchSettings: () => ({}),
+  createRuntime: (cfg, opts) => new SshCluster(cfg, { secrets: opts.secrets }),
+  diagnose: (cfg, secrets) => diagnoseSsh(cfg, secrets),
+};

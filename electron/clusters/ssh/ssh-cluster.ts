@@ -1,0 +1,176 @@
+// An SSH cluster: kernels on hosts this computer can ssh to, started by our launcher (provisioners/ssh). Its
+// kernelspecs come from the cluster's settings (a default Python environment and any others), each naming the
+// ssh provisioner; one reconnecting SSH connection per host is shared by all kernels there.
+import { KernelManager } from '../../../provisioners/kernel-manager';
+import { createProvisionerContext, type ProvisionerContext } from '../../../provisioners/context';
+import { GATEWAY_PROVISIONERS } from '../../../provisioners/gateway-provisioners';
+import { ProvisionerRegistry, ProvisionerUnavailableError } from '../../../provisioners/registry';
+import { HostBalancer } from '../../../provisioners/ssh/host-balancer';
+import { SshLink } from '../../../provisioners/ssh/ssh-link';
+import {
+  SSH_PROVISIONER_NAME,
+  SshProvisioner,
+  type SshHostAccess,
+} from '../../../provisioners/ssh/ssh-provisioner';
+import type { KernelBackend, KernelSpec, KernelSpecFile } from '../../../provisioners/types';
+import type { SecretLookup } from '../../secrets/secret-store';
+import { KernelLaunchError, KernelSpecNotFoundError } from '../../kernels/errors';
+import { kernelEnvFromClient } from '../client-env';
+import type { ClusterKernelSpecs, ClusterRuntime, StartKernelRequest } from '../types';
+import {
+  DEFAULT_SSH_LAUNCH_TIMEOUT_SEC,
+  parsePortRange,
+  type SshClusterConfig,
+  type SshEnvironment,
+} from '../kinds/ssh/config';
+import { ensureLauncher } from './remote-launcher';
+import { sshPoolKey, sshTargetFor, type SshTargetOptions } from './ssh-target';
+
+export interface SshClusterOptions {
+  secrets: SecretLookup;
+  log?: (message: string) => void;
+  /** Seconds without a status request after which a host stops a kernel (default 600; 0 never). */
+  leaseSeconds?: number;
+  target?: SshTargetOptions;
+}
+
+/** The environment every SSH cluster has: ipykernel of the cluster's Python. */
+export const DEFAULT_SSH_ENVIRONMENT = 'python3';
+
+/** The kernelspecs an SSH cluster lists, from its settings. */
+export function sshKernelSpecs(cfg: SshClusterConfig): KernelSpec[] {
+  const envs: SshEnvironment[] = [
+    { name: DEFAULT_SSH_ENVIRONMENT, displayName: `Python 3 on ${cfg.name}`, language: 'python' },
+    ...(cfg.environments ?? []),
+  ];
+  return envs.map((e) => {
+    const python = e.python ?? cfg.python;
+    const spec: KernelSpecFile = {
+      argv: e.argv ?? [python, '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
+      display_name: e.displayName,
+      language: e.language,
+      ...(e.env ? { env: { ...e.env } } : {}),
+      metadata: {
+        kernel_provisioner: {
+          provisioner_name: SSH_PROVISIONER_NAME,
+          config: { python, ...(e.hosts ? { hosts: [...e.hosts] } : {}) },
+        },
+      },
+    };
+    return { name: e.name, resourceDir: '', spec, resources: {} };
+  });
+}
+
+export class SshCluster implements ClusterRuntime {
+  readonly id: string;
+  readonly name: string;
+  readonly kind = 'ssh';
+  private readonly context: ProvisionerContext;
+  private readonly registry: ProvisionerRegistry;
+  private readonly balancer: HostBalancer;
+  private readonly log: (message: string) => void;
+
+  constructor(
+    readonly cfg: SshClusterConfig,
+    private readonly opts: SshClusterOptions,
+  ) {
+    this.id = cfg.id;
+    this.name = cfg.name;
+    this.log = opts.log ?? ((m) => console.warn(`[ssh ${cfg.name}] ${m}`));
+    this.context = createProvisionerContext({ log: this.log });
+    this.balancer = new HostBalancer(cfg.hosts, cfg.balancing);
+    const access = this.hostAccess();
+    this.registry = new ProvisionerRegistry(this.context, cfg.name)
+      .register({
+        name: SSH_PROVISIONER_NAME,
+        create: (o) => new SshProvisioner(o.kernelId, o.config, access, o.outlivesApp === true),
+      })
+      .markUnavailable(...GATEWAY_PROVISIONERS);
+  }
+
+  async listKernelSpecs(): Promise<ClusterKernelSpecs> {
+    const specs = sshKernelSpecs(this.cfg);
+    return {
+      default: DEFAULT_SSH_ENVIRONMENT,
+      specs: specs.map((s) => ({ name: s.name, spec: s.spec, resources: s.resources })),
+      problems: [],
+    };
+  }
+
+  async getResource(): Promise<null> {
+    return null; // the environments are settings: they have no logo files
+  }
+
+  async startKernel(req: StartKernelRequest): Promise<KernelBackend> {
+    const spec = sshKernelSpecs(this.cfg).find((s) => s.name === req.specName);
+    if (!spec) throw new KernelSpecNotFoundError(req.specName);
+    let provisioner;
+    try {
+      provisioner = this.registry.create({ kernelId: req.kernelId, spec });
+    } catch (err) {
+      if (err instanceof ProvisionerUnavailableError) throw new KernelLaunchError(err.message);
+      throw err;
+    }
+    const fromEnv = Number(req.env.KERNEL_LAUNCH_TIMEOUT);
+    const launchTimeoutMs =
+      Number.isFinite(fromEnv) && fromEnv > 0
+        ? fromEnv * 1000
+        : (this.cfg.launchTimeoutSec ?? DEFAULT_SSH_LAUNCH_TIMEOUT_SEC) * 1000;
+    try {
+      return await KernelManager.start({
+        provisioner,
+        kernelId: req.kernelId,
+        spec,
+        env: kernelEnvFromClient(req.env, this.log, `on ${this.cfg.name}`),
+        launchTimeoutMs,
+        onProgress: req.onProgress,
+        signal: req.signal,
+      });
+    } catch (err) {
+      if (err instanceof Error && err.name !== 'AbortError' && !(err instanceof KernelLaunchError))
+        throw new KernelLaunchError(err.message);
+      throw err;
+    }
+  }
+
+  /** Kernels per host (for the UI and tests). */
+  hostLoad(): Record<string, number> {
+    return this.balancer.load();
+  }
+
+  /** SSH connections open now (pool keys). */
+  openLinks(): string[] {
+    return this.context.pool.keys();
+  }
+
+  async dispose(): Promise<void> {
+    await this.context.pool.closeAll();
+  }
+
+  private hostAccess(): SshHostAccess {
+    const range = this.cfg.portRange ? parsePortRange(this.cfg.portRange) : null;
+    return {
+      where: this.cfg.name,
+      python: this.cfg.python,
+      ...(range ? { portRange: range } : {}),
+      leaseSeconds: this.opts.leaseSeconds ?? 600,
+      log: this.log,
+      chooseHost: (pinned, among) => {
+        if (pinned && !this.cfg.hosts.includes(pinned))
+          throw new KernelLaunchError(
+            `KERNEL_REMOTE_HOST=${pinned} is not a host of ${this.cfg.name} (its hosts: ${this.cfg.hosts.join(', ')})`,
+          );
+        return this.balancer.acquire(pinned, among);
+      },
+      link: (host, signal) => {
+        const target = sshTargetFor(this.cfg, host, this.opts.secrets, this.opts.target);
+        return this.context.pool.acquire(
+          sshPoolKey(target),
+          () => SshLink.open(target, { log: this.log }, signal),
+          (link) => link.close(),
+        );
+      },
+      ensureLauncher: (conn, signal) => ensureLauncher(conn, signal),
+    };
+  }
+}
