@@ -61,3 +61,15 @@ export function parseJump(text: string): JumpHost {
   const host = m[2]!.replace(/^\[|\]$/g, '');
   return { host, ...(m[3] ? { port: Number(m[3]) } : {}), ...(m[1] ? { user: m[1] } : {}) };
 }
+
+/**
+ * A ProxyJump value resolved as OpenSSH does: a jump host named by an alias takes that alias's HostName, Port and
+ * User from the same config (a login node is usually an alias itself); what the value spells out wins.
+ */
+export function resolveJump(text: string, file?: string): JumpHost {
+  const j = parseJump(text);
+  const r = resolveSshConfig(j.host, file);
+  const port = j.port ?? r.port;
+  const user = j.user ?? r.user;
+  return { host: r.host, ...(port ? { port } : {}), ...(user ? { user } : {}) };
+}

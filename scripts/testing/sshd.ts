@@ -38,6 +38,8 @@ export interface TestSshd {
   /** Lists another key for [127.0.0.1]:port (a "changed" host key). */
   wrongKnownHostsFile: string;
   logPath: string;
+  /** The listening daemon's pid (its per-connection processes are its children). */
+  pid: number;
   /** Kill the daemon's per-connection processes: live connections drop, the daemon keeps listening. */
   dropSessions(): Promise<void>;
   stop(): Promise<void>;
@@ -82,7 +84,14 @@ async function listening(port: number, proc: ChildProcess, log: string, timeoutM
   }
 }
 
-export async function startSshd(): Promise<TestSshd> {
+export interface SshdOptions {
+  /** Private keys (their `.pub` next to them) that may log in besides the daemon's own client keys. */
+  alsoAuthorize?: string[];
+  /** sshd's LogLevel (default VERBOSE; DEBUG1 logs each forwarded channel's target). */
+  logLevel?: string;
+}
+
+export async function startSshd(opts: SshdOptions = {}): Promise<TestSshd> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gwd-sshd-'));
   mkdirSync('/run/sshd', { recursive: true });
   const hostKey = path.join(dir, 'host_ed25519');
@@ -99,7 +108,7 @@ export async function startSshd(): Promise<TestSshd> {
   const authorized = path.join(dir, 'authorized_keys');
   writeFileSync(
     authorized,
-    readFileSync(`${clientKey}.pub`, 'utf8') + readFileSync(`${passKey}.pub`, 'utf8'),
+    [clientKey, passKey, ...(opts.alsoAuthorize ?? [])].map((k) => readFileSync(`${k}.pub`, 'utf8')).join(''),
     {
       mode: 0o600,
     },
@@ -121,7 +130,7 @@ export async function startSshd(): Promise<TestSshd> {
       'UsePAM no',
       'AllowTcpForwarding yes',
       'PrintMotd no',
-      'LogLevel VERBOSE',
+      `LogLevel ${opts.logLevel ?? 'VERBOSE'}`,
       '',
     ].join('\n'),
   );
@@ -164,6 +173,7 @@ export async function startSshd(): Promise<TestSshd> {
     emptyKnownHostsFile: empty,
     wrongKnownHostsFile: wrong,
     logPath,
+    pid: proc.pid ?? -1,
     async dropSessions() {
       const kids = children(proc.pid ?? -1);
       for (const c of kids) {

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { SecretLookup } from '../../secrets/secret-store';
 import type { SshClusterConfig } from '../kinds/ssh/config';
-import { parseJump, resolveSshConfig } from '../../../provisioners/ssh/ssh-config';
+import { resolveJump, resolveSshConfig } from '../../../provisioners/ssh/ssh-config';
 import type { SshTarget } from '../../../provisioners/ssh/ssh-connection';
 
 export interface SshTargetOptions {
@@ -35,7 +35,7 @@ export function sshTargetFor(
       ...(passphrase ? { passphrase } : {}),
       ...(password ? { password } : {}),
     },
-    ...(jumpText ? { jump: parseJump(jumpText) } : {}),
+    ...(jumpText ? { jump: resolveJump(jumpText, opts.sshConfigFile) } : {}),
     ...(cfg.knownHostsFile ? { knownHostsFiles: [cfg.knownHostsFile] } : {}),
     ...(opts.acceptHostKey ? { acceptHostKey: opts.acceptHostKey } : {}),
   };

@@ -1,0 +1,175 @@
+// A jump host (ProxyJump, as a university puts a login node in front of its compute nodes): two real sshds on
+// 127.0.0.1, the "login node" in front of the "compute node". The proof that the traffic went through the login
+// node is in /proc: every TCP connection to the compute node's sshd is held by a process of the login node's
+// sshd (its direct-tcpip channel), none by this test process; and the login node's own log shows the forward.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { KernelManager } from '../../../../provisioners/kernel-manager';
+import { sshdAvailable, startSshd, type TestSshd } from '../../../../scripts/testing/sshd';
+import type { SshClusterConfig } from '../../kinds/ssh/config';
+import { SshCluster } from '../ssh-cluster';
+import { Inbox, PYTHON, executeMsg, tempDir, waitFor } from '../../test/helpers';
+
+const skip = sshdAvailable() ? false : 'no /usr/sbin/sshd here (apt-get install openssh-server)';
+const noSecrets = { get: (): string | undefined => undefined };
+
+function ppid(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
+function descendsFrom(pid: number, ancestor: number): boolean {
+  for (let p = pid; p > 1; p = ppid(p)) if (p === ancestor) return true;
+  return false;
+}
+
+/** Pids holding an established IPv4 connection whose remote end is port `port` (/proc/net/tcp + fds). */
+function holdersOfConnectionsTo(port: number): number[] {
+  const inodes = new Set<string>();
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || f[3] !== '01') continue; // 01 = ESTABLISHED
+    if (parseInt(f[2]!.split(':')[1]!, 16) === port) inodes.add(`socket:[${f[9]}]`);
+  }
+  const out = new Set<number>();
+  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${name}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (inodes.has(readlinkSync(`/proc/${name}/fd/${fd}`))) out.add(Number(name));
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return [...out];
+}
+
+function kernelAlive(kernelId: string): boolean {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .some((n) => {
+      try {
+        return readFileSync(`/proc/${n}/cmdline`, 'utf8').includes(`kernel-${kernelId}.json`);
+      } catch {
+        return false;
+      }
+    });
+}
+
+describe('SSH cluster behind a jump host (a second sshd in front of the first)', { skip }, () => {
+  let node: TestSshd; // the compute node, reached only through the login node
+  let login: TestSshd; // the jump host
+  let knownHosts: string;
+  let dir: string;
+  const clusters: SshCluster[] = [];
+  const kernels: KernelManager[] = [];
+
+  before(async () => {
+    node = await startSshd();
+    // The same key logs in to both, as with `ssh -J` and an agent; DEBUG1 logs each forward's target.
+    login = await startSshd({ alsoAuthorize: [node.clientKey], logLevel: 'DEBUG1' });
+    dir = tempDir('gwd-ssh-jump-');
+    knownHosts = join(dir, 'known_hosts');
+    writeFileSync(
+      knownHosts,
+      readFileSync(node.knownHostsFile, 'utf8') + readFileSync(login.knownHostsFile, 'utf8'),
+    );
+  });
+
+  after(async () => {
+    await Promise.allSettled(kernels.map((k) => k.shutdown()));
+    await Promise.allSettled(clusters.map((c) => c.dispose()));
+    await node?.stop();
+    await login?.stop();
+  });
+
+  function cluster(over: Partial<SshClusterConfig>, sshConfigFile?: string): SshCluster {
+    const c = new SshCluster(
+      {
+        id: 'hpc',
+        name: 'HPC',
+        kind: 'ssh',
+        hosts: ['127.0.0.1'],
+        user: node.user,
+        identityFile: node.clientKey,
+        useAgent: false,
+        knownHostsFile: knownHosts,
+        python: PYTHON,
+        ...over,
+      },
+      { secrets: noSecrets, log: () => undefined, ...(sshConfigFile ? { target: { sshConfigFile } } : {}) },
+    );
+    clusters.push(c);
+    return c;
+  }
+
+  /** How many forwards to the compute node the login node's sshd has logged. */
+  function forwardsLogged(): number {
+    const line = `server_request_direct_tcpip: originator 127.0.0.1 port 0, target 127.0.0.1 port ${node.port}`;
+    return readFileSync(login.logPath, 'utf8').split(line).length - 1;
+  }
+
+  async function runOn(c: SshCluster): Promise<void> {
+    const forwardsBefore = forwardsLogged();
+    const k = (await c.startKernel({
+      kernelId: randomUUID(),
+      specName: 'python3',
+      env: {},
+    })) as KernelManager;
+    kernels.push(k);
+    const inbox = new Inbox();
+    const session = randomUUID();
+    const port = k.openPort(session, inbox.push);
+    const ex = executeMsg('print(6 * 7)', session);
+    port.send(ex.msg);
+    await inbox.idleFor(ex.msgId, 30_000);
+    port.close();
+    assert.equal(inbox.streamText(ex.msgId).trim(), '42');
+
+    // While the kernel runs, its SSH connection to the node is a socket of the login node's sshd.
+    const holders = holdersOfConnectionsTo(node.port);
+    assert.ok(holders.length > 0, 'a connection to the compute node is open');
+    assert.ok(!holders.includes(process.pid), 'this process has no connection of its own to the node');
+    for (const pid of holders)
+      assert.ok(descendsFrom(pid, login.pid), `pid ${pid} holds a connection to the node: not the jump's`);
+    assert.ok(forwardsLogged() > forwardsBefore, "the login node's log shows a forward to the compute node");
+
+    await k.shutdown();
+    await waitFor('the kernel process on the node to exit', () => !kernelAlive(k.id), 15_000);
+  }
+
+  test('a kernel starts, runs code and shuts down through the jump host (cluster setting user@host:port)', async () => {
+    await runOn(cluster({ port: node.port, jump: `${login.user}@127.0.0.1:${login.port}` }));
+  });
+
+  test('ProxyJump from an ssh config file, the jump host itself an alias there', async () => {
+    const sshConfig = join(dir, 'ssh_config');
+    writeFileSync(
+      sshConfig,
+      [
+        'Host gate',
+        '  HostName 127.0.0.1',
+        `  Port ${login.port}`,
+        'Host node01',
+        '  HostName 127.0.0.1',
+        `  Port ${node.port}`,
+        '  ProxyJump gate',
+        '',
+      ].join('\n'),
+    );
+    await runOn(cluster({ hosts: ['node01'] }, sshConfig));
+  });
+});
