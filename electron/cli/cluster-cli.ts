@@ -1,6 +1,7 @@
 // `npm run cluster -- <command> ...`: manage the clusters in the data dir's clusters.json. A running app (or
 // `npm run serve`) picks every change up at once through the store's file watch; nothing restarts.
 import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline/promises';
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { ClusterStore, StoreError } from '../clusters/store';
@@ -15,6 +16,7 @@ import { addImportedGateway, importGatewaySettings } from '../clusters/import-co
 import { clusterUsage, kindFlagOptions } from './cluster-usage';
 import { setKernelUsername } from './cluster-set';
 import { gatewayKind } from '../clusters/kinds/gateway';
+import { confirmHostKeysForAdd, diagnoseConfirmingKeys, type PromptIo } from './host-key-prompt';
 
 export { CLUSTER_USAGE } from './cluster-usage';
 
@@ -22,9 +24,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
+interface Io extends PromptIo {
   env: NodeJS.ProcessEnv;
 }
 
@@ -141,6 +141,7 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
         json: { type: 'boolean' },
         ...kindFlagOptions(),
         use: { type: 'boolean' },
+        'accept-new-host-key': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -204,6 +205,13 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
           },
         );
         if (!r.ok) throw new ConfigError(r.check.problems.join('; '));
+        // Host keys before anything is saved (with the secrets not stored yet, e.g. a key's passphrase).
+        const pendingLookup = { get: (k: string) => pending.find((p) => p.key === k)?.value };
+        const accept = o['accept-new-host-key'] === true;
+        if (!(await confirmHostKeysForAdd(kind, r.config, pendingLookup, accept, io))) {
+          io.err(`cluster: "${name}" was not added.\n`);
+          return 1;
+        }
         // Secrets first, then the config (a running app rebuilds the cluster when the config appears).
         const where = pending.map((p) => `${p.label} ${SECRET_LOCATION_TEXT[secrets.set(p.key, p.value)]}`);
         try {
@@ -256,7 +264,13 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
       case 'test': {
         const [name] = need(1, 'test NAME [--json]');
         const c = store.require(name);
-        const d = await clusterKinds.of(c).diagnose(c, secrets);
+        const d = await diagnoseConfirmingKeys(
+          clusterKinds.of(c),
+          c,
+          secrets,
+          o['accept-new-host-key'] === true,
+          io,
+        );
         if (o.json) io.out(JSON.stringify(d, null, 2) + '\n');
         else io.out(formatDiagnosis(d));
         return d.ok ? 0 : 1;
@@ -322,6 +336,15 @@ if (/cluster-cli\.ts$/.test(entry)) {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
     env: process.env,
+    isTTY: process.stdin.isTTY === true,
+    ask: async (question) => {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await rl.question(question);
+      } finally {
+        rl.close();
+      }
+    },
   }).then(
     (code) => {
       process.exitCode = code;

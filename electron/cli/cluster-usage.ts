@@ -76,7 +76,7 @@ Commands:
 ${adds.join('\n')}
   list [--json]                          list clusters (* = active: new kernels start there)
   use NAME                               make NAME the active cluster (running kernels stay where they are)
-  test NAME [--json]                     test the connection to a gateway cluster and explain any problem
+  test NAME [--json]                     test the connection to a cluster and explain any problem
   set NAME --username U                  change a gateway cluster's username (KERNEL_USERNAME); "" clears it
   remove NAME                            remove a cluster and its stored secrets
   import [NAME]                          add the gateway you set up for Jupyter (JUPYTER_GATEWAY_* variables,
@@ -86,6 +86,10 @@ ${options.join('\n\n')}
 
 Options for "add" (any kind) and "import":
   --use                  make the new cluster active
+
+Options for "add" and "test" of clusters reached over SSH:
+  --accept-new-host-key  trust a host key that is not in known_hosts yet without asking (check its fingerprint
+                         first); without it you are asked at a terminal, and elsewhere the command stops
 
 Common options:
   --data-dir D           data directory (default: ${defaultDataDir()})

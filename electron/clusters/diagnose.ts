@@ -9,6 +9,7 @@ import type { SecretLookup } from '../secrets/secret-store';
 import { GatewayClient, upstreamErrorText, type GatewayResponse } from './gateway/client';
 import { networkDiagnosis, speaksPlainHttpOnly } from './diagnose-network';
 import { describeKernelUser, kernelUser, type UsernameSource } from './gateway/username';
+import type { HostKeyInfo } from '../host-api/models';
 
 export { fetchCertificate } from './diagnose-network';
 
@@ -66,6 +67,8 @@ export interface Diagnosis {
   kernelUsername?: string;
   kernelUsernameSource?: UsernameSource;
   certificate?: CertificateInfo;
+  /** The host key behind 'host-key-unknown' (to confirm) or 'host-key-changed' (refused). */
+  hostKey?: HostKeyInfo;
 }
 
 export interface DiagnoseOptions {

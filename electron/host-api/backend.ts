@@ -5,6 +5,7 @@ import type { KernelBackend, LaunchProgress } from '../../provisioners/types';
 import type { ClusterRuntime } from '../clusters/types';
 import type { ForeignKernelAccess } from './foreign-kernels';
 import type {
+  AcceptHostKeyRequest,
   ClusterInput,
   ConnectionDiagnosis,
   GatewaySettingsView,
@@ -81,6 +82,8 @@ export interface HostBackend extends Partial<ForeignKernelAccess> {
   testCluster(
     target: { id: string } | { input: ClusterInput; baseId?: string },
   ): Promise<ConnectionDiagnosis>;
+  /** Trust a host key the user confirmed; resolves with the known_hosts file written (null: already trusted). */
+  acceptHostKey?(req: AcceptHostKeyRequest): Promise<{ file: string | null }>;
   /** Where secrets are kept, in words. */
   secretStorage(): string;
   onClustersChanged(listener: () => void): () => void;

@@ -37,6 +37,7 @@ export type ClusterAccess = Pick<
   | 'removeCluster'
   | 'setActiveCluster'
   | 'testCluster'
+  | 'acceptHostKey'
   | 'secretStorage'
   | 'onClustersChanged'
   | 'launchSettings'
@@ -56,6 +57,7 @@ export function toConnectionDiagnosis(d: Diagnosis): ConnectionDiagnosis {
     version: d.gatewayVersion ?? d.serverVersion ?? null,
     kernelspecCount: d.kernelspecCount ?? null,
     durationMs: d.elapsedMs,
+    ...(d.hostKey ? { hostKey: d.hostKey } : {}),
   };
 }
 
@@ -153,6 +155,22 @@ export function createClusterAccess(opts: ClusterBackendOptions): ClusterAccess 
     if (sets.length && !secrets)
       throw new HostError({ code: 'unavailable', message: 'No place to keep secrets is available.' });
     return { config: r.config, sets, clears };
+  };
+
+  /** Unsaved form input as a config: secrets from the input, else the saved cluster's; nothing is written. */
+  const unsaved = (target: { input: ClusterInput; baseId?: string }) => {
+    const base = target.baseId ? (store?.get(target.baseId) ?? null) : null;
+    const temp = new Map<string, string>();
+    const secret: BuildContext['secret'] = (field, _key, value, had) => {
+      const v = value === undefined && had ? lookup.get(had) : value;
+      if (!v) return undefined;
+      temp.set(`test/${field}`, v);
+      return `test/${field}`;
+    };
+    const r = buildCluster(target.input, { id: 'connection-test', prev: base, secret });
+    if (!r.ok) throw refused(r.check.fieldErrors, r.check.problems);
+    const secrets: SecretLookup = { get: (k) => temp.get(k) };
+    return { config: r.config, secrets };
   };
 
   const clusterOf = (c: StoredCluster, active: string): BackendCluster => ({
@@ -281,20 +299,20 @@ export function createClusterAccess(opts: ClusterBackendOptions): ClusterAccess 
           durationMs: Date.now() - t0,
         };
       }
-      // Unsaved input: secrets from the input, else the saved cluster's; nothing is written anywhere.
-      const base = target.baseId ? (store?.get(target.baseId) ?? null) : null;
-      const temp = new Map<string, string>();
-      const secret: BuildContext['secret'] = (field, _key, value, had) => {
-        const v = value === undefined && had ? lookup.get(had) : value;
-        if (!v) return undefined;
-        temp.set(`test/${field}`, v);
-        return `test/${field}`;
-      };
-      const r = buildCluster(target.input, { id: 'connection-test', prev: base, secret });
-      if (!r.ok) throw refused(r.check.fieldErrors, r.check.problems);
-      return toConnectionDiagnosis(
-        await clusterKinds.of(r.config).diagnose(r.config, { get: (k) => temp.get(k) }),
-      );
+      const t = unsaved(target);
+      return toConnectionDiagnosis(await clusterKinds.of(t.config).diagnose(t.config, t.secrets));
+    },
+
+    async acceptHostKey({ target, hostKey }) {
+      const t = 'id' in target ? { config: requireCluster(target.id), secrets: lookup } : unsaved(target);
+      const keys = clusterKinds.of(t.config).hostKeys;
+      if (!keys)
+        throw new HostError({ code: 'invalid-input', message: 'This kind of cluster has no host keys.' });
+      try {
+        return { file: await keys.trust(t.config, t.secrets, hostKey) };
+      } catch (err) {
+        throw new HostError({ code: 'conflict', message: errText(err) });
+      }
     },
 
     secretStorage() {

@@ -11,6 +11,7 @@ import type { ClusterHealthMonitor } from './health';
 import type { AppLog } from './log';
 import type { LogoCache } from './logos';
 import type {
+  AcceptHostKeyRequest,
   ClusterDetail,
   ClusterInput,
   ClusterKindInfo,
@@ -197,6 +198,27 @@ export class ClusterMethods {
     }
     this.d.activity.testResult(target, d);
     return d;
+  }
+
+  async acceptHostKey(req: AcceptHostKeyRequest): Promise<void> {
+    const k = req?.hostKey;
+    if (
+      typeof req?.target !== 'object' ||
+      req.target === null ||
+      typeof k?.host !== 'string' ||
+      !Number.isInteger(k.port) ||
+      typeof k.fingerprint !== 'string'
+    )
+      throw new HostError({ code: 'invalid-input', message: 'Say which host key to trust.' });
+    if (!this.d.backend.acceptHostKey)
+      throw new HostError({ code: 'unavailable', message: 'Host keys cannot be trusted in this mode.' });
+    const { file } = await this.d.backend.acceptHostKey(req);
+    const where = k.port === 22 ? k.host : `[${k.host}]:${k.port}`;
+    this.d.log.info(
+      'clusters',
+      file ? `trusted the host key ${k.fingerprint} of ${where} (added to ${file})` : `${where} is trusted`,
+    );
+    if ('id' in req.target) void this.d.health.check(req.target.id);
   }
 
   async setActiveCluster(id: string): Promise<void> {

@@ -2,6 +2,7 @@
 // `npm run serve`) carry exactly these methods and events; the renderer cannot tell which it has.
 // Pure types and constants only: the renderer's tsconfig includes this file.
 import type {
+  AcceptHostKeyRequest,
   AppInfo,
   ClusterDetail,
   ClusterKindInfo,
@@ -42,6 +43,11 @@ export interface HostMethods {
   testCluster(
     target: { id: string } | { input: ClusterInput; baseId?: string },
   ): Promise<ConnectionDiagnosis>;
+  /**
+   * "Trust this host" after a test reported 'host-key-unknown': the host's key is fetched again and written to
+   * known_hosts only if it is still the fingerprint the user saw (rejects with 'conflict' otherwise).
+   */
+  acceptHostKey(req: AcceptHostKeyRequest): Promise<void>;
   setActiveCluster(id: string): Promise<void>;
   // kernel environments
   listEnvironments(clusterId: string): Promise<EnvironmentList>;
@@ -84,6 +90,7 @@ export const HOST_METHOD_NAMES = [
   'editCluster',
   'removeCluster',
   'testCluster',
+  'acceptHostKey',
   'setActiveCluster',
   'listEnvironments',
   'listKernels',

@@ -183,6 +183,30 @@ export interface ConnectionDiagnosis {
   version: string | null;
   kernelspecCount: number | null;
   durationMs: number;
+  /** With kind 'host-key-unknown' (the user may trust it) or 'host-key-changed' (refused). */
+  hostKey?: HostKeyInfo;
+}
+
+/** A host's SSH key that known_hosts does not vouch for. */
+export interface HostKeyInfo {
+  host: string;
+  port: number;
+  /** "SHA256:…" the host presents now, as `ssh-keygen -l` prints it. */
+  fingerprint: string;
+  /** "ssh-ed25519", … when known. */
+  keyType?: string;
+  status: 'unknown' | 'changed';
+  /** For a changed key: the fingerprints known_hosts has for this host. */
+  known?: string[];
+}
+
+/** Which cluster "Test connection" and "Trust this host" are about: a saved one, or unsaved form input. */
+export type ClusterTestTarget = { id: string } | { input: ClusterInput; baseId?: string };
+
+/** "Trust this host": the key the user saw, for the cluster's settings. */
+export interface AcceptHostKeyRequest {
+  target: ClusterTestTarget;
+  hostKey: { host: string; port: number; fingerprint: string };
 }
 
 /** A kernel environment (kernelspec) of a cluster. */

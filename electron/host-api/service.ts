@@ -22,6 +22,7 @@ import type {
   ClusterKindInfo,
   ClusterInput,
   ClusterSummary,
+  ClusterTestTarget,
   ConnectionDiagnosis,
   ConsoleRun,
   EnvironmentList,
@@ -243,11 +244,10 @@ export class HostService implements HostMethods {
   removeCluster(id: string): Promise<void> {
     return this.clusterMethods.removeCluster(id);
   }
-  testCluster(
-    target: { id: string } | { input: ClusterInput; baseId?: string },
-  ): Promise<ConnectionDiagnosis> {
+  testCluster(target: ClusterTestTarget): Promise<ConnectionDiagnosis> {
     return this.clusterMethods.testCluster(target);
   }
+  acceptHostKey: HostMethods['acceptHostKey'] = (req) => this.clusterMethods.acceptHostKey(req);
   setActiveCluster(id: string): Promise<void> {
     return this.clusterMethods.setActiveCluster(id);
   }

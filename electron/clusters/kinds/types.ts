@@ -8,7 +8,7 @@ import type { ClusterRuntime } from '../types';
 import type { Diagnosis } from '../diagnose';
 import type { SecretLookup } from '../../secrets/secret-store';
 import type { GatewayRuntimeOptions } from '../gateway/runtime';
-import type { KindFieldInfo, SettingsValues } from '../../host-api/models';
+import type { HostKeyInfo, KindFieldInfo, SettingsValues } from '../../host-api/models';
 
 export type { KindFieldInfo, SettingsValues, SettingValue } from '../../host-api/models';
 
@@ -103,6 +103,18 @@ export interface ClusterKindDescriptor<C extends StoredCluster = StoredCluster> 
   createRuntime(cfg: C, opts: RuntimeFactoryOptions): ClusterRuntime;
   /** "Test connection". */
   diagnose(cfg: C, secrets: SecretLookup): Promise<Diagnosis>;
+  /**
+   * Kinds whose hosts prove themselves with SSH host keys: the first key known_hosts does not vouch for (null
+   * when all are trusted), and trusting a key the user confirmed (the file written, null if already trusted).
+   */
+  readonly hostKeys?: {
+    check(cfg: C, secrets: SecretLookup): Promise<HostKeyInfo | null>;
+    trust(
+      cfg: C,
+      secrets: SecretLookup,
+      key: { host: string; port: number; fingerprint: string },
+    ): Promise<string | null>;
+  };
   /** Kernels left running: check saved details read back from disk, and drop ones that cannot come back. */
   readonly kept?: {
     parse(details: KeptDetails): KeptDetails | null;

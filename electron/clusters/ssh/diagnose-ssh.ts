@@ -4,13 +4,28 @@ import type { SecretLookup } from '../../secrets/secret-store';
 import type { Diagnosis } from '../diagnose';
 import type { SshClusterConfig } from '../kinds/ssh/config';
 import { openSsh } from '../../../provisioners/ssh/ssh-connection';
-import { HostKeyUnknownError, SshError } from '../../../provisioners/ssh/ssh-errors';
+import { HostKeyChangedError, HostKeyUnknownError, SshError } from '../../../provisioners/ssh/ssh-errors';
 import { shellQuote } from '../../../provisioners/remote/launcher-protocol';
 import { sshTargetFor, type SshTargetOptions } from './ssh-target';
 
 const PROBE =
   'import sys\ntry:\n import ipykernel\n print("GD-OK", sys.version.split()[0], ipykernel.__version__)\n' +
   'except ImportError as e:\n print("GD-NO-IPYKERNEL", sys.version.split()[0], e)\n';
+
+/** The structured key of a host-key failure, for the app's "Trust this host?" and the CLI's prompt. */
+function hostKeyOf(e: SshError): Pick<Diagnosis, 'hostKey'> {
+  if (e instanceof HostKeyUnknownError) {
+    const keyType = e.keyLine.split(' ')[1] ?? '';
+    return {
+      hostKey: { host: e.host, port: e.port, fingerprint: e.fingerprint, keyType, status: 'unknown' },
+    };
+  }
+  if (e instanceof HostKeyChangedError)
+    return {
+      hostKey: { host: e.host, port: e.port, fingerprint: e.actual, status: 'changed', known: e.expected },
+    };
+  return {};
+}
 
 export async function diagnoseSsh(
   cfg: SshClusterConfig,
@@ -40,6 +55,7 @@ export async function diagnoseSsh(
         title: `Cannot log in to ${alias}`,
         detail: e.message + (e instanceof HostKeyUnknownError ? `\nKey line: ${e.keyLine}` : ''),
         hint: e.hint,
+        ...hostKeyOf(e),
       });
     }
     try {

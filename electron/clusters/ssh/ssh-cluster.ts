@@ -24,6 +24,7 @@ import {
   type SshEnvironment,
 } from '../kinds/ssh/config';
 import { ensureLauncher } from './remote-launcher';
+import { startErrorText } from './host-keys';
 import { sshPoolKey, sshTargetFor, type SshTargetOptions } from './ssh-target';
 
 export interface SshClusterOptions {
@@ -128,7 +129,7 @@ export class SshCluster implements ClusterRuntime {
       });
     } catch (err) {
       if (err instanceof Error && err.name !== 'AbortError' && !(err instanceof KernelLaunchError))
-        throw new KernelLaunchError(err.message);
+        throw new KernelLaunchError(startErrorText(err, this.cfg.name));
       throw err;
     }
   }

@@ -4,7 +4,13 @@
 // (kind-sections.tsx). Whether the values are good is the main process's verdict (the one validator the CLI
 // and the store use): the form shows the field errors it sends back.
 import { useEffect, useRef, useState } from 'react';
-import type { ClusterInput, ClusterKindInfo, ConnectionDiagnosis } from '../../../electron/host-api/models';
+import type {
+  ClusterInput,
+  ClusterKindInfo,
+  ClusterTestTarget,
+  ConnectionDiagnosis,
+  HostKeyInfo,
+} from '../../../electron/host-api/models';
 import { useModel, useSel } from '../context';
 import { toHostError } from '../host/errors';
 import { formFor, formOf, toInput, type FormState } from './cluster-form-model';
@@ -101,17 +107,16 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
     }
   };
 
+  const target = (i: ClusterInput): ClusterTestTarget =>
+    mode === 'edit' && editingId ? { input: i, baseId: editingId } : { input: i };
+
   const test = async () => {
     const i = input();
     if (!i) return;
     setTesting(true);
     setDiag(null);
     try {
-      setDiag(
-        await actions.testCluster(
-          mode === 'edit' && editingId ? { input: i, baseId: editingId } : { input: i },
-        ),
-      );
+      setDiag(await actions.testCluster(target(i)));
       setErrors({});
       requestAnimationFrame(() => diagRef.current?.scrollIntoView({ block: 'nearest' }));
     } catch (err) {
@@ -121,6 +126,14 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
     } finally {
       setTesting(false);
     }
+  };
+
+  // "Trust this host": the same settings the test used, then the test again (now past the host key).
+  const trust = async (k: HostKeyInfo) => {
+    const i = input();
+    if (!i) return;
+    await actions.acceptHostKey({ target: target(i), hostKey: k });
+    await test();
   };
 
   if (!form || !kind)
@@ -225,7 +238,7 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
                 <span className="muted">Checks the URL and token without saving anything.</span>
               </div>
               <div ref={diagRef} aria-live="polite">
-                {diag && <DiagnosisPanel diagnosis={diag} />}
+                {diag && <DiagnosisPanel diagnosis={diag} onTrust={trust} />}
               </div>
             </>
           )}

@@ -154,7 +154,15 @@ function ClusterDetail({ cluster }: { cluster: ClusterSummary }) {
           {testError}
         </p>
       )}
-      {diag && <DiagnosisPanel diagnosis={diag} />}
+      {diag && (
+        <DiagnosisPanel
+          diagnosis={diag}
+          onTrust={async (k) => {
+            await actions.acceptHostKey({ target: { id: cluster.id }, hostKey: k });
+            await test();
+          }}
+        />
+      )}
       <EnvironmentsPanel cluster={cluster} />
     </article>
   );

@@ -1,11 +1,28 @@
-import type { ConnectionDiagnosis } from '../../../electron/host-api/models';
+import type { ConnectionDiagnosis, HostKeyInfo } from '../../../electron/host-api/models';
+import { HostKeyPanel } from './HostKeyPanel';
 
 /** Hints are shared with the CLI; in the app, its flags mean nothing. */
 export function withoutCliHints(text: string): string {
   return text.replace(/\s*\(CLI:[^)]*\)/g, '');
 }
 
-export function DiagnosisPanel({ diagnosis: d }: { diagnosis: ConnectionDiagnosis }) {
+export function DiagnosisPanel({
+  diagnosis: d,
+  onTrust,
+}: {
+  diagnosis: ConnectionDiagnosis;
+  /** "Trust this host" for a host key the test found unknown: trust it, then test again. */
+  onTrust?: (k: HostKeyInfo) => Promise<void>;
+}) {
+  return (
+    <>
+      <DiagnosisText d={d} />
+      {d.hostKey && <HostKeyPanel hostKey={d.hostKey} {...(onTrust ? { onTrust } : {})} />}
+    </>
+  );
+}
+
+function DiagnosisText({ d }: { d: ConnectionDiagnosis }) {
   return (
     <div className={`diagnosis ${d.ok ? 'diagnosis-ok' : 'diagnosis-bad'}`} role="status" data-kind={d.kind}>
       <strong className="diagnosis-title">

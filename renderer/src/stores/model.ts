@@ -1,7 +1,12 @@
 // The renderer's model: the stores plus the actions that call the host API. Wires every pushed event into
 // the stores once; components only read stores and call these actions (no polling anywhere).
 import type { HostApi } from '../../../electron/host-api/contract';
-import type { ClusterInput, ConnectionDiagnosis, Settings } from '../../../electron/host-api/models';
+import type {
+  AcceptHostKeyRequest,
+  ClusterInput,
+  ConnectionDiagnosis,
+  Settings,
+} from '../../../electron/host-api/models';
 import { errorText, toHostError } from '../host/errors';
 import type { ConnectionState, HostConnection } from '../host/types';
 import { createAppStore, type AppStore, type View } from './app';
@@ -105,6 +110,7 @@ function createActions(
     testCluster: (
       target: { id: string } | { input: ClusterInput; baseId?: string },
     ): Promise<ConnectionDiagnosis> => host.testCluster(target),
+    acceptHostKey: (req: AcceptHostKeyRequest): Promise<void> => host.acceptHostKey(req),
     startKernel: async (clusterId: string, specName: string) => {
       try {
         await host.startKernel({ clusterId, specName });

@@ -57,7 +57,9 @@ export const localKind: ClusterKindDescriptor<LocalClusterConfig> = {
   ],
   is: (cfg: StoredCluster): cfg is LocalClusterConfig => cfg.kind === 'local',
   build: (values, ctx) => {
-    const dirs = Array.isArray(values.kernelspecDirs) ? values.kernelspecDirs : [];
+    const dirs = (Array.isArray(values.kernelspecDirs) ? values.kernelspecDirs : []).filter(
+      (d): d is string => typeof d === 'string',
+    );
     return {
       id: ctx.id,
       name: ctx.name,

@@ -17,6 +17,10 @@ export interface SshEnvironment {
   argv?: string[];
   /** Hosts this environment may run on (default the cluster's). */
   hosts?: string[];
+  /** Seconds a start may take (default the cluster's). */
+  launchTimeoutSec?: number;
+  /** Remote port range for the kernel's ports, `LO..HI` (default the cluster's). */
+  portRange?: string;
   /** Extra environment for the kernel. */
   env?: Record<string, string>;
 }
@@ -66,6 +70,8 @@ const environmentSchema: JSONSchemaType<SshEnvironment> = {
     python: { type: 'string', minLength: 1, nullable: true },
     argv: { ...strList, minItems: 1, nullable: true },
     hosts: { ...strList, nullable: true },
+    launchTimeoutSec: { type: 'number', exclusiveMinimum: 0, nullable: true },
+    portRange: { type: 'string', nullable: true },
     env: { type: 'object', required: [], additionalProperties: { type: 'string' }, nullable: true },
   },
   required: ['name', 'displayName', 'language'],
@@ -128,17 +134,7 @@ export function checkSsh(c: SshClusterConfig): FieldProblem[] {
     });
   if (/\s/.test(c.python.trim()) && !c.python.includes('/'))
     out.push({ field: 'python', message: 'give the path or name of one program, e.g. /usr/bin/python3' });
-  const names = new Set<string>(['python3']);
-  for (const e of c.environments ?? []) {
-    if (names.has(e.name))
-      out.push({ field: 'environments', message: `environment "${e.name}" is defined twice` });
-    names.add(e.name);
-    if (e.argv && !e.argv.some((a) => a.includes('{connection_file}')))
-      out.push({
-        field: 'environments',
-        message: `environment "${e.name}": its argv must contain {connection_file} (where the kernel reads its ports)`,
-      });
-  }
+  // The environments' own checks: environments.ts (checkSshEnvironments).
   return out;
 }
 

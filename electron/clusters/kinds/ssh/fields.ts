@@ -4,6 +4,7 @@
 import type { KindFieldInfo, SettingsValues } from '../../../host-api/models';
 import { FieldError, type BuildContext } from '../types';
 import { DEFAULT_SSH_PYTHON, sshSecretKeys, type SshBalancing, type SshClusterConfig } from './config';
+import { environmentItems, environmentsOf } from './environments';
 
 export const SSH_FIELDS: readonly KindFieldInfo[] = [
   {
@@ -136,6 +137,16 @@ export const SSH_FIELDS: readonly KindFieldInfo[] = [
     form: { id: 'cf-ssh-timeout' },
     cli: { flag: 'launch-timeout', arg: 'S' },
   },
+  {
+    // Edited by the kind's form section (customSections.launch) and `npm run cluster -- env ...`.
+    key: 'environments',
+    label: 'Kernel environments',
+    help: 'kernel environments besides the cluster Python: name, display name, language, remote Python or argv, hosts, launch timeout, port range, variables',
+    type: 'items',
+    default: [],
+    section: 'launch',
+    form: { id: 'cf-ssh-envs' },
+  },
 ];
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
@@ -163,6 +174,7 @@ function balancing(v: unknown): SshBalancing | undefined {
 export function sshConfigOf(values: SettingsValues, ctx: BuildContext): SshClusterConfig {
   const prev = ctx.prev as SshClusterConfig | null;
   const hosts = (Array.isArray(values.hosts) ? values.hosts : [])
+    .filter((h): h is string => typeof h === 'string')
     .map((h) => h.trim())
     .filter((h) => h.length > 0);
   const cfg: SshClusterConfig = {
@@ -208,8 +220,9 @@ export function sshConfigOf(values: SettingsValues, ctx: BuildContext): SshClust
       throw new FieldError('launchTimeoutSec', 'enter a positive number of seconds');
     cfg.launchTimeoutSec = t;
   }
-  // Environments are edited on their own screen; the connection form keeps them.
-  if (prev?.environments?.length) cfg.environments = prev.environments.map((e) => ({ ...e }));
+  // Input without the field (an older form, `cluster add`) keeps the saved environments; a list replaces them.
+  const envs = environmentsOf(values.environments) ?? prev?.environments?.map((e) => ({ ...e }));
+  if (envs?.length) cfg.environments = envs;
   return cfg;
 }
 
@@ -227,5 +240,6 @@ export function sshValuesOf(c: SshClusterConfig): SettingsValues {
     balancing: c.balancing ?? 'round-robin',
     portRange: c.portRange ?? '',
     launchTimeoutSec: c.launchTimeoutSec ?? 60,
+    environments: environmentItems(c.environments),
   };
 }

@@ -3,6 +3,7 @@
 import type { StoredCluster } from '../../config-base';
 import { SshCluster } from '../../ssh/ssh-cluster';
 import { diagnoseSsh } from '../../ssh/diagnose-ssh';
+import { trustSshHostKey, untrustedSshHostKey } from '../../ssh/host-keys';
 import type { ClusterKindDescriptor } from '../types';
 import { checkSsh, sshSchema, type SshClusterConfig } from './config';
 import { SSH_FIELDS, sshConfigOf, sshValuesOf } from './fields';
@@ -50,4 +51,5 @@ export const sshKind: ClusterKindDescriptor<SshClusterConfig> = {
   launchSettings: () => ({}),
   createRuntime: (cfg, opts) => new SshCluster(cfg, { secrets: opts.secrets }),
   diagnose: (cfg, secrets) => diagnoseSsh(cfg, secrets),
+  hostKeys: { check: untrustedSshHostKey, trust: trustSshHostKey },
 };
