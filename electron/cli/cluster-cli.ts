@@ -15,6 +15,7 @@ import { defaultDataDir } from './data-dir';
 import { addImportedGateway, importGatewaySettings } from '../clusters/import-config';
 import { clusterUsage, kindFlagOptions } from './cluster-usage';
 import { setKernelUsername } from './cluster-set';
+import { runEnvCommand } from './cluster-env';
 import { gatewayKind } from '../clusters/kinds/gateway';
 import { confirmHostKeysForAdd, diagnoseConfirmingKeys, type PromptIo } from './host-key-prompt';
 
@@ -142,6 +143,11 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
         ...kindFlagOptions(),
         use: { type: 'boolean' },
         'accept-new-host-key': { type: 'boolean' },
+        // `env add|edit` (cluster-env.ts); --host, --python, --launch-timeout, --port-range are the kinds' flags.
+        'display-name': { type: 'string' },
+        language: { type: 'string' },
+        argv: { type: 'string' },
+        env: { type: 'string', multiple: true },
       },
     });
   } catch (e) {
@@ -301,6 +307,11 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
         io.out(setKernelUsername(store, name, String(o.username)) + '\n');
         return 0;
       }
+      case 'env':
+        return runEnvCommand(store, rest, o, {
+          out: io.out,
+          usage: (m) => new UsageError(m),
+        });
       case 'remove': {
         const [name] = need(1, 'remove NAME');
         const c = store.remove(name);

@@ -4,6 +4,7 @@ import { clusterKinds, type ClusterKindRegistry } from '../clusters/kinds';
 import { KNOWN_LAUNCH_PARAMS } from '../clusters/kinds/gateway/launch-params';
 import type { KindFieldInfo } from '../host-api/models';
 import { defaultDataDir } from './data-dir';
+import { ENV_USAGE } from './cluster-env';
 
 type FlagOption = { type: 'string' | 'boolean'; multiple?: boolean };
 
@@ -79,6 +80,7 @@ ${adds.join('\n')}
   test NAME [--json]                     test the connection to a cluster and explain any problem
   set NAME --username U                  change a gateway cluster's username (KERNEL_USERNAME); "" clears it
   remove NAME                            remove a cluster and its stored secrets
+${ENV_USAGE}
   import [NAME]                          add the gateway you set up for Jupyter (JUPYTER_GATEWAY_* variables,
                                          c.GatewayClient.* in jupyter_server_config.py/.json); default name "Gateway"
 

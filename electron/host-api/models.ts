@@ -27,8 +27,13 @@ export const KERNEL_STATES: readonly KernelState[] = [
 /** A cluster kind's name as registered in electron/clusters/kinds/index.ts ('local', 'gateway', ...). */
 export type ClusterKind = string;
 
+/** One record of an `items` field (e.g. an SSH cluster's kernel environment). */
+export interface SettingItem {
+  [key: string]: string | number | boolean | string[] | Record<string, string> | undefined;
+}
+
 /** One value of a cluster kind's settings field. */
-export type SettingValue = string | number | boolean | string[] | Record<string, string>;
+export type SettingValue = string | number | boolean | string[] | Record<string, string> | SettingItem[];
 export type SettingsValues = Record<string, SettingValue | undefined>;
 
 /** One settings field of a cluster kind: what the form shows and what `cluster add <kind>` takes. */
@@ -37,8 +42,11 @@ export interface KindFieldInfo {
   key: string;
   label: string;
   help: string;
-  /** secret: never sent back, only whether one is saved; seconds: a number; list/map: repeatable. */
-  type: 'text' | 'url' | 'secret' | 'boolean' | 'seconds' | 'list' | 'map' | 'path';
+  /**
+   * secret: never sent back, only whether one is saved; seconds: a number; list/map: repeatable; items: a list
+   * of records a kind's own form section edits (no `cli` flag; errors name `<key>.<index>.<property>`).
+   */
+  type: 'text' | 'url' | 'secret' | 'boolean' | 'seconds' | 'list' | 'map' | 'path' | 'items';
   default?: SettingValue;
   required?: boolean;
   /** Where the form puts it (a kind may render a section itself). */

@@ -8,7 +8,7 @@ import type { ClusterRuntime } from '../types';
 import type { Diagnosis } from '../diagnose';
 import type { SecretLookup } from '../../secrets/secret-store';
 import type { GatewayRuntimeOptions } from '../gateway/runtime';
-import type { HostKeyInfo, KindFieldInfo, SettingsValues } from '../../host-api/models';
+import type { HostKeyInfo, KindFieldInfo, SettingItem, SettingsValues } from '../../host-api/models';
 
 export type { KindFieldInfo, SettingsValues, SettingValue } from '../../host-api/models';
 
@@ -58,6 +58,25 @@ export interface KeptDetails {
   [k: string]: unknown;
 }
 
+/** A kernelspec someone else wrote, read into a kind's environment record. */
+export interface KernelSpecImport {
+  item: SettingItem;
+  /** What was taken from it, in words. */
+  imported: string[];
+  /** What was left out, and why. */
+  ignored: string[];
+}
+
+/** A kind whose kernel environments are its settings (`npm run cluster -- env ...` edits them). */
+export interface KindEnvironments<C extends StoredCluster = StoredCluster> {
+  /** The `items` field that holds them (the form's section edits the same field). */
+  readonly field: string;
+  /** Every environment the cluster lists, built-in ones first, for `env list`. */
+  describe(cfg: C): { name: string; detail: string; builtIn: boolean }[];
+  /** A parsed kernel.json -> an environment record; throws an Error that says why it cannot be one. */
+  fromKernelSpec(spec: unknown, opts: { dirName: string; name?: string; cfg: C }): KernelSpecImport;
+}
+
 export interface ClusterKindDescriptor<C extends StoredCluster = StoredCluster> {
   /** The name in clusters.json, the CLI (`cluster add <kind>`) and the host API. Lowercase, no spaces. */
   readonly kind: string;
@@ -78,6 +97,8 @@ export interface ClusterKindDescriptor<C extends StoredCluster = StoredCluster> 
    * renderer/src/components/kind-sections.tsx) where generic fields cannot serve.
    */
   readonly customSections?: Partial<Record<KindFieldInfo['section'], string>>;
+  /** Kernel environments kept in the settings (edited by the CLI's `env` commands). */
+  readonly environments?: KindEnvironments<C>;
   /** The settings fields, in form order: labels, help, defaults, secrets, CLI flags. */
   readonly fields: readonly KindFieldInfo[];
   /** A type guard for this kind's configs (the only place a kind's name is compared). */

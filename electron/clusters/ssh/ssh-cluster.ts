@@ -12,19 +12,16 @@ import {
   SshProvisioner,
   type SshHostAccess,
 } from '../../../provisioners/ssh/ssh-provisioner';
-import type { KernelBackend, KernelSpec, KernelSpecFile } from '../../../provisioners/types';
+import type { KernelBackend } from '../../../provisioners/types';
 import type { SecretLookup } from '../../secrets/secret-store';
 import { KernelLaunchError, KernelSpecNotFoundError } from '../../kernels/errors';
 import { kernelEnvFromClient } from '../client-env';
 import type { ClusterKernelSpecs, ClusterRuntime, StartKernelRequest } from '../types';
-import {
-  DEFAULT_SSH_LAUNCH_TIMEOUT_SEC,
-  parsePortRange,
-  type SshClusterConfig,
-  type SshEnvironment,
-} from '../kinds/ssh/config';
+import { parsePortRange, type SshClusterConfig } from '../kinds/ssh/config';
 import { ensureLauncher } from './remote-launcher';
 import { startErrorText } from './host-keys';
+import { accessFor, launchTimeoutMs, sshKernelSpecs } from './ssh-environments';
+import { DEFAULT_SSH_ENVIRONMENT } from '../kinds/ssh/environments';
 import { sshPoolKey, sshTargetFor, type SshTargetOptions } from './ssh-target';
 
 export interface SshClusterOptions {
@@ -35,32 +32,8 @@ export interface SshClusterOptions {
   target?: SshTargetOptions;
 }
 
-/** The environment every SSH cluster has: ipykernel of the cluster's Python. */
-export const DEFAULT_SSH_ENVIRONMENT = 'python3';
-
-/** The kernelspecs an SSH cluster lists, from its settings. */
-export function sshKernelSpecs(cfg: SshClusterConfig): KernelSpec[] {
-  const envs: SshEnvironment[] = [
-    { name: DEFAULT_SSH_ENVIRONMENT, displayName: `Python 3 on ${cfg.name}`, language: 'python' },
-    ...(cfg.environments ?? []),
-  ];
-  return envs.map((e) => {
-    const python = e.python ?? cfg.python;
-    const spec: KernelSpecFile = {
-      argv: e.argv ?? [python, '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
-      display_name: e.displayName,
-      language: e.language,
-      ...(e.env ? { env: { ...e.env } } : {}),
-      metadata: {
-        kernel_provisioner: {
-          provisioner_name: SSH_PROVISIONER_NAME,
-          config: { python, ...(e.hosts ? { hosts: [...e.hosts] } : {}) },
-        },
-      },
-    };
-    return { name: e.name, resourceDir: '', spec, resources: {} };
-  });
-}
+// The environments' kernelspecs and per-environment start settings: ssh-environments.ts.
+export { DEFAULT_SSH_ENVIRONMENT, sshKernelSpecs };
 
 export class SshCluster implements ClusterRuntime {
   readonly id: string;
@@ -84,7 +57,8 @@ export class SshCluster implements ClusterRuntime {
     this.registry = new ProvisionerRegistry(this.context, cfg.name)
       .register({
         name: SSH_PROVISIONER_NAME,
-        create: (o) => new SshProvisioner(o.kernelId, o.config, access, o.outlivesApp === true),
+        create: (o) =>
+          new SshProvisioner(o.kernelId, o.config, accessFor(access, o.config), o.outlivesApp === true),
       })
       .markUnavailable(...GATEWAY_PROVISIONERS);
   }
@@ -112,18 +86,13 @@ export class SshCluster implements ClusterRuntime {
       if (err instanceof ProvisionerUnavailableError) throw new KernelLaunchError(err.message);
       throw err;
     }
-    const fromEnv = Number(req.env.KERNEL_LAUNCH_TIMEOUT);
-    const launchTimeoutMs =
-      Number.isFinite(fromEnv) && fromEnv > 0
-        ? fromEnv * 1000
-        : (this.cfg.launchTimeoutSec ?? DEFAULT_SSH_LAUNCH_TIMEOUT_SEC) * 1000;
     try {
       return await KernelManager.start({
         provisioner,
         kernelId: req.kernelId,
         spec,
         env: kernelEnvFromClient(req.env, this.log, `on ${this.cfg.name}`),
-        launchTimeoutMs,
+        launchTimeoutMs: launchTimeoutMs(this.cfg, spec, req.env),
         onProgress: req.onProgress,
         signal: req.signal,
       });

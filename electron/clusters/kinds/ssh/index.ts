@@ -6,7 +6,9 @@ import { diagnoseSsh } from '../../ssh/diagnose-ssh';
 import { trustSshHostKey, untrustedSshHostKey } from '../../ssh/host-keys';
 import type { ClusterKindDescriptor } from '../types';
 import { checkSsh, sshSchema, type SshClusterConfig } from './config';
+import { checkSshEnvironments } from './environments';
 import { SSH_FIELDS, sshConfigOf, sshValuesOf } from './fields';
+import { sshEnvironmentsEditor } from './environments-editor';
 
 export type { SshClusterConfig } from './config';
 
@@ -33,6 +35,8 @@ export const sshKind: ClusterKindDescriptor<SshClusterConfig> = {
     'Kernels run on machines you can log in to with ssh: a lab server, a workstation, a login node. They need Python 3 with ipykernel; nothing has to connect back to this computer.',
   schema: sshSchema,
   fields: SSH_FIELDS,
+  customSections: { launch: 'ssh-environments' },
+  environments: sshEnvironmentsEditor,
   is: (cfg: StoredCluster): cfg is SshClusterConfig => cfg.kind === 'ssh',
   build: sshConfigOf,
   values: sshValuesOf,
@@ -40,8 +44,11 @@ export const sshKind: ClusterKindDescriptor<SshClusterConfig> = {
     keyPassphrase: Boolean(c.passphraseSecret && secrets.get(c.passphraseSecret)),
     password: Boolean(c.passwordSecret && secrets.get(c.passwordSecret)),
   }),
-  check: checkSsh,
+  check: (c) => [...checkSsh(c), ...checkSshEnvironments(c)],
   fieldOfPath: (path) => {
+    // One environment's property: environments.<index>.<property>, as checkSshEnvironments names them.
+    const env = /^\/environments\/(\d+)(?:\/([A-Za-z]+))?/.exec(path);
+    if (env) return `environments.${env[1]}.${env[2] ?? 'name'}`;
     for (const [p, f] of Object.entries(PATH_FIELDS)) if (path === p || path.startsWith(`${p}/`)) return f;
     return 'hosts';
   },
