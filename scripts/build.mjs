@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds what the app runs:
 //   dist/renderer/            the React UI (vite build of renderer/)
-//   dist/electron/main.cjs    the Electron main process (esbuild bundle; zeromq stays external: native addon)
+//   dist/electron/main.cjs    the Electron main process (esbuild bundle; native addons stay external)
 //   dist/electron/preload.cjs the preload, one CommonJS file that a sandboxed renderer can load
 //   dist/launchers/           the kernel-side launchers (provisioners/launchers/*.py), found by main.cjs as
 //                             ../launchers/ (unpacked from the asar: Python runs them)
@@ -136,8 +136,10 @@ async function buildElectron() {
     target: 'node20',
     sourcemap: true,
     logLevel: quiet ? 'warning' : 'info',
-    // zeromq ships a native N-API addon; electron is provided by the runtime; ws' optional speedups.
-    external: ['electron', 'zeromq', 'bufferutil', 'utf-8-validate'],
+    // Native addons stay in node_modules (electron-builder unpacks *.node from the asar): zeromq's N-API
+    // addon, and ssh2 with its optional crypto binding and cpu-features (ssh2 falls back to JS where they do not
+    // load). electron is provided by the runtime; bufferutil/utf-8-validate are ws' optional speedups.
+    external: ['electron', 'zeromq', 'ssh2', 'cpu-features', 'bufferutil', 'utf-8-validate'],
     define: { 'import.meta.url': '__gd_import_meta_url' },
     banner: { js: "const __gd_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   };
