@@ -135,21 +135,20 @@ export class KernelManager extends KernelChannels implements KernelBackend {
     const info: ConnectionInfo = (await provisioner.loadProvisionerInfo(state)) ?? state.connection;
     const km = new KernelManager(state.kernelId, spec, provisioner, {}, undefined, opts);
     const timeoutMs = opts.timeoutMs ?? 15_000;
-    const code = await provisioner.poll();
-    if (code !== null) {
-      km.unsubscribeLink();
-      throw new Error(`Kernel ${state.kernelId} is no longer running (exit code ${code})`);
-    }
-    km.attach(new KernelConnection(info, km.connectionOptions()));
-    try {
-      // On control: a kernel left running may be busy with a long cell, which holds shell replies back.
-      const t0 = Date.now();
-      await waitForReady(km.launchHost, t0 + timeoutMs, opts.signal, t0, timeoutMs, 'control');
-    } catch (err) {
+    // Not taken over after all: let go of the kernel and of the way to it (a tunnel), stopping nothing.
+    const giveUp = async (err: unknown): Promise<never> => {
       km.detach();
       km.unsubscribeLink();
+      await provisioner.detach?.();
       throw err;
-    }
+    };
+    const code = await provisioner.poll().catch(giveUp);
+    if (code !== null)
+      await giveUp(new Error(`Kernel ${state.kernelId} is no longer running (exit code ${code})`));
+    km.attach(new KernelConnection(info, km.connectionOptions()));
+    // On control: a kernel left running may be busy with a long cell, which holds shell replies back.
+    const t0 = Date.now();
+    await waitForReady(km.launchHost, t0 + timeoutMs, opts.signal, t0, timeoutMs, 'control').catch(giveUp);
     km.lifecycle = 'running';
     km.setState(km.statusAfterLaunch());
     km.startMonitor();
@@ -225,8 +224,9 @@ export class KernelManager extends KernelChannels implements KernelBackend {
 
   /**
    * Stop managing the kernel WITHOUT stopping it: close the sockets and the monitor, keep the process running,
-   * and return what `KernelManager.reattach` needs. (For kernels that outlive the app; e.g. the local
-   * provisioner's `tieToParent`.) The manager is unusable afterwards.
+   * let the provisioner close its way to the kernel (`detach`), and return what `KernelManager.reattach` needs.
+   * (For kernels that outlive the app; e.g. the local provisioner's `tieToParent`.) The manager is unusable
+   * afterwards.
    */
   async release(): Promise<ProvisionerState> {
     if (this.lifecycle !== 'running')
@@ -238,6 +238,7 @@ export class KernelManager extends KernelChannels implements KernelBackend {
     if (this.activityTimer) clearTimeout(this.activityTimer);
     this.detach();
     for (const p of [...this.ports]) p.close();
+    await this.provisioner.detach?.(); // after the sockets: a tunnel closes under nothing that still dials
     return state;
   }
 

@@ -164,6 +164,11 @@ export interface KernelProvisioner {
    * The manager awaits it before anything dials the kernel.
    */
   loadProvisionerInfo(state: ProvisionerState): Promise<ConnectionInfo>;
+  /**
+   * Optional: the manager let go of a kernel that keeps running (KernelManager.release, or a re-attach that
+   * failed): close what only reached it (a tunnel, a lease on a shared connection); stop nothing.
+   */
+  detach?(): Promise<void>;
   /** Optional: the kernel's last output (stderr first), for launch-failure messages. May fetch (pod logs). */
   outputTail?(maxChars?: number): Promise<string>;
   /** Optional: true while any process of the kernel (its whole group/container) still runs. */

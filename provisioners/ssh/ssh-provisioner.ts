@@ -31,44 +31,15 @@ import type {
   SignalNumbers,
 } from '../types';
 import { KernelTunnel, ZMQ_PORT_NAMES } from './kernel-tunnel';
-import type { SshConnection } from './ssh-connection';
+import { readConfig, type SshHostAccess, type SshProvisionerConfig } from './ssh-host-access';
 import type { SshLink } from './ssh-link';
+
+export type { SshHostAccess, SshProvisionerConfig } from './ssh-host-access';
 
 export const SSH_PROVISIONER_NAME = 'ssh-provisioner';
 
-/** What the cluster gives each of its kernels: hosts, links to them, and where the launcher lives there. */
-export interface SshHostAccess {
-  /** Where kernels run, for messages ("Lab servers"). */
-  readonly where: string;
-  /** Choose a host for a new kernel (KERNEL_REMOTE_HOST pins it); release() when the kernel is gone. */
-  chooseHost(pinned?: string, among?: readonly string[]): { host: string; release(): void };
-  /** A lease on the shared link to `host` (one SSH connection per host, reconnecting). */
-  link(host: string, signal?: AbortSignal): Promise<PoolLease<SshLink>>;
-  /** The launcher's path on the host (relative paths are from the login's home), uploaded when missing. */
-  ensureLauncher(conn: SshConnection, signal?: AbortSignal): Promise<string>;
-  /** The remote Python that runs the launcher when the environment names none. */
-  readonly python: string;
-  readonly portRange?: { lo: number; hi: number };
-  /** Seconds without a poll after which the launcher stops the kernel (0: never). */
-  readonly leaseSeconds: number;
-  log(message: string): void;
-}
-
-/** Per-environment settings, from the kernelspec's `metadata.kernel_provisioner.config`. */
-export interface SshProvisionerConfig {
-  python?: string;
-  hosts?: string[];
-}
-
 const POLL_INTERVAL_MS = 3000;
 const COMM_TIMEOUT_MS = 8000;
-
-function readConfig(config: Record<string, unknown>): SshProvisionerConfig {
-  const out: SshProvisionerConfig = {};
-  if (typeof config.python === 'string' && config.python) out.python = config.python;
-  if (Array.isArray(config.hosts)) out.hosts = config.hosts.filter((h): h is string => typeof h === 'string');
-  return out;
-}
 
 export class SshProvisioner implements KernelProvisioner {
   readonly name = SSH_PROVISIONER_NAME;
@@ -231,13 +202,17 @@ export class SshProvisioner implements KernelProvisioner {
   }
 
   /** "Leave running": the kernel must not stop when this app stops asking about it. */
-  async keepRunning(): Promise<void> {
-    const reply = await this.comm({ lease: 0 });
-    if (reply === 'refused' || reply.ok !== true) throw new Error(`kernel ${this.kernelId} cannot be kept`);
+  keepRunning(): Promise<void> {
+    return this.setLease(0);
+  }
+
+  /** After a re-attach the app watches the kernel again: its lease applies again (none if it outlives the app). */
+  watchAgain(): Promise<void> {
+    return this.setLease(this.outlivesApp ? 0 : this.access.leaseSeconds);
   }
 
   /** Stop managing without stopping the kernel (its tunnel and link lease go; the kernel stays). */
-  async detachAll(): Promise<void> {
+  async detach(): Promise<void> {
     await this.tunnel?.close();
     this.tunnel = undefined;
     this.release();
@@ -308,7 +283,7 @@ export class SshProvisioner implements KernelProvisioner {
       );
     } catch (err) {
       this.attempted = false;
-      await this.detachAll();
+      await this.detach();
       throw err;
     }
     return this.tunnel.localConnection(this.key);
@@ -358,6 +333,12 @@ export class SshProvisioner implements KernelProvisioner {
     const conn = link.current();
     if (!conn) throw new Error('the SSH link is down');
     return conn.forwardOut(host, port);
+  }
+
+  private async setLease(seconds: number): Promise<void> {
+    const reply = await this.comm({ lease: seconds });
+    if (reply === 'refused' || reply.ok !== true)
+      throw new Error(`the launcher of kernel ${this.kernelId} did not take a lease of ${seconds} s`);
   }
 
   /** One comm-port request over the link: the reply object, or 'refused' when no launcher listens. */

@@ -13,6 +13,7 @@ import {
   type SshHostAccess,
 } from '../../../provisioners/ssh/ssh-provisioner';
 import type { KernelBackend } from '../../../provisioners/types';
+import type { KeptKernelDetails } from '../../kernels/left-running';
 import type { SecretLookup } from '../../secrets/secret-store';
 import { KernelLaunchError, KernelSpecNotFoundError } from '../../kernels/errors';
 import { kernelEnvFromClient } from '../client-env';
@@ -22,6 +23,7 @@ import { ensureLauncher } from './remote-launcher';
 import { startErrorText } from './host-keys';
 import { accessFor, launchTimeoutMs, sshKernelSpecs } from './ssh-environments';
 import { DEFAULT_SSH_ENVIRONMENT } from '../kinds/ssh/environments';
+import { parseSshKept, sshKeptOf, sshStateOf, stopHint, type SshKept } from './ssh-kept';
 import { sshPoolKey, sshTargetFor, type SshTargetOptions } from './ssh-target';
 
 export interface SshClusterOptions {
@@ -43,6 +45,9 @@ export class SshCluster implements ClusterRuntime {
   private readonly registry: ProvisionerRegistry;
   private readonly balancer: HostBalancer;
   private readonly log: (message: string) => void;
+  private readonly access: SshHostAccess;
+  /** The provisioner of each kernel this cluster started or re-attached (for lease and saved state). */
+  private readonly provisioners = new WeakMap<KernelBackend, SshProvisioner>();
 
   constructor(
     readonly cfg: SshClusterConfig,
@@ -54,6 +59,7 @@ export class SshCluster implements ClusterRuntime {
     this.context = createProvisionerContext({ log: this.log });
     this.balancer = new HostBalancer(cfg.hosts, cfg.balancing);
     const access = this.hostAccess();
+    this.access = access;
     this.registry = new ProvisionerRegistry(this.context, cfg.name)
       .register({
         name: SSH_PROVISIONER_NAME,
@@ -87,7 +93,7 @@ export class SshCluster implements ClusterRuntime {
       throw err;
     }
     try {
-      return await KernelManager.start({
+      const km = await KernelManager.start({
         provisioner,
         kernelId: req.kernelId,
         spec,
@@ -96,11 +102,75 @@ export class SshCluster implements ClusterRuntime {
         onProgress: req.onProgress,
         signal: req.signal,
       });
+      if (provisioner instanceof SshProvisioner) this.provisioners.set(km, provisioner);
+      return km;
     } catch (err) {
       if (err instanceof Error && err.name !== 'AbortError' && !(err instanceof KernelLaunchError))
         throw new KernelLaunchError(startErrorText(err, this.cfg.name));
       throw err;
     }
+  }
+
+  // Every live SSH kernel, not only ones meant to outlive the app: after a crash its launcher keeps it until the
+  // lease runs out, so the journal lets the next start re-attach it meanwhile (and later finds it gone).
+  keepInfo(backend: KernelBackend): SshKept | null {
+    const prov = this.provisioners.get(backend);
+    if (!prov || backend.executionState === 'dead' || backend.executionState === 'restarting') return null;
+    try {
+      return sshKeptOf(prov.getProvisionerInfo());
+    } catch {
+      return null; // between two launches (restarting)
+    }
+  }
+
+  /** "Leave running": lift the lease first (nothing renews it once released), then close sockets and tunnel. */
+  async releaseKernel(backend: KernelBackend): Promise<void> {
+    const prov = this.provisioners.get(backend);
+    if (!prov || !(backend instanceof KernelManager))
+      throw new Error(`kernel ${backend.id} is not a kernel of ${this.name}`);
+    await prov.keepRunning();
+    await backend.release(); // the provisioner's detach closes the tunnel and the lease on the shared link
+    this.provisioners.delete(backend);
+  }
+
+  /**
+   * Re-attach to a kernel left running on a host: a new tunnel over the host's link, the launcher asked whether
+   * the kernel lives, then kernel_info signed with the saved key (so it is that kernel). A kernel that may still
+   * run but cannot be taken over (host unreachable, environment gone) is not stopped: the error says how to.
+   */
+  async reattachKernel(
+    kernelId: string,
+    clusterSpecName: string,
+    details: KeptKernelDetails,
+  ): Promise<KernelBackend> {
+    const kept = parseSshKept(details);
+    if (!kept) throw new Error(`kernel ${kernelId} was not an SSH kernel`);
+    const spec = sshKernelSpecs(this.cfg).find((s) => s.name === clusterSpecName);
+    const config = spec?.spec.metadata?.kernel_provisioner?.config ?? {};
+    const hint = stopHint(
+      kernelId,
+      kept,
+      typeof config.python === 'string' ? config.python : this.cfg.python,
+    );
+    if (!this.cfg.hosts.includes(kept.host))
+      throw new Error(`kernel ${kernelId} ran on ${kept.host}, no longer a host of ${this.name}; ${hint}`);
+    if (spec?.spec.metadata?.kernel_provisioner?.provisioner_name !== SSH_PROVISIONER_NAME)
+      throw new Error(`the environment "${clusterSpecName}" is gone from ${this.name}; ${hint}`);
+    const prov = new SshProvisioner(kernelId, config, accessFor(this.access, config));
+    let km: KernelManager;
+    try {
+      km = await KernelManager.reattach(sshStateOf(kernelId, kept), spec, { provisioner: prov });
+    } catch (err) {
+      const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      // hasProcess: not known to be gone (the launcher said nothing, or the kernel did not answer).
+      throw new Error(prov.hasProcess ? `${why}; ${hint}` : why);
+    }
+    // Watched again: its lease applies again, so a later crash of the app does not leave it running for ever.
+    await prov
+      .watchAgain()
+      .catch((err: Error) => this.log(`kernel ${kernelId}: lease not renewed: ${err.message}`));
+    this.provisioners.set(km, prov);
+    return km;
   }
 
   /** Kernels per host (for the UI and tests). */

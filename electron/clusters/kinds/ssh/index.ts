@@ -3,6 +3,7 @@
 import type { StoredCluster } from '../../config-base';
 import { SshCluster } from '../../ssh/ssh-cluster';
 import { diagnoseSsh } from '../../ssh/diagnose-ssh';
+import { parseSshKept } from '../../ssh/ssh-kept';
 import { trustSshHostKey, untrustedSshHostKey } from '../../ssh/host-keys';
 import type { ClusterKindDescriptor } from '../types';
 import { checkSsh, sshSchema, type SshClusterConfig } from './config';
@@ -58,5 +59,7 @@ export const sshKind: ClusterKindDescriptor<SshClusterConfig> = {
   launchSettings: () => ({}),
   createRuntime: (cfg, opts) => new SshCluster(cfg, { secrets: opts.secrets }),
   diagnose: (cfg, secrets) => diagnoseSsh(cfg, secrets),
+  // No drop: a kernel that could not be re-attached may still hold work; reattachKernel says how to stop it.
+  kept: { parse: parseSshKept },
   hostKeys: { check: untrustedSshHostKey, trust: trustSshHostKey },
 };
