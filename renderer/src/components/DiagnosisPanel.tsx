@@ -14,12 +14,9 @@ export function DiagnosisPanel({
   /** "Trust this host" for a host key the test found unknown: trust it, then test again. */
   onTrust?: (k: HostKeyInfo) => Promise<void>;
 }) {
-  return (
-    <>
-      <DiagnosisText d={d} />
-      {d.hostKey && <HostKeyPanel hostKey={d.hostKey} {...(onTrust ? { onTrust } : {})} />}
-    </>
-  );
+  // A host key to confirm or a changed one: its own panel says everything the diagnosis would.
+  if (d.hostKey) return <HostKeyPanel hostKey={d.hostKey} {...(onTrust ? { onTrust } : {})} />;
+  return <DiagnosisText d={d} />;
 }
 
 function DiagnosisText({ d }: { d: ConnectionDiagnosis }) {

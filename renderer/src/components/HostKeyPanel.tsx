@@ -34,7 +34,13 @@ export function HostKeyPanel({
 
   if (k.status === 'changed')
     return (
-      <section className="hostkey hostkey-changed" aria-labelledby="hostkey-title" data-status="changed">
+      <section
+        className="hostkey hostkey-changed"
+        role="alert"
+        aria-labelledby="hostkey-title"
+        data-status="changed"
+        data-kind="host-key-changed"
+      >
         <h3 id="hostkey-title">The host key of {hostName(k)} has changed</h3>
         <dl className="facts">
           <dt>known_hosts expects</dt>
@@ -78,6 +84,7 @@ export function HostKeyPanel({
       aria-labelledby="hostkey-title"
       aria-describedby="hostkey-question"
       data-status="unknown"
+      data-kind="host-key-unknown"
     >
       <h3 id="hostkey-title">Trust this host?</h3>
       <p id="hostkey-question">
