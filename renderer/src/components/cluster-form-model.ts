@@ -6,6 +6,7 @@ import type {
   ClusterInput,
   ClusterKindInfo,
   KindFieldInfo,
+  SettingItem,
   SettingsValues,
 } from '../../../electron/host-api/models';
 
@@ -21,6 +22,8 @@ export interface FormState {
   text: Record<string, string>;
   checks: Record<string, boolean>;
   pairs: Record<string, Pair[]>;
+  /** items fields: records a kind's own section edits (e.g. an SSH cluster's kernel environments). */
+  items: Record<string, SettingItem[]>;
   /** Secret fields with a value saved (then empty keeps it). */
   saved: Record<string, boolean>;
   /** Secret fields whose saved value is to be removed. */
@@ -33,6 +36,13 @@ const pairsOf = (v: unknown): Pair[] =>
     ? Object.entries(v as Record<string, string>).map(([key, value]) => ({ key, value }))
     : [];
 
+const itemsOf = (v: unknown): SettingItem[] =>
+  Array.isArray(v)
+    ? v
+        .filter((x): x is SettingItem => typeof x === 'object' && x !== null && !Array.isArray(x))
+        .map((x) => ({ ...x }))
+    : [];
+
 /** The form for a kind, filled with `values` (its defaults where a value is missing). */
 export function formFor(
   kind: ClusterKindInfo,
@@ -40,12 +50,22 @@ export function formFor(
   values: SettingsValues = {},
   saved: Record<string, boolean> = {},
 ): FormState {
-  const f: FormState = { name, kind: kind.kind, text: {}, checks: {}, pairs: {}, saved: {}, clear: {} };
+  const f: FormState = {
+    name,
+    kind: kind.kind,
+    text: {},
+    checks: {},
+    pairs: {},
+    items: {},
+    saved: {},
+    clear: {},
+  };
   for (const field of kind.fields) {
     const v = values[field.key] ?? field.default;
     if (field.type === 'boolean') f.checks[field.key] = v !== false;
     else if (field.type === 'map') f.pairs[field.key] = pairsOf(v);
     else if (field.type === 'list') f.text[field.key] = listText(v);
+    else if (field.type === 'items') f.items[field.key] = itemsOf(v);
     else if (field.type === 'secret') {
       f.text[field.key] = '';
       f.saved[field.key] = saved[field.key] === true;
@@ -72,6 +92,8 @@ function valueOf(field: KindFieldInfo, f: FormState): SettingsValues[string] {
       return Object.fromEntries(
         (f.pairs[field.key] ?? []).filter((p) => p.key.trim()).map((p) => [p.key.trim(), p.value]),
       );
+    case 'items':
+      return f.items[field.key] ?? [];
     case 'list':
       return text
         .split(/[\s,]+/)

@@ -1,0 +1,98 @@
+// An SSH cluster's kernel environments edited in the form (issue 12 item 4): add one, Save shows the main
+// process's verdict at each input (the name, a launch timeout that is not a number), fix them, Save, and the
+// cluster lists the new environment. No connection is made: the cluster's host is never dialled.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { ClusterStore } from '../electron/clusters/store';
+import type { SshClusterConfig } from '../electron/clusters/kinds/ssh/config';
+import { launchBrowser, openApp, screenshot, startServe, waitFor, type ServeHandle } from './helpers';
+
+const T = 60_000;
+
+describe('SSH kernel environments in the cluster form', { timeout: 300_000 }, () => {
+  let serve: ServeHandle;
+  let page: Page;
+  let closeBrowser: () => Promise<void> = async () => undefined;
+  const pageErrors: string[] = [];
+  const saved = (): SshClusterConfig => {
+    const s = ClusterStore.open(serve.dataDir);
+    try {
+      return s.require('lab') as SshClusterConfig;
+    } finally {
+      s.close();
+    }
+  };
+
+  before(async () => {
+    serve = await startServe();
+    const s = ClusterStore.open(serve.dataDir);
+    s.add({
+      id: 'lab',
+      name: 'Lab',
+      kind: 'ssh',
+      hosts: ['gpu1.lab.invalid', 'gpu2.lab.invalid'],
+      python: '/usr/bin/python3',
+      environments: [{ name: 'r', displayName: 'R 4.3', language: 'R', argv: ['R', '{connection_file}'] }],
+    } as SshClusterConfig);
+    s.close();
+    const b = await launchBrowser();
+    closeBrowser = b.close;
+    page = await openApp(b.browser, serve, { timeoutMs: T, pageErrors });
+  });
+
+  after(async () => {
+    await closeBrowser();
+    await serve?.stop();
+  });
+
+  test('add an environment; errors at their inputs; fixed, it is saved and listed', async () => {
+    await page.getByRole('button', { name: 'Clusters' }).click();
+    await page.locator('.cluster-card[data-cluster-id="lab"]').click();
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.getByRole('heading', { name: /Edit Lab/ }).waitFor();
+    const section = page.getByTestId('ssh-environments');
+    await section.getByRole('button', { name: 'Add an environment' }).click();
+    await page.locator('#cf-env-1-name').fill('Torch GPU');
+    await section.getByLabel('Display name').fill('PyTorch (GPU)');
+    await section.getByRole('textbox', { name: 'Remote Python' }).fill('/opt/torch/bin/python');
+    await section.getByLabel('gpu2.lab.invalid').check();
+    await section.getByLabel('Launch timeout (seconds)').fill('soon');
+    await section.getByRole('button', { name: 'Add a variable' }).click();
+    await section.getByLabel('Variable 1').fill('OMP_NUM_THREADS');
+    await section.getByLabel('Value 1').fill('8');
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    const nameError = page.locator('#cf-env-1-name-error');
+    await nameError.waitFor();
+    assert.match(await nameError.innerText(), /lowercase letters, digits/);
+    assert.match(
+      await page.locator('#cf-env-1-launchTimeoutSec-error').innerText(),
+      /positive number of seconds, not "soon"/,
+    );
+    assert.equal(await page.locator('#cf-env-1-name').getAttribute('aria-invalid'), 'true');
+    await screenshot(page, '20-ssh-environments-errors');
+
+    await page.locator('#cf-env-1-name').fill('torch-gpu');
+    await page.locator('#cf-env-1-launchTimeoutSec').fill('300');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await waitFor('saved', async () => (saved().environments ?? []).length === 2, T);
+    assert.deepEqual(saved().environments?.[1], {
+      name: 'torch-gpu',
+      displayName: 'PyTorch (GPU)',
+      language: 'python',
+      python: '/opt/torch/bin/python',
+      hosts: ['gpu2.lab.invalid'],
+      launchTimeoutSec: 300,
+      env: { OMP_NUM_THREADS: '8' },
+    });
+    assert.deepEqual(saved().environments?.[0]?.argv, ['R', '{connection_file}'], 'the others are kept');
+
+    await page.locator('.cluster-card[data-cluster-id="lab"]').click();
+    await page.locator('li.env[data-env="torch-gpu"]').waitFor();
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.getByRole('button', { name: 'Edit PyTorch (GPU)' }).click();
+    await screenshot(page, '21-ssh-environments-edit');
+    assert.deepEqual(pageErrors, []);
+  });
+});
