@@ -54,6 +54,15 @@ export interface ExecOptions {
   stdin?: string | Buffer;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Each stdout chunk as it arrives (the result still carries all of it). */
+  onStdout?: (chunk: Buffer) => void;
+}
+
+/** A reverse forward (`ssh -R`): connections to the remote host's bind address and port arrive here. */
+export interface InboundForward {
+  /** The remote port (sshd's choice when 0 was asked for). */
+  readonly port: number;
+  close(): void;
 }
 
 export interface SshConnection {
@@ -61,6 +70,8 @@ export interface SshConnection {
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
   /** A channel to `host:port` as seen from the remote host. */
   forwardOut(host: string, port: number): Promise<Duplex>;
+  /** Listen on `bindAddr:bindPort` of the remote host (0: any free port); each connection goes to `onStream`. */
+  forwardIn(bindAddr: string, bindPort: number, onStream: (stream: Duplex) => void): Promise<InboundForward>;
   /** Write `data` to `remotePath` (relative paths are from the login's home) atomically, with `mode`. */
   writeFile(remotePath: string, data: Buffer, mode?: number): Promise<void>;
   onClose(listener: (err?: Error) => void): () => void;
@@ -121,6 +132,8 @@ class Ssh2Connection implements SshConnection {
   private isClosed = false;
   private readonly listeners = new Set<(err?: Error) => void>();
   private lastError: Error | undefined;
+  /** Reverse forwards by `addr:port`: where sshd's forwarded-tcpip channels go. */
+  private readonly inbound = new Map<string, (stream: Duplex) => void>();
 
   constructor(
     readonly target: SshTarget,
@@ -130,6 +143,11 @@ class Ssh2Connection implements SshConnection {
     client.on('error', (err) => (this.lastError = err));
     client.on('close', () => this.markClosed());
     jump?.on('close', () => client.end());
+    client.on('tcp connection', (info, accept, reject) => {
+      const onStream = this.inbound.get(`${info.destIP}:${info.destPort}`);
+      if (onStream) onStream(accept());
+      else reject();
+    });
   }
 
   get closed(): boolean {
@@ -181,6 +199,7 @@ class Ssh2Connection implements SshConnection {
           if (size <= MAX_OUTPUT) into.push(d);
         };
         stream.on('data', collect(out));
+        if (opts.onStdout) stream.on('data', opts.onStdout);
         stream.stderr.on('data', collect(errOut));
         stream.on('close', (code: number | null, signal?: string) => {
           cleanup();
@@ -203,6 +222,32 @@ class Ssh2Connection implements SshConnection {
       this.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) =>
         err ? reject(err) : resolve(stream),
       );
+    });
+  }
+
+  forwardIn(bindAddr: string, bindPort: number, onStream: (stream: Duplex) => void): Promise<InboundForward> {
+    return new Promise((resolve, reject) => {
+      if (this.isClosed)
+        return reject(new SshError('closed', 'The SSH connection is closed', 'Connect again.'));
+      this.client.forwardIn(bindAddr, bindPort, (err, bound) => {
+        if (err)
+          return reject(
+            new SshError(
+              'exec',
+              `${this.target.host} refused to listen on ${bindAddr}:${bindPort} for us: ${err.message}`,
+              "Allow TCP forwarding for this login in the host's sshd_config (AllowTcpForwarding yes or remote).",
+            ),
+          );
+        const port = bound || bindPort;
+        const key = `${bindAddr}:${port}`;
+        this.inbound.set(key, onStream);
+        resolve({
+          port,
+          close: () => {
+            if (this.inbound.delete(key) && !this.isClosed) this.client.unforwardIn(bindAddr, port);
+          },
+        });
+      });
     });
   }
 

@@ -8,6 +8,11 @@ import { ProvisionerRegistry, ProvisionerUnavailableError } from '../../../provi
 import { HostBalancer } from '../../../provisioners/ssh/host-balancer';
 import { SshLink } from '../../../provisioners/ssh/ssh-link';
 import {
+  DISTRIBUTED_PROVISIONER_NAME,
+  DistributedProvisioner,
+} from '../../../provisioners/ssh/distributed-provisioner';
+import { ReverseResponses } from '../../../provisioners/ssh/reverse-responses';
+import {
   SSH_PROVISIONER_NAME,
   SshProvisioner,
   type SshHostAccess,
@@ -45,6 +50,8 @@ export class SshCluster implements ClusterRuntime {
   private readonly registry: ProvisionerRegistry;
   private readonly balancer: HostBalancer;
   private readonly log: (message: string) => void;
+  /** Where Gateway Provisioners' launchers report (distributed-provisioner kernelspecs), over reverse forwards. */
+  private readonly responses = new ReverseResponses((m) => this.log(m));
   private readonly access: SshHostAccess;
   /** The provisioner of each kernel this cluster started or re-attached (for lease and saved state). */
   private readonly provisioners = new WeakMap<KernelBackend, SshProvisioner>();
@@ -65,6 +72,10 @@ export class SshCluster implements ClusterRuntime {
         name: SSH_PROVISIONER_NAME,
         create: (o) =>
           new SshProvisioner(o.kernelId, o.config, accessFor(access, o.config), o.outlivesApp === true),
+      })
+      .register({
+        name: DISTRIBUTED_PROVISIONER_NAME,
+        create: (o) => new DistributedProvisioner(o.kernelId, o.config, access, this.responses),
       })
       .markUnavailable(...GATEWAY_PROVISIONERS);
   }
@@ -185,6 +196,7 @@ export class SshCluster implements ClusterRuntime {
 
   async dispose(): Promise<void> {
     await this.context.pool.closeAll();
+    await this.responses.close();
   }
 
   private hostAccess(): SshHostAccess {

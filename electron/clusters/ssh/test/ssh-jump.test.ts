@@ -4,7 +4,7 @@
 // sshd (its direct-tcpip channel), none by this test process; and the login node's own log shows the forward.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { KernelManager } from '../../../../provisioners/kernel-manager';
@@ -12,62 +12,10 @@ import { sshdAvailable, startSshd, type TestSshd } from '../../../../scripts/tes
 import type { SshClusterConfig } from '../../kinds/ssh/config';
 import { SshCluster } from '../ssh-cluster';
 import { Inbox, PYTHON, executeMsg, tempDir, waitFor } from '../../test/helpers';
+import { descendsFrom, pidsMentioning, socketHolders } from './procfs';
 
 const skip = sshdAvailable() ? false : 'no /usr/sbin/sshd here (apt-get install openssh-server)';
 const noSecrets = { get: (): string | undefined => undefined };
-
-function ppid(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return 0;
-  }
-}
-
-function descendsFrom(pid: number, ancestor: number): boolean {
-  for (let p = pid; p > 1; p = ppid(p)) if (p === ancestor) return true;
-  return false;
-}
-
-/** Pids holding an established IPv4 connection whose remote end is port `port` (/proc/net/tcp + fds). */
-function holdersOfConnectionsTo(port: number): number[] {
-  const inodes = new Set<string>();
-  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== '01') continue; // 01 = ESTABLISHED
-    if (parseInt(f[2]!.split(':')[1]!, 16) === port) inodes.add(`socket:[${f[9]}]`);
-  }
-  const out = new Set<number>();
-  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${name}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        if (inodes.has(readlinkSync(`/proc/${name}/fd/${fd}`))) out.add(Number(name));
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
-  return [...out];
-}
-
-function kernelAlive(kernelId: string): boolean {
-  return readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n))
-    .some((n) => {
-      try {
-        return readFileSync(`/proc/${n}/cmdline`, 'utf8').includes(`kernel-${kernelId}.json`);
-      } catch {
-        return false;
-      }
-    });
-}
 
 describe('SSH cluster behind a jump host (a second sshd in front of the first)', { skip }, () => {
   let node: TestSshd; // the compute node, reached only through the login node
@@ -140,7 +88,7 @@ describe('SSH cluster behind a jump host (a second sshd in front of the first)',
     assert.equal(inbox.streamText(ex.msgId).trim(), '42');
 
     // While the kernel runs, its SSH connection to the node is a socket of the login node's sshd.
-    const holders = holdersOfConnectionsTo(node.port);
+    const holders = socketHolders(node.port, 'established-to');
     assert.ok(holders.length > 0, 'a connection to the compute node is open');
     assert.ok(!holders.includes(process.pid), 'this process has no connection of its own to the node');
     for (const pid of holders)
@@ -148,7 +96,11 @@ describe('SSH cluster behind a jump host (a second sshd in front of the first)',
     assert.ok(forwardsLogged() > forwardsBefore, "the login node's log shows a forward to the compute node");
 
     await k.shutdown();
-    await waitFor('the kernel process on the node to exit', () => !kernelAlive(k.id), 15_000);
+    await waitFor(
+      'the kernel process on the node to exit',
+      () => pidsMentioning(`kernel-${k.id}.json`).length === 0,
+      15_000,
+    );
   }
 
   test('a kernel starts, runs code and shuts down through the jump host (cluster setting user@host:port)', async () => {
