@@ -397,7 +397,17 @@ def launch(args):
         line = pipe.read().decode("utf-8", "replace").strip()
     why = "the background launcher died before reporting; see " + files["log"]
     line = line or error_line(args["kernel_id"], why, log_tail(files["log"]))
-    print(line, flush=True)
+    try:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except OSError:
+        # Nobody reads the report (the app cancelled the launch or gave up waiting, and its SSH channel is
+        # closed): no one would ever reach or stop this kernel, so it must not stay behind.
+        sys.stdout = open(os.devnull, "w")
+        state = read_state(files["state"])
+        if line.startswith("GDL1 ") and state is not None:
+            comm_call(state, {"shutdown": 1}, timeout=GRACE_S + 5)
+        return 1
     return 0 if line.startswith("GDL1 ") else 1
 
 
