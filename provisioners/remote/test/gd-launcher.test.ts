@@ -14,7 +14,7 @@ import {
   parseReport,
   stdinLine,
   stopCommandArgs,
-} from '../../remote/launcher-protocol';
+} from '../launcher-protocol';
 
 const PYTHON = '/usr/bin/python3';
 const SLEEPER = [PYTHON, '-c', 'import time; time.sleep(120)', '{connection_file}'];
