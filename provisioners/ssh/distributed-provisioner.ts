@@ -25,7 +25,7 @@ import { ZMQ_PORT_NAMES, type ZmqPortName } from './kernel-tunnel';
 import type { ReverseResponses } from './reverse-responses';
 import type { SshConnection } from './ssh-connection';
 import { SshKernelWay, waitByPolling } from './ssh-kernel-way';
-import type { SshHostAccess } from './ssh-provisioner';
+import type { SshHostAccess } from './ssh-host-access';
 
 export const DISTRIBUTED_PROVISIONER_NAME = 'distributed-provisioner';
 

@@ -11,7 +11,7 @@ import type { JsonValue, LinkState } from '../types';
 import { KernelTunnel, type RemotePorts } from './kernel-tunnel';
 import type { SshConnection } from './ssh-connection';
 import type { SshLink } from './ssh-link';
-import type { SshHostAccess } from './ssh-provisioner';
+import type { SshHostAccess } from './ssh-host-access';
 
 const COMM_TIMEOUT_MS = 8000;
 
@@ -42,13 +42,18 @@ export class SshKernelWay {
     return this.host.host;
   }
 
-  /** The host's connection of the moment, connecting (and waiting for a reconnect) as needed. */
-  async connect(signal?: AbortSignal): Promise<SshConnection> {
+  /** A lease on the host's shared link (opened by the first kernel there), its state relayed to listeners. */
+  async acquire(signal?: AbortSignal): Promise<SshLink> {
     const host = this.host?.host;
     if (!host) throw new Error(`kernel ${this.kernelId} has no host yet`);
     this.lease ??= await this.access.link(host, signal);
     this.watchLink(this.lease.value);
-    return this.lease.value.ready(signal);
+    return this.lease.value;
+  }
+
+  /** The host's connection of the moment, connecting (and waiting for a reconnect) as needed. */
+  async connect(signal?: AbortSignal): Promise<SshConnection> {
+    return (await this.acquire(signal)).ready(signal);
   }
 
   /** The connection when the link is up, else null. */

@@ -5,11 +5,7 @@
 // dead); the link reconnects and the tunnels' local ports stay. The launcher's lease stops the kernel when
 // this app has not asked about it for a while (a laptop that crashed or went away), unless it outlives the app.
 import { randomUUID } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import { abortError } from '../abort';
-import type { PoolLease } from '../context';
-import { commRequest } from '../remote/comm-port';
-import { isRefused } from '../remote/comm-port';
 import {
   launchCommandArgs,
   parseReport,
@@ -30,16 +26,15 @@ import type {
   ProvisionerState,
   SignalNumbers,
 } from '../types';
-import { KernelTunnel, ZMQ_PORT_NAMES } from './kernel-tunnel';
+import { ZMQ_PORT_NAMES } from './kernel-tunnel';
 import { readConfig, type SshHostAccess, type SshProvisionerConfig } from './ssh-host-access';
-import type { SshLink } from './ssh-link';
+import { SshKernelWay, waitByPolling } from './ssh-kernel-way';
 
 export type { SshHostAccess, SshProvisionerConfig } from './ssh-host-access';
 
 export const SSH_PROVISIONER_NAME = 'ssh-provisioner';
 
 const POLL_INTERVAL_MS = 3000;
-const COMM_TIMEOUT_MS = 8000;
 
 export class SshProvisioner implements KernelProvisioner {
   readonly name = SSH_PROVISIONER_NAME;
@@ -50,16 +45,13 @@ export class SshProvisioner implements KernelProvisioner {
   private readonly config: SshProvisionerConfig;
   private req: LaunchRequest | undefined;
   private key = '';
-  private host: { host: string; release(): void } | undefined;
-  private lease: PoolLease<SshLink> | undefined;
+  /** Host, link lease, tunnel and link state (shared with the distributed provisioner). */
+  private readonly way: SshKernelWay;
   private report: LauncherReport | undefined;
-  private tunnel: KernelTunnel | undefined;
   private launcherFile: string | undefined;
   private exitCode: number | null = null;
   /** A launch was sent: cleanup must make sure nothing of it is left on the host. */
   private attempted = false;
-  private readonly linkListeners = new Set<(s: LinkState) => void>();
-  private unsubscribeLink: (() => void) | undefined;
 
   constructor(
     readonly kernelId: string,
@@ -69,6 +61,7 @@ export class SshProvisioner implements KernelProvisioner {
     private readonly outlivesApp = false,
   ) {
     this.config = readConfig(config);
+    this.way = new SshKernelWay(kernelId, access);
   }
 
   get hasProcess(): boolean {
@@ -77,7 +70,7 @@ export class SshProvisioner implements KernelProvisioner {
 
   /** The host the kernel runs on (after launch or re-attach). */
   get hostName(): string | undefined {
-    return this.host?.host;
+    return this.way.hostName;
   }
 
   async preLaunch(req: LaunchRequest): Promise<void> {
@@ -86,17 +79,15 @@ export class SshProvisioner implements KernelProvisioner {
     this.exitCode = null;
     const pinned = req.env.KERNEL_REMOTE_HOST;
     // A restart stays on its host; a new kernel takes the balancer's pick.
-    this.host ??= this.access.chooseHost(pinned, this.config.hosts);
+    this.way.chooseHost(pinned, this.config.hosts);
   }
 
   async launch(bounds: LaunchBounds): Promise<ConnectionInfo> {
     const req = this.req;
-    if (!req || !this.host) throw new Error('launch() before preLaunch()');
-    const host = this.host.host;
+    const host = this.way.hostName;
+    if (!req || !host) throw new Error('launch() before preLaunch()');
     bounds.progress('connecting', `Connecting to ${host}`);
-    this.lease ??= await this.access.link(host, bounds.signal);
-    this.watchLink(this.lease.value);
-    const conn = await this.lease.value.ready(bounds.signal);
+    const conn = await this.way.connect(bounds.signal);
     bounds.progress('preparing', `Checking the launcher on ${host}`);
     const launcherFile = await this.access.ensureLauncher(conn, bounds.signal);
     this.launcherFile = launcherFile;
@@ -122,26 +113,23 @@ export class SshProvisioner implements KernelProvisioner {
     const report = parseReport(res.stdout + (res.stdout ? '' : res.stderr), this.key, this.kernelId);
     this.report = report;
     bounds.progress('connecting', `Kernel pid ${report.pid} runs on ${host}; opening its tunnel`);
-    this.tunnel = await KernelTunnel.open(
-      {
-        ip: report.ip,
-        ports: {
-          shell_port: report.shellPort,
-          iopub_port: report.iopubPort,
-          stdin_port: report.stdinPort,
-          control_port: report.controlPort,
-          hb_port: report.hbPort,
-        },
-        commPort: report.commPort,
+    const tunnel = await this.way.openTunnel({
+      ip: report.ip,
+      ports: {
+        shell_port: report.shellPort,
+        iopub_port: report.iopubPort,
+        stdin_port: report.stdinPort,
+        control_port: report.controlPort,
+        hb_port: report.hbPort,
       },
-      (h, p) => this.dial(h, p),
-    );
-    return this.tunnel.localConnection(this.key, req.spec.name);
+      commPort: report.commPort,
+    });
+    return tunnel.localConnection(this.key, req.spec.name);
   }
 
   async poll(): Promise<number | null> {
     if (this.exitCode !== null || !this.report) return this.exitCode ?? (this.attempted ? -1 : null);
-    if (!this.lease?.value.current()) return null; // link down: unknown, not dead
+    if (!this.way.linkUp) return null; // link down: unknown, not dead
     const reply = await this.comm({ status: 1 }).catch(() => undefined);
     if (reply === undefined) return null; // the request failed on the way: ask again next time
     if (reply === 'refused') {
@@ -175,13 +163,8 @@ export class SshProvisioner implements KernelProvisioner {
     await this.sendSignal('SIGKILL').catch(() => undefined);
   }
 
-  async wait(timeoutMs: number): Promise<number | null> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const code = await this.poll();
-      if (code !== null || Date.now() >= deadline) return code;
-      await new Promise((r) => setTimeout(r, Math.min(200, Math.max(0, deadline - Date.now()))));
-    }
+  wait(timeoutMs: number): Promise<number | null> {
+    return waitByPolling(() => this.poll(), timeoutMs);
   }
 
   /** Ask the launcher to stop the kernel and exit; without an answer, stop it with the launcher's CLI. */
@@ -195,10 +178,9 @@ export class SshProvisioner implements KernelProvisioner {
     }
     this.attempted = false;
     this.report = undefined;
-    await this.tunnel?.close();
-    this.tunnel = undefined;
+    await this.way.closeTunnel();
     if (restart) return; // the same host and link serve the next launch
-    this.release();
+    await this.way.release();
   }
 
   /** "Leave running": the kernel must not stop when this app stops asking about it. */
@@ -213,16 +195,15 @@ export class SshProvisioner implements KernelProvisioner {
 
   /** Stop managing without stopping the kernel (its tunnel and link lease go; the kernel stays). */
   async detach(): Promise<void> {
-    await this.tunnel?.close();
-    this.tunnel = undefined;
-    this.release();
+    await this.way.release();
   }
 
   getProvisionerInfo(): ProvisionerState {
     const r = this.report;
-    if (!r || !this.host) throw new Error(`kernel ${this.kernelId} has not been launched`);
+    const host = this.way.hostName;
+    if (!r || !host) throw new Error(`kernel ${this.kernelId} has not been launched`);
     const details: { [k: string]: JsonValue } = {
-      host: this.host.host,
+      host,
       ip: r.ip,
       commPort: r.commPort,
       pid: r.pid,
@@ -253,7 +234,7 @@ export class SshProvisioner implements KernelProvisioner {
     const c = state.connection;
     if (typeof d.host !== 'string' || typeof d.commPort !== 'number')
       throw new Error(`saved state of kernel ${state.kernelId} names no host or comm port`);
-    this.host = this.access.chooseHost(d.host);
+    this.way.chooseHost(d.host);
     this.key = c.key;
     this.launcherFile = typeof d.launcherFile === 'string' ? d.launcherFile : undefined;
     this.report = {
@@ -272,67 +253,26 @@ export class SshProvisioner implements KernelProvisioner {
     };
     this.attempted = true;
     try {
-      this.lease = await this.access.link(d.host);
-      this.watchLink(this.lease.value);
+      await this.way.acquire();
       const ports = Object.fromEntries(ZMQ_PORT_NAMES.map((n) => [n, c[n]])) as Record<
         (typeof ZMQ_PORT_NAMES)[number],
         number
       >;
-      this.tunnel = await KernelTunnel.open({ ip: c.ip, ports, commPort: d.commPort }, (h, p) =>
-        this.dial(h, p),
-      );
+      const tunnel = await this.way.openTunnel({ ip: c.ip, ports, commPort: d.commPort });
+      return tunnel.localConnection(this.key);
     } catch (err) {
       this.attempted = false;
       await this.detach();
       throw err;
     }
-    return this.tunnel.localConnection(this.key);
   }
 
-  async outputTail(maxChars = 2000): Promise<string> {
-    const log = this.report?.log;
-    const conn = this.lease?.value.current();
-    if (!log || !conn) return '';
-    const res = await conn.exec(`tail -c ${Math.max(1, Math.floor(maxChars))} ${shellQuote([log])}`, {
-      timeoutMs: 5000,
-    });
-    return res.stdout.trim();
+  outputTail(maxChars = 2000): Promise<string> {
+    return this.way.tail(this.report?.log, maxChars);
   }
 
   onLinkChange(listener: (state: LinkState) => void): () => void {
-    this.linkListeners.add(listener);
-    return () => this.linkListeners.delete(listener);
-  }
-
-  private release(): void {
-    this.unsubscribeLink?.();
-    this.unsubscribeLink = undefined;
-    const lease = this.lease;
-    this.lease = undefined;
-    void lease?.release();
-    this.host?.release();
-    this.host = undefined;
-  }
-
-  private watchLink(link: SshLink): void {
-    if (this.unsubscribeLink) return;
-    this.unsubscribeLink = link.onState((s) => {
-      const emit = (): void => {
-        for (const l of [...this.linkListeners]) l(s);
-      };
-      // Up only once the kernel's iopub, shell and control flow again through the new connection.
-      if (s.up && this.tunnel)
-        void this.tunnel.whenCarrying(['iopub_port', 'shell_port', 'control_port'], 5000).then(emit);
-      else emit();
-    });
-  }
-
-  private async dial(host: string, port: number): Promise<Duplex> {
-    const link = this.lease?.value;
-    if (!link) throw new Error(`kernel ${this.kernelId} has no SSH link`);
-    const conn = link.current();
-    if (!conn) throw new Error('the SSH link is down');
-    return conn.forwardOut(host, port);
+    return this.way.onLinkChange(listener);
   }
 
   private async setLease(seconds: number): Promise<void> {
@@ -345,28 +285,18 @@ export class SshProvisioner implements KernelProvisioner {
   private async comm(body: { [k: string]: JsonValue }): Promise<'refused' | Record<string, unknown>> {
     const r = this.report;
     if (!r) return 'refused';
-    let channel: Duplex;
-    try {
-      channel = await this.dial(r.ip, r.commPort);
-    } catch (err) {
-      if (isRefused(err)) return 'refused';
-      throw err;
-    }
-    const res = await commRequest(() => channel, body, { timeoutMs: COMM_TIMEOUT_MS, readReply: true });
-    if (!res.delivered) return 'refused';
-    const reply = res.reply;
-    if (reply === null) return 'refused'; // the launcher closed without answering: it is on its way out
+    const reply = await this.way.comm(r.ip, r.commPort, body, true);
+    // null: the launcher closed without answering: it is on its way out
+    if (reply === 'refused' || reply === null) return 'refused';
     if (typeof reply !== 'object' || Array.isArray(reply)) throw new Error('the launcher sent no object');
     return reply;
   }
 
   /** The launcher's `stop` or `status` subcommand over SSH (when its comm port does not answer). */
   private async launcherCommand(cmd: 'stop' | 'status'): Promise<string> {
-    const conn = this.lease?.value.current();
-    if (!conn || !this.launcherFile) throw new Error('no SSH link or launcher to ask');
+    if (!this.way.linkUp || !this.launcherFile) throw new Error('no SSH link or launcher to ask');
     const o = { python: this.config.python ?? this.access.python, launcherFile: this.launcherFile };
     const args = (cmd === 'stop' ? stopCommandArgs : statusCommandArgs)({ ...o, kernelId: this.kernelId });
-    const res = await conn.exec(shellQuote(args), { timeoutMs: 20_000 });
-    return res.stdout;
+    return this.way.run(args);
   }
 }
