@@ -100,6 +100,11 @@ export class DistributedProvisioner implements KernelProvisioner {
     return `.cache/gateway-desktop/gp-kernel-${this.kernelId}.log`;
   }
 
+  /** The launcher's pid, for a cleanup that comes before its "pid" line did (a launch cut short). */
+  private get pidFile(): string {
+    return `.cache/gateway-desktop/gp-kernel-${this.kernelId}.pid`;
+  }
+
   async preLaunch(req: LaunchRequest): Promise<void> {
     this.req = req;
     this.exitCode = null;
@@ -226,10 +231,11 @@ export class DistributedProvisioner implements KernelProvisioner {
 
   async cleanup(restart = false): Promise<void> {
     if (this.attempted) {
-      const left = restart ? [] : [`rm -f ${shellQuote([this.logFile])}`];
-      // Whatever of the launcher's group is still there goes (a no-op after a clean exit), and its log.
+      // Whatever of the launcher's group is left goes (a no-op after a clean exit), with its pid file and log.
+      const files = shellQuote(restart ? [this.pidFile] : [this.pidFile, this.logFile]);
       const pgid = this.remote?.pgid || this.launcherPid;
-      const cmd = [...(pgid ? [`kill -9 -${pgid} 2>/dev/null`] : []), ...left, 'true'].join('; ');
+      const group = pgid ? String(pgid) : `$(cat ${shellQuote([this.pidFile])} 2>/dev/null)`;
+      const cmd = `g=${group}; [ -n "$g" ] && kill -9 -"$g" 2>/dev/null; rm -f ${files}; true`;
       await this.way
         .run(['sh', '-c', cmd])
         .catch((err: Error) =>
@@ -334,6 +340,7 @@ export class DistributedProvisioner implements KernelProvisioner {
       's=$(command -v setsid)',
       `$s nohup ${shellQuote(argv)} > ${log} 2>&1 < /dev/null &`,
       'pid=$!',
+      `echo $pid > ${shellQuote([this.pidFile])}`,
       'echo "pid $pid"',
       'wait $pid',
       'echo "exit $?"',

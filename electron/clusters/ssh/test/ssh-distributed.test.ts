@@ -239,9 +239,29 @@ describe('Gateway Provisioners kernelspecs (distributed-provisioner) on an SSH c
       () => pidsMentioning(kernelId).length === 0,
       15_000,
     );
-    const log = join(os.homedir(), `.cache/gateway-desktop/gp-kernel-${kernelId}.log`);
-    await waitFor('the launcher log removed', () => !existsSync(log), 5000);
+    const files = ['log', 'pid'].map((x) =>
+      join(os.homedir(), `.cache/gateway-desktop/gp-kernel-${kernelId}.${x}`),
+    );
+    await waitFor('the launcher log and pid file removed', () => !files.some((f) => existsSync(f)), 5000);
     await waitFor('the SSH link closed with its last kernel', () => c.openLinks().length === 0, 5000);
+  });
+
+  test('a launcher that never reports: the launch times out and nothing of it is left', async () => {
+    const c = cluster(
+      {
+        name: 'ssh_silent',
+        displayName: 'Silent',
+        language: 'python',
+        argv: [PYTHON, '-c', 'import time; time.sleep(120)', '{kernel_id}', '{response_address}'],
+      },
+      { launchTimeoutSec: 6 },
+    );
+    const kernelId = randomUUID();
+    await assert.rejects(c.startKernel({ kernelId, specName: 'ssh_silent', env: {} }), /within 6 s/);
+    await waitFor('no process of the launch left', () => pidsMentioning(kernelId).length === 0, 15_000);
+    const dir = join(os.homedir(), '.cache/gateway-desktop');
+    for (const f of [`gp-kernel-${kernelId}.log`, `gp-kernel-${kernelId}.pid`])
+      assert.ok(!existsSync(join(dir, f)), `${f} removed`);
   });
 
   test('a launcher that dies before reporting fails the start at once with its output', async () => {
