@@ -2,6 +2,7 @@
 // session_id, v1 preferred (legacy when the upstream does not select it), messages queued while it
 // reconnects with backoff, and a prompt TCP ACK for every read (see prompt-ack.ts). It reports to its
 // kernel through RelayHost.
+import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
 import type { ExecutionState, KernelPort, WireMessage } from '../../../provisioners/types';
 import type { GatewayClient } from './client';
@@ -78,12 +79,19 @@ export class RelayPort implements KernelPort {
   private attempt = 0;
   private timer: NodeJS.Timeout | null = null;
   private wasDown = false;
+  /**
+   * The session id the upstream socket uses: the client's, so the upstream replays what it buffered across a
+   * drop, until a restart makes it a fresh one (see reopen).
+   */
+  private upstreamSession: string;
 
   constructor(
     private readonly kernel: RelayHost,
     readonly sessionId: string,
     private readonly onMessage: (msg: WireMessage) => void,
-  ) {}
+  ) {
+    this.upstreamSession = sessionId;
+  }
 
   get isOpen(): boolean {
     return this.ws !== null && this.ws.readyState === 1;
@@ -133,7 +141,7 @@ export class RelayPort implements KernelPort {
   unpark(): void {
     if (this.closed || !this.parked) return;
     this.parked = false;
-    const previous = this.kernel.closingSessions.get(this.sessionId);
+    const previous = this.kernel.closingSessions.get(this.upstreamSession);
     if (previous) void previous.then(() => this.connect());
     else this.connect();
   }
@@ -151,14 +159,22 @@ export class RelayPort implements KernelPort {
     const closed = ws ? closeSocket(ws) : null;
     if (closed) {
       const sessions = this.kernel.closingSessions;
-      sessions.set(this.sessionId, closed);
+      const key = this.upstreamSession;
+      sessions.set(key, closed);
       void closed.then(() => {
-        if (sessions.get(this.sessionId) === closed) sessions.delete(this.sessionId);
+        if (sessions.get(key) === closed) sessions.delete(key);
       });
     }
   }
 
-  /** Close the upstream socket and open a new one with the same session id (no 'disconnected' event). */
+  /**
+   * Close the upstream socket and open a new one (no 'disconnected' event), after a restart. It gets a fresh
+   * upstream session id: the upstream makes the session id its ZMQ identity towards the kernel, and the old
+   * socket's DEALER has already reconnected to the restarted kernel under it. Until the upstream has torn that
+   * one down, the kernel's ROUTER refuses a second peer with the same identity, and a refused peer whose first
+   * message is already queued is never read again: the session's shell replies would stop for good (seen as
+   * an execute that never answers after a restart under load). Nothing buffered for the old id matters then.
+   */
   async reopen(): Promise<void> {
     if (this.closed || this.parked) return;
     const ws = this.ws;
@@ -169,6 +185,7 @@ export class RelayPort implements KernelPort {
     }
     if (ws) await closeSocket(ws);
     if (this.closed) return;
+    this.upstreamSession = randomUUID();
     const opened = new Promise<void>((resolve) => {
       this.onNextOpen = resolve;
       setTimeout(resolve, 10_000).unref();
@@ -185,7 +202,7 @@ export class RelayPort implements KernelPort {
     const offerV1 = hint.v1 !== false;
     let ws: WebSocket;
     try {
-      ws = this.kernel.client.openChannels(this.kernel.upstreamId, this.sessionId, offerV1);
+      ws = this.kernel.client.openChannels(this.kernel.upstreamId, this.upstreamSession, offerV1);
     } catch (e) {
       this.scheduleReconnect((e as Error).message);
       return;
