@@ -2,6 +2,8 @@
 
     gd_launcher.py launch --kernel-id ID [--ip IP] [--port-range LO..HI] [--state-dir DIR]
                           [--lease-seconds N] -- KERNEL_ARGV...     (one JSON line on stdin: protocol, key, env)
+    gd_launcher.py run --kernel-id ID [--ip IP] [--port-range LO..HI] [--state-dir DIR]
+                       [--request-file FILE] -- KERNEL_ARGV...           (the same, without detaching)
     gd_launcher.py stop|status --kernel-id ID [--state-dir DIR]
     gd_launcher.py version
 
@@ -9,6 +11,9 @@
 its own session and detaches: the foreground prints one `GDL1 <json> <hmac>` line and exits, so the SSH
 session may close, while a background launcher serves the comm port (signals, status, lease, shutdown) and
 watches the kernel. The app never needs an inbound connection: it reaches the comm port through SSH.
+`run` is `launch` for a container whose main process the launcher is: it does not detach, prints the same line
+on its stdout (the request comes on stdin, or from a file such as a Swarm secret), serves the comm port and
+exits with the kernel's status once the kernel is gone.
 Python 3.8+, standard library only.
 """
 
@@ -165,8 +170,15 @@ def bind_ports(ip, port_range):
     return socks
 
 
-def read_request():
-    line = sys.stdin.buffer.readline(MAX_REQUEST + 1)
+def read_request(request_file=None):
+    if request_file:
+        try:
+            with open(request_file, "rb") as f:
+                line = f.readline(MAX_REQUEST + 1)
+        except OSError as e:
+            raise Fail("cannot read the request file %s: %s" % (request_file, e))
+    else:
+        line = sys.stdin.buffer.readline(MAX_REQUEST + 1)
     if not line.strip():
         raise Fail('no request on stdin: send one JSON line {"protocol":1,"key":"...","env":{...}}')
     try:
@@ -188,8 +200,8 @@ def read_request():
 class Launcher:
     """The background part: owns the kernel process and serves the comm port until the kernel is gone."""
 
-    def __init__(self, files, comm, lease):
-        self.files, self.comm, self.lease = files, comm, lease
+    def __init__(self, files, comm, lease, linger=LINGER_S):
+        self.files, self.comm, self.lease, self.linger = files, comm, lease, linger
         self.proc = None
         self.last_request = time.monotonic()
         self.exited_at = None
@@ -272,7 +284,7 @@ class Launcher:
                 self.stop_reason = "lease of %gs expired" % self.lease
                 self.shutdown()
                 break
-            if not self.alive() and self.exited_at is not None and now - self.exited_at > LINGER_S:
+            if not self.alive() and self.exited_at is not None and now - self.exited_at >= self.linger:
                 self.stop_reason = "kernel exited"
                 break
             for sock, (_, deadline) in list(self.clients.items()):
@@ -319,15 +331,29 @@ class Report:
             os.close(fd)
 
 
-def background(args, key, env, socks, files, report):
-    """Runs detached: starts the kernel, reports through `report`, then serves the comm port."""
+class StdoutReport:
+    """`run`: the line goes straight to this process's stdout (a container's log or attached stream), once."""
+
+    def __init__(self):
+        self.sent = False
+
+    def send(self, line):
+        if not self.sent:
+            self.sent = True
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+
+def background(args, key, env, socks, files, report, detached=True):
+    """Starts the kernel, reports through `report`, then serves the comm port (detached, or as `run`)."""
     kernel_socks, comm = socks[:5], socks[5]
     log_fd = os.open(files["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     null = os.open(os.devnull, os.O_RDWR)
     # Nothing of the SSH session's channel may stay open here, or sshd would wait for us before closing it.
-    for fd, to in ((0, null), (1, null), (2, log_fd)):
+    # `run` keeps its stdout: the report goes there.
+    for fd, to in ((0, null), (1, null), (2, log_fd)) if detached else ((0, null),):
         os.dup2(to, fd)
-    launcher = Launcher(files, comm, args["lease"])
+    launcher = Launcher(files, comm, args["lease"], LINGER_S if detached else 0.0)
     signal.signal(signal.SIGTERM, lambda *_: setattr(launcher, "stop_reason", "launcher got SIGTERM"))
     ports = {name: s.getsockname()[1] for name, s in zip(PORT_NAMES, kernel_socks)}
     argv = [a.replace("{connection_file}", files["conn"]) for a in args["argv"]]
@@ -357,9 +383,28 @@ def background(args, key, env, socks, files, report):
         mac = hmac.new(key.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
         report.send("GDL1 %s %s" % (text, mac))
         launcher.run()
+        return launcher.proc.returncode
     finally:
         if launcher.alive():  # the launcher failed: nothing would watch or lease the kernel any more
             launcher.shutdown()
+
+
+def run_foreground(args):
+    """`run`: as launch, but this process is the launcher (a container's main process); exits with the kernel."""
+    if args["argv"] == []:
+        raise Fail("no kernel command: put it after --, e.g. -- python -m ipykernel_launcher -f {connection_file}")
+    key, env = read_request(args["request_file"])
+    port_range = parse_range(args["port_range"]) if args["port_range"] else None
+    files = paths(args["state_dir"], args["kernel_id"])
+    socks = bind_ports(args["ip"], port_range)
+    conn = {name: s.getsockname()[1] for name, s in zip(PORT_NAMES, socks)}
+    conn.update(transport="tcp", ip=args["ip"], key=key, signature_scheme="hmac-sha256")
+    write_private(files["conn"], json.dumps(conn, indent=1))
+    report = StdoutReport()
+    code = background(args, key, env, socks, files, report, detached=False)
+    if not report.sent:
+        report.send(error_line(args["kernel_id"], "the launcher stopped before reporting", log_tail(files["log"])))
+    return code if isinstance(code, int) and code >= 0 else 1
 
 
 def launch(args):
@@ -471,9 +516,10 @@ def parse_args(argv):
     if not argv:
         raise Fail("usage: gd_launcher.py launch|stop|status|version ...")
     args = {"cmd": argv[0], "kernel_id": None, "ip": "127.0.0.1", "port_range": None, "lease": 0.0, "argv": [],
+            "request_file": None,
             "state_dir": os.path.join(os.path.expanduser("~"), ".cache", "gateway-desktop", "kernels")}
     opts = {"--kernel-id": "kernel_id", "--ip": "ip", "--port-range": "port_range", "--state-dir": "state_dir",
-            "--lease-seconds": "lease"}
+            "--lease-seconds": "lease", "--request-file": "request_file"}
     rest = argv[1:]
     while rest:
         opt = rest.pop(0)
@@ -501,15 +547,17 @@ def main(argv):
         if args["cmd"] == "version":
             print(VERSION)
             return 0
-        if args["cmd"] not in ("launch", "stop", "status"):
-            raise Fail("unknown command %r: use launch, stop, status or version" % args["cmd"])
+        if args["cmd"] not in ("launch", "run", "stop", "status"):
+            raise Fail("unknown command %r: use launch, run, stop, status or version" % args["cmd"])
         os.makedirs(args["state_dir"], mode=0o700, exist_ok=True)
         if args["cmd"] == "launch":
             return launch(args)
+        if args["cmd"] == "run":
+            return run_foreground(args)
         print(compact((stop if args["cmd"] == "stop" else status)(args)), flush=True)
         return 0
     except Fail as e:
-        if argv[:1] == ["launch"]:
+        if argv[:1] in (["launch"], ["run"]):
             print(error_line(kernel_id, str(e)), flush=True)
         else:
             print(compact({"ok": False, "error": str(e)}), flush=True)

@@ -3,8 +3,9 @@
 // SSH channel closed before the kernel was up). Such a kernel could never be reached or stopped by the app.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -104,5 +105,37 @@ describe('gd_launcher.py on this computer', () => {
     await until('the unreachable kernel to be stopped', () => kernelPids(kernelId).length === 0, 15_000);
     assert.equal(existsSync(join(stateDir, `kernel-${kernelId}.state.json`)), false, 'its state is gone');
     assert.equal(existsSync(join(stateDir, `kernel-${kernelId}.json`)), false, 'its key file is gone');
+  });
+  test("run (a container's main process): reports on stdout, stays, and takes its kernel along on SIGTERM", async () => {
+    const kernelId = randomUUID();
+    const key = randomUUID();
+    launched.push(kernelId);
+    // The request from a file, as a Swarm secret delivers it.
+    const requestFile = join(stateDir, `request-${kernelId}`);
+    writeFileSync(requestFile, stdinLine(key, { KERNEL_USERNAME: 'student' }), { mode: 0o600 });
+    const args = launchCommandArgs({
+      python: PYTHON,
+      launcherFile: launcherPath(),
+      kernelId,
+      stateDir,
+      argv: SLEEPER,
+    });
+    args[2] = 'run';
+    args.splice(args.indexOf('--'), 0, '--request-file', requestFile);
+    const child = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    const reported = new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString('utf8');
+        if (stdout.includes('\n')) resolve();
+      }),
+    );
+    await reported;
+    const report = parseReport(stdout, key, kernelId);
+    assert.deepEqual(kernelPids(kernelId), [report.pid]);
+    assert.equal(child.exitCode, null, 'the launcher stays in the foreground with its kernel');
+    child.kill('SIGTERM'); // what `docker stop` sends a container's main process
+    await once(child, 'exit');
+    assert.deepEqual(kernelPids(kernelId), [], 'the kernel went with it');
   });
 });
