@@ -1,9 +1,11 @@
 // Paired A/B measurements for the proxy's overhead over direct ZMQ, robust to a shared, noisy machine: the
 // paths are measured interleaved (round-robin, rotating order), so load drift hits each path alike.
-//   node --import tsx scripts/bench/ab.ts [--rounds R] [--rtts N] [--starts S] [--paths direct,proxy,proxy_v1]
-// BENCH_PROXY_NODE_ARGS (see servers.ts) passes node flags to the proxy, e.g. --cpu-prof.
+//   node --import tsx scripts/bench/ab.ts [--rounds R] [--rtts N] [--starts S] [--paths direct,proxy,proxy_v1,ssh]
+// BENCH_PROXY_NODE_ARGS (see servers.ts) passes node flags to the proxy, e.g. --cpu-prof. `ssh` is the bench's
+// ssh path (loopback sshd); its starts are warm (a kernel kept on the host holds the pooled connection).
 import { directPath, gatewayPath, timeRequests, type BenchPath } from './measure';
-import { startServe } from './servers';
+import { startServe, type RunningServer } from './servers';
+import { openSshCluster, sshPath } from './ssh-path';
 import { median, nowMs, percentile, round } from './stats';
 
 const args = process.argv.slice(2);
@@ -18,11 +20,17 @@ const pathsIdx = args.indexOf('--paths');
 const wanted = pathsIdx >= 0 ? args[pathsIdx + 1].split(',') : ['direct', 'proxy', 'proxy_v1'];
 
 async function main() {
-  const serve = await startServe();
+  const serve = wanted.some((n) => n.startsWith('proxy')) ? await startServe() : null;
+  const ssh = wanted.includes('ssh') ? await openSshCluster((s) => process.stderr.write(s + '\n')) : null;
+  const holder = ssh ? await sshPath(ssh.cluster).start() : null;
+  const proxied = (s: RunningServer): Record<string, BenchPath> => ({
+    proxy: gatewayPath('proxy', s, 'python3'),
+    proxy_v1: gatewayPath('proxy_v1', s, 'python3', 'v1'),
+  });
   const all: Record<string, BenchPath> = {
     direct: await directPath(),
-    proxy: gatewayPath('proxy', serve, 'python3'),
-    proxy_v1: gatewayPath('proxy_v1', serve, 'python3', 'v1'),
+    ...(serve ? proxied(serve) : {}),
+    ...(ssh ? { ssh: sshPath(ssh.cluster) } : {}),
   };
   const paths = wanted.map((n) => all[n]).filter(Boolean);
   const rot = <T>(xs: T[], r: number) => xs.map((_, i) => xs[(i + r) % xs.length]);
@@ -81,7 +89,9 @@ async function main() {
       }
     }
   } finally {
-    await serve.stop();
+    await holder?.stop();
+    await ssh?.close();
+    await serve?.stop();
   }
 }
 

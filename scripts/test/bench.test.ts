@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { sshdAvailable } from '../testing/sshd';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -33,9 +34,21 @@ test('npm run bench -- --quick completes with sane figures for every path', { ti
       }[];
       proxy: { rss_with_idle_kernels_mb: number; fanout_all_bytes_received: boolean };
       ratios: Record<string, unknown>;
+      ssh:
+        | {
+            kernel_start_ms_median: number;
+            first_start_on_host_ms: number;
+            launcher_uploaded: boolean;
+            cipher: string;
+          }
+        | { skipped: string }
+        | null;
     };
     const names = report.paths.map((p) => p.path);
-    for (const want of ['direct', 'proxy', 'proxy_v1', 'jupyter_server', 'lab_path', 'relay']) {
+    // The ssh path needs an sshd; without one the run says why it skipped it.
+    const ssh = sshdAvailable();
+    const expected = ['direct', 'proxy', 'proxy_v1', 'jupyter_server', 'lab_path', 'relay'];
+    for (const want of ssh ? [...expected, 'ssh'] : expected) {
       assert.ok(
         names.includes(want),
         `path ${want} missing from ${names.join(', ')}:\n${r.stderr.slice(-3000)}`,
@@ -51,6 +64,17 @@ test('npm run bench -- --quick completes with sane figures for every path', { ti
     assert.ok(report.proxy.rss_with_idle_kernels_mb > 0);
     assert.equal(report.proxy.fanout_all_bytes_received, true);
     assert.ok(report.ratios.proxy_vs_direct && report.ratios.relay_vs_upstream);
+    if (ssh) {
+      assert.ok(report.ssh && !('skipped' in report.ssh), `ssh not measured: ${JSON.stringify(report.ssh)}`);
+      // The first start on the host uploaded the launcher (it was deleted first) and took a positive time.
+      assert.equal(report.ssh.launcher_uploaded, true);
+      assert.ok(report.ssh.first_start_on_host_ms > 0 && report.ssh.kernel_start_ms_median > 0);
+      assert.ok(report.ssh.cipher.length > 0);
+      assert.ok(report.ratios.ssh_vs_direct, 'no ssh_vs_direct ratios');
+    } else {
+      assert.ok(report.ssh && 'skipped' in report.ssh && report.ssh.skipped.length > 0);
+      assert.match(r.stderr, /skipped ssh: /);
+    }
     assert.match(r.stdout, /\| path\s+\| start ms/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
