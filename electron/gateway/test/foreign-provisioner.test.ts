@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AppCore } from '../../app-core';
+import { gpLauncherArgv } from '../../../scripts/testing/gp-kernelspec';
 import { SYSTEM_KERNELS, api, processesMatching, rmrf, startTestCore } from './helpers';
 
 interface ErrorBody {
@@ -34,20 +35,7 @@ describe('kernelspecs that name a provisioner this computer does not have', { ti
     writeFileSync(
       path.join(dir, 'kernel.json'),
       JSON.stringify({
-        argv: [
-          '/usr/bin/python3',
-          script,
-          '--kernel-id',
-          '{kernel_id}',
-          '--port-range',
-          '{port_range}',
-          '--response-address',
-          '{response_address}',
-          '--public-key',
-          '{public_key}',
-          '--kernel-class-name',
-          'ipykernel.ipkernel.IPythonKernel',
-        ],
+        argv: gpLauncherArgv('/usr/bin/python3', script),
         env: {},
         display_name: 'Kubernetes Python',
         language: 'python',

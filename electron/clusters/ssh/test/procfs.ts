@@ -44,14 +44,15 @@ export function socketHolders(port: number, state: 'established-to' | 'listening
   return [...out];
 }
 
-/** Live (not zombie) processes whose command line contains `text`. */
-export function pidsMentioning(text: string): number[] {
+/** Live (not zombie) processes whose command line contains every one of `texts`. */
+export function pidsMentioning(...texts: string[]): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       if (stat[stat.lastIndexOf(')') + 2] === 'Z') continue;
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(text)) out.push(Number(name));
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (texts.every((t) => cmd.includes(t))) out.push(Number(name));
     } catch {
       // gone meanwhile
     }

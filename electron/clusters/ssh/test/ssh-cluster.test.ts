@@ -2,100 +2,34 @@
 // what a data scientist sees when a kernel runs "on the lab machine" (here the lab machine is this one, reached
 // only through SSH: the kernel's ports are loopback ports on the host, carried over the connection).
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { randomUUID } from 'node:crypto';
-import { KernelManager } from '../../../../provisioners/kernel-manager';
-import type { KernelEvent, LaunchProgress } from '../../../../provisioners/types';
-import { sshdAvailable, startSshd, type TestSshd } from '../../../../scripts/testing/sshd';
+import type { KernelEvent } from '../../../../provisioners/types';
+import { startSshd, type TestSshd } from '../../../../scripts/testing/sshd';
 import type { SshClusterConfig } from '../../kinds/ssh/config';
-import { SshCluster } from '../ssh-cluster';
+import type { SshCluster } from '../ssh-cluster';
 import { diagnoseSsh } from '../diagnose-ssh';
-import { Inbox, PYTHON, executeMsg, tempDir, waitFor } from '../../test/helpers';
-
-const skip = sshdAvailable() ? false : 'no /usr/sbin/sshd here (apt-get install openssh-server)';
-const noSecrets = { get: (): string | undefined => undefined };
-
-function procAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Pids whose command line mentions the kernel's connection file (the kernel and nothing else). */
-function kernelPids(kernelId: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (cmd.includes(`kernel-${kernelId}.json`) && procAlive(Number(name))) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
+import { PYTHON, tempDir, waitFor } from '../../test/helpers';
+import { processAlive } from './procfs';
+import {
+  SshTestBed,
+  interruptSleep,
+  kernelPids,
+  noSecrets,
+  run,
+  skipWithoutSshd as skip,
+  sshClusterConfig,
+} from './ssh-test-kit';
 
 describe('SSH cluster: kernels on a host reached over a real sshd', { skip }, () => {
   let sshd: TestSshd;
   let dir: string;
-  const clusters: SshCluster[] = [];
-  const kernels: KernelManager[] = [];
-
-  function config(over: Partial<SshClusterConfig> = {}): SshClusterConfig {
-    return {
-      id: 'lab',
-      name: 'Lab server',
-      kind: 'ssh',
-      hosts: ['127.0.0.1'],
-      user: sshd.user,
-      port: sshd.port,
-      identityFile: sshd.clientKey,
-      useAgent: false,
-      knownHostsFile: sshd.knownHostsFile,
-      python: PYTHON,
-      ...over,
-    };
-  }
-
-  function cluster(over: Partial<SshClusterConfig> = {}, sshConfigFile?: string): SshCluster {
-    const c = new SshCluster(config(over), {
-      secrets: noSecrets,
-      log: () => undefined,
-      ...(sshConfigFile ? { target: { sshConfigFile } } : {}),
-    });
-    clusters.push(c);
-    return c;
-  }
-
-  async function start(
-    c: SshCluster,
-    specName = 'python3',
-    env: Record<string, string> = {},
-    onProgress?: (p: LaunchProgress) => void,
-  ): Promise<KernelManager> {
-    const k = (await c.startKernel({ kernelId: randomUUID(), specName, env, onProgress })) as KernelManager;
-    kernels.push(k);
-    return k;
-  }
-
-  async function run(k: KernelManager, code: string): Promise<string> {
-    const inbox = new Inbox();
-    const session = randomUUID();
-    const port = k.openPort(session, inbox.push);
-    try {
-      const ex = executeMsg(code, session);
-      port.send(ex.msg);
-      await inbox.idleFor(ex.msgId, 30_000);
-      return inbox.streamText(ex.msgId);
-    } finally {
-      port.close();
-    }
-  }
+  const bed = new SshTestBed();
+  const config = (over: Partial<SshClusterConfig> = {}): SshClusterConfig => sshClusterConfig(sshd, over);
+  const cluster = (over: Partial<SshClusterConfig> = {}, sshConfigFile?: string): SshCluster =>
+    bed.cluster(config(over), sshConfigFile);
 
   before(async () => {
     sshd = await startSshd();
@@ -103,17 +37,17 @@ describe('SSH cluster: kernels on a host reached over a real sshd', { skip }, ()
   });
 
   after(async () => {
-    await Promise.allSettled(kernels.map((k) => k.shutdown()));
-    await Promise.allSettled(clusters.map((c) => c.dispose()));
+    await bed.stop();
     await sshd?.stop();
   });
 
   test('a kernel starts on the host, runs code there, reports its progress, and is gone after shutdown', async () => {
     const c = cluster();
     const phases: string[] = [];
-    const k = await start(c, 'python3', { KERNEL_USERNAME: 'student', PATH: '/evil' }, (p) =>
-      phases.push(p.phase),
-    );
+    const k = await bed.start(c, {
+      env: { KERNEL_USERNAME: 'student', PATH: '/evil' },
+      onProgress: (p) => phases.push(p.phase),
+    });
     const out = await run(
       k,
       'import os; print(os.environ["KERNEL_ID"], os.environ["KERNEL_USERNAME"], os.getpid())',
@@ -132,31 +66,18 @@ describe('SSH cluster: kernels on a host reached over a real sshd', { skip }, ()
     // The app dials local tunnel ports, not the kernel's own.
     assert.equal(c.openLinks().length, 1);
     await k.shutdown();
-    await waitFor('the remote kernel process to exit', () => !procAlive(Number(pid)), 15_000);
+    await waitFor('the remote kernel process to exit', () => !processAlive(Number(pid)), 15_000);
     assert.deepEqual(kernelPids(k.id), []);
   });
 
   test('interrupt stops a running cell and the kernel carries on', async () => {
-    const k = await start(cluster());
-    const inbox = new Inbox();
-    const session = randomUUID();
-    const port = k.openPort(session, inbox.push);
-    const ex = executeMsg('import time\ntime.sleep(60)', session);
-    port.send(ex.msg);
-    await inbox.wait((p) => p.msgType === 'status' && p.content.execution_state === 'busy', 10_000, 'busy');
-    await k.interrupt();
-    const reply = await inbox.wait(
-      (p) => p.parentMsgId === ex.msgId && p.msgType === 'execute_reply',
-      15_000,
-      'execute_reply',
-    );
-    assert.equal(reply.content.ename, 'KeyboardInterrupt');
-    port.close();
+    const k = await bed.start(cluster());
+    assert.equal(await interruptSleep(k), 'KeyboardInterrupt');
     assert.equal((await run(k, 'print(6*7)')).trim(), '42');
   });
 
   test('a dropped SSH connection shows as disconnected, not dead; it reconnects and the kernel still answers', async () => {
-    const k = await start(cluster());
+    const k = await bed.start(cluster());
     const events: KernelEvent['type'][] = [];
     k.onEvent((e) => events.push(e.type));
     await run(k, 'x = 41');
@@ -168,12 +89,12 @@ describe('SSH cluster: kernels on a host reached over a real sshd', { skip }, ()
   });
 
   test('restart keeps the kernel id and host, runs a fresh process', async () => {
-    const k = await start(cluster());
+    const k = await bed.start(cluster());
     const before = Number((await run(k, 'import os; print(os.getpid())')).trim());
     await k.restart();
     const afterPid = Number((await run(k, 'import os; print(os.getpid())')).trim());
     assert.notEqual(afterPid, before);
-    await waitFor('the old kernel process to exit', () => !procAlive(before), 15_000);
+    await waitFor('the old kernel process to exit', () => !processAlive(before), 15_000);
   });
 
   test('a kernel that dies at start: the error carries its last output', async () => {
@@ -192,14 +113,14 @@ describe('SSH cluster: kernels on a host reached over a real sshd', { skip }, ()
         },
       ],
     });
-    await assert.rejects(start(c, 'broken'), (err: Error) => {
+    await assert.rejects(bed.start(c, { specName: 'broken' }), (err: Error) => {
       assert.match(err.message, /no CUDA device found/);
       return true;
     });
   });
 
   test('a Python that is not on the host is named in the error', async () => {
-    await assert.rejects(start(cluster({ python: '/opt/nowhere/bin/python3' })), (err: Error) => {
+    await assert.rejects(bed.start(cluster({ python: '/opt/nowhere/bin/python3' })), (err: Error) => {
       assert.match(err.message, /nowhere/);
       return true;
     });
@@ -207,7 +128,7 @@ describe('SSH cluster: kernels on a host reached over a real sshd', { skip }, ()
 
   test('a host key that changed is refused before anything runs, and says so', async () => {
     const c = cluster({ knownHostsFile: sshd.wrongKnownHostsFile });
-    await assert.rejects(start(c), (err: Error) => {
+    await assert.rejects(bed.start(c), (err: Error) => {
       assert.match(err.message, /CHANGED/);
       return true;
     });
@@ -235,8 +156,8 @@ describe('SSH cluster: kernels on a host reached over a real sshd', { skip }, ()
     const sshConfig = join(dir, 'ssh_config');
     writeFileSync(sshConfig, `Host labbox\n  HostName 127.0.0.1\n  Port ${sshd.port}\n`);
     const c = cluster({ hosts: ['127.0.0.1', 'labbox'] }, sshConfig);
-    const a = await start(c);
-    const b = await start(c);
+    const a = await bed.start(c);
+    const b = await bed.start(c);
     assert.deepEqual([a.getProvisionerInfo().details.host, b.getProvisionerInfo().details.host].sort(), [
       '127.0.0.1',
       'labbox',

@@ -12,12 +12,13 @@ import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { KernelManager } from '../../../../provisioners/kernel-manager';
-import { sshdAvailable, startSshd, type TestSshd } from '../../../../scripts/testing/sshd';
+import { gpLauncherArgv } from '../../../../scripts/testing/gp-kernelspec';
+import { startSshd, type TestSshd } from '../../../../scripts/testing/sshd';
 import type { SshClusterConfig, SshEnvironment } from '../../kinds/ssh/config';
-import { SshCluster } from '../ssh-cluster';
-import { Inbox, PYTHON, executeMsg, tempDir, waitFor } from '../../test/helpers';
+import type { SshCluster } from '../ssh-cluster';
+import { PYTHON, tempDir, waitFor } from '../../test/helpers';
 import { descendsFrom, pidsMentioning, processAlive, socketHolders } from './procfs';
+import { SshTestBed, interruptSleep, run, skipWithoutSshd, sshClusterConfig } from './ssh-test-kit';
 
 const GP_STYLE_LAUNCHER = `
 import argparse, atexit, base64, importlib, json, os, socket, sys, tempfile, uuid
@@ -99,18 +100,14 @@ app.start()
 `;
 
 const hasCrypto = spawnSync(PYTHON, ['-c', 'import Cryptodome'], { stdio: 'ignore' }).status === 0;
-const skip = !sshdAvailable()
-  ? 'no /usr/sbin/sshd here (apt-get install openssh-server)'
-  : !hasCrypto
-    ? `${PYTHON} lacks Cryptodome (apt-get install python3-pycryptodome)`
-    : false;
-const noSecrets = { get: (): string | undefined => undefined };
+const skip =
+  skipWithoutSshd ||
+  (hasCrypto ? false : `${PYTHON} lacks Cryptodome (apt-get install python3-pycryptodome)`);
 
 describe('Gateway Provisioners kernelspecs (distributed-provisioner) on an SSH cluster', { skip }, () => {
   let sshd: TestSshd;
   let launcher: string;
-  const clusters: SshCluster[] = [];
-  const kernels: KernelManager[] = [];
+  const bed = new SshTestBed();
 
   before(async () => {
     sshd = await startSshd();
@@ -119,67 +116,20 @@ describe('Gateway Provisioners kernelspecs (distributed-provisioner) on an SSH c
   });
 
   after(async () => {
-    await Promise.allSettled(kernels.map((k) => k.shutdown()));
-    await Promise.allSettled(clusters.map((c) => c.dispose()));
+    await bed.stop();
     await sshd?.stop();
   });
 
-  function cluster(env: SshEnvironment, over: Partial<SshClusterConfig> = {}): SshCluster {
-    const c = new SshCluster(
-      {
-        id: 'gp',
-        name: 'GP hosts',
-        kind: 'ssh',
-        hosts: ['127.0.0.1'],
-        user: sshd.user,
-        port: sshd.port,
-        identityFile: sshd.clientKey,
-        useAgent: false,
-        knownHostsFile: sshd.knownHostsFile,
-        python: PYTHON,
-        environments: [env],
-        ...over,
-      },
-      { secrets: noSecrets, log: () => undefined },
-    );
-    clusters.push(c);
-    return c;
-  }
+  const cluster = (env: SshEnvironment, over: Partial<SshClusterConfig> = {}): SshCluster =>
+    bed.cluster(sshClusterConfig(sshd, { id: 'gp', name: 'GP hosts', environments: [env], ...over }));
 
   // As `jupyter ssh-spec install` writes it (reference §3.3), with this test's launcher.
   const gpEnvironment = (): SshEnvironment => ({
     name: 'ssh_python',
     displayName: 'Python SSH',
     language: 'python',
-    argv: [
-      PYTHON,
-      launcher,
-      '--kernel-id',
-      '{kernel_id}',
-      '--port-range',
-      '{port_range}',
-      '--response-address',
-      '{response_address}',
-      '--public-key',
-      '{public_key}',
-      '--kernel-class-name',
-      'ipykernel.ipkernel.IPythonKernel',
-    ],
+    argv: gpLauncherArgv(PYTHON, launcher),
   });
-
-  async function run(k: KernelManager, code: string): Promise<string> {
-    const inbox = new Inbox();
-    const session = randomUUID();
-    const port = k.openPort(session, inbox.push);
-    try {
-      const ex = executeMsg(code, session);
-      port.send(ex.msg);
-      await inbox.idleFor(ex.msgId, 30_000);
-      return inbox.streamText(ex.msgId);
-    } finally {
-      port.close();
-    }
-  }
 
   test('start, execute, interrupt a sleep, restart, shut down: nothing left on the host', async () => {
     const c = cluster(gpEnvironment());
@@ -187,12 +137,7 @@ describe('Gateway Provisioners kernelspecs (distributed-provisioner) on an SSH c
     assert.equal(listed?.spec.metadata?.kernel_provisioner?.provisioner_name, 'distributed-provisioner');
 
     const kernelId = randomUUID();
-    const k = (await c.startKernel({
-      kernelId,
-      specName: 'ssh_python',
-      env: { KERNEL_USERNAME: 'student' },
-    })) as KernelManager;
-    kernels.push(k);
+    const k = await bed.start(c, { kernelId, specName: 'ssh_python', env: { KERNEL_USERNAME: 'student' } });
     const out = await run(
       k,
       'import os; print(os.environ["KERNEL_ID"], os.environ["KERNEL_USERNAME"], os.environ["PORT_RANGE"], os.getpid())',
@@ -212,20 +157,7 @@ describe('Gateway Provisioners kernelspecs (distributed-provisioner) on an SSH c
       `holders ${holders.join()}`,
     );
 
-    const inbox = new Inbox();
-    const session = randomUUID();
-    const port = k.openPort(session, inbox.push);
-    const ex = executeMsg('import time\ntime.sleep(60)', session);
-    port.send(ex.msg);
-    await inbox.wait((p) => p.msgType === 'status' && p.content.execution_state === 'busy', 10_000, 'busy');
-    await k.interrupt();
-    const reply = await inbox.wait(
-      (p) => p.parentMsgId === ex.msgId && p.msgType === 'execute_reply',
-      15_000,
-      'execute_reply',
-    );
-    assert.equal(reply.content.ename, 'KeyboardInterrupt');
-    port.close();
+    assert.equal(await interruptSleep(k), 'KeyboardInterrupt');
     assert.match(await k.outputTail(), /comm request \{"signum": 2\}/);
 
     await k.restart();

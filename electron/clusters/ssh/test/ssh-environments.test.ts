@@ -16,6 +16,7 @@ import type { SshHostAccess } from '../../../../provisioners/ssh/ssh-provisioner
 import { SshCluster } from '../ssh-cluster';
 import { accessFor, launchTimeoutMs, sshKernelSpecs } from '../ssh-environments';
 import { tempDir } from '../../test/helpers';
+import { gpLauncherArgv } from '../../../../scripts/testing/gp-kernelspec';
 
 const LAB: SshClusterConfig = {
   id: 'lab',
@@ -28,20 +29,7 @@ const LAB: SshClusterConfig = {
 
 /** What `jupyter ssh-spec install --remote-hosts ... --port-range ...` writes (GP 0.4, ssh_python). */
 const GP_SSH_PYTHON = {
-  argv: [
-    'python',
-    '/usr/local/share/jupyter/kernels/ssh_python/scripts/launch_ipykernel.py',
-    '--kernel-id',
-    '{kernel_id}',
-    '--port-range',
-    '{port_range}',
-    '--response-address',
-    '{response_address}',
-    '--public-key',
-    '{public_key}',
-    '--kernel-class-name',
-    'ipykernel.ipkernel.IPythonKernel',
-  ],
+  argv: gpLauncherArgv('python', '/usr/local/share/jupyter/kernels/ssh_python/scripts/launch_ipykernel.py'),
   env: { GP_KERNEL_LOG_DIR: '/var/tmp' },
   display_name: 'Python SSH',
   language: 'python',

@@ -7,17 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { randomUUID } from 'node:crypto';
-import { sshdAvailable, startSshd, type TestSshd } from '../../../../scripts/testing/sshd';
+import { startSshd, type TestSshd } from '../../../../scripts/testing/sshd';
 import { fetchHostKey } from '../../../../provisioners/ssh/host-key-trust';
 import { fingerprintOf } from '../../../../provisioners/ssh/known-hosts';
 import type { SshClusterConfig } from '../../kinds/ssh/config';
 import { diagnoseSsh } from '../diagnose-ssh';
 import { trustSshHostKey, untrustedSshHostKey } from '../host-keys';
 import { SshCluster } from '../ssh-cluster';
-import { PYTHON } from '../../test/helpers';
-
-const skip = sshdAvailable() ? false : 'no /usr/sbin/sshd here (apt-get install openssh-server)';
-const noSecrets = { get: (): string | undefined => undefined };
+import { noSecrets, skipWithoutSshd as skip, sshClusterConfig } from './ssh-test-kit';
 
 describe('SSH host keys confirmed by the user (real sshd)', { skip, timeout: 120_000 }, () => {
   let sshd: TestSshd;
@@ -32,18 +29,9 @@ describe('SSH host keys confirmed by the user (real sshd)', { skip, timeout: 120
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const config = (over: Partial<SshClusterConfig> = {}): SshClusterConfig => ({
-    id: 'lab',
-    name: 'Lab server',
-    kind: 'ssh',
-    hosts: ['127.0.0.1'],
-    user: sshd.user,
-    port: sshd.port,
-    identityFile: sshd.clientKey,
-    useAgent: false,
-    python: PYTHON,
-    ...over,
-  });
+  // No known_hosts setting unless a test names one: ~/.ssh/known_hosts.
+  const config = (over: Partial<SshClusterConfig> = {}): SshClusterConfig =>
+    sshClusterConfig(sshd, { knownHostsFile: undefined, ...over });
   const key = (fingerprint: string) => ({ host: '127.0.0.1', port: sshd.port, fingerprint });
 
   test('the key is fetched without logging in; known, unknown and changed are told apart', async () => {

@@ -3,27 +3,22 @@
 // node is in /proc: every TCP connection to the compute node's sshd is held by a process of the login node's
 // sshd (its direct-tcpip channel), none by this test process; and the login node's own log shows the forward.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { KernelManager } from '../../../../provisioners/kernel-manager';
-import { sshdAvailable, startSshd, type TestSshd } from '../../../../scripts/testing/sshd';
+import { startSshd, type TestSshd } from '../../../../scripts/testing/sshd';
 import type { SshClusterConfig } from '../../kinds/ssh/config';
-import { SshCluster } from '../ssh-cluster';
-import { Inbox, PYTHON, executeMsg, tempDir, waitFor } from '../../test/helpers';
-import { descendsFrom, pidsMentioning, socketHolders } from './procfs';
-
-const skip = sshdAvailable() ? false : 'no /usr/sbin/sshd here (apt-get install openssh-server)';
-const noSecrets = { get: (): string | undefined => undefined };
+import type { SshCluster } from '../ssh-cluster';
+import { tempDir, waitFor } from '../../test/helpers';
+import { descendsFrom, socketHolders } from './procfs';
+import { SshTestBed, kernelPids, run, skipWithoutSshd as skip, sshClusterConfig } from './ssh-test-kit';
 
 describe('SSH cluster behind a jump host (a second sshd in front of the first)', { skip }, () => {
   let node: TestSshd; // the compute node, reached only through the login node
   let login: TestSshd; // the jump host
   let knownHosts: string;
   let dir: string;
-  const clusters: SshCluster[] = [];
-  const kernels: KernelManager[] = [];
+  const bed = new SshTestBed();
 
   before(async () => {
     node = await startSshd();
@@ -38,31 +33,23 @@ describe('SSH cluster behind a jump host (a second sshd in front of the first)',
   });
 
   after(async () => {
-    await Promise.allSettled(kernels.map((k) => k.shutdown()));
-    await Promise.allSettled(clusters.map((c) => c.dispose()));
+    await bed.stop();
     await node?.stop();
     await login?.stop();
   });
 
-  function cluster(over: Partial<SshClusterConfig>, sshConfigFile?: string): SshCluster {
-    const c = new SshCluster(
-      {
+  // The port comes from each test (a setting, or the ssh config file's alias).
+  const cluster = (over: Partial<SshClusterConfig>, sshConfigFile?: string): SshCluster =>
+    bed.cluster(
+      sshClusterConfig(node, {
         id: 'hpc',
         name: 'HPC',
-        kind: 'ssh',
-        hosts: ['127.0.0.1'],
-        user: node.user,
-        identityFile: node.clientKey,
-        useAgent: false,
+        port: undefined,
         knownHostsFile: knownHosts,
-        python: PYTHON,
         ...over,
-      },
-      { secrets: noSecrets, log: () => undefined, ...(sshConfigFile ? { target: { sshConfigFile } } : {}) },
+      }),
+      sshConfigFile,
     );
-    clusters.push(c);
-    return c;
-  }
 
   /** How many forwards to the compute node the login node's sshd has logged. */
   function forwardsLogged(): number {
@@ -72,20 +59,8 @@ describe('SSH cluster behind a jump host (a second sshd in front of the first)',
 
   async function runOn(c: SshCluster): Promise<void> {
     const forwardsBefore = forwardsLogged();
-    const k = (await c.startKernel({
-      kernelId: randomUUID(),
-      specName: 'python3',
-      env: {},
-    })) as KernelManager;
-    kernels.push(k);
-    const inbox = new Inbox();
-    const session = randomUUID();
-    const port = k.openPort(session, inbox.push);
-    const ex = executeMsg('print(6 * 7)', session);
-    port.send(ex.msg);
-    await inbox.idleFor(ex.msgId, 30_000);
-    port.close();
-    assert.equal(inbox.streamText(ex.msgId).trim(), '42');
+    const k = await bed.start(c);
+    assert.equal((await run(k, 'print(6 * 7)')).trim(), '42');
 
     // While the kernel runs, its SSH connection to the node is a socket of the login node's sshd.
     const holders = socketHolders(node.port, 'established-to');
@@ -96,11 +71,7 @@ describe('SSH cluster behind a jump host (a second sshd in front of the first)',
     assert.ok(forwardsLogged() > forwardsBefore, "the login node's log shows a forward to the compute node");
 
     await k.shutdown();
-    await waitFor(
-      'the kernel process on the node to exit',
-      () => pidsMentioning(`kernel-${k.id}.json`).length === 0,
-      15_000,
-    );
+    await waitFor('the kernel process on the node to exit', () => kernelPids(k.id).length === 0, 15_000);
   }
 
   test('a kernel starts, runs code and shuts down through the jump host (cluster setting user@host:port)', async () => {

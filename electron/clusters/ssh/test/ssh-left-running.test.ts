@@ -3,96 +3,24 @@
 // re-attaches it under the same id with its variables, and the failures say what happened: a host that cannot
 // be reached leaves the kernel alone and says how to stop it; a kernel killed meanwhile is reported gone.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { KernelManager } from '../../../../provisioners/kernel-manager';
 import type { KernelBackend } from '../../../../provisioners/types';
-import { sshdAvailable, startSshd, type TestSshd } from '../../../../scripts/testing/sshd';
+import { startSshd, type TestSshd } from '../../../../scripts/testing/sshd';
 import type { SshClusterConfig } from '../../kinds/ssh/config';
-import { SshCluster } from '../ssh-cluster';
+import type { SshCluster } from '../ssh-cluster';
 import { parseSshKept, type SshKept } from '../ssh-kept';
-import { Inbox, PYTHON, executeMsg, freePort, waitFor } from '../../test/helpers';
+import { freePort, waitFor } from '../../test/helpers';
+import { pidsMentioning } from './procfs';
+import { SshTestBed, kernelPids, run, skipWithoutSshd as skip, sshClusterConfig } from './ssh-test-kit';
 
-const skip = sshdAvailable() ? false : 'no /usr/sbin/sshd here (apt-get install openssh-server)';
-const noSecrets = { get: (): string | undefined => undefined };
-
-function procAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Live pids whose command line contains all of `parts`. */
-function pidsWith(...parts: string[]): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (parts.every((p) => cmd.includes(p)) && procAlive(Number(name))) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-/** The kernel process (its command line names its connection file) and nothing else. */
-const kernelPids = (kernelId: string): number[] => pidsWith(`kernel-${kernelId}.json`);
 /** The kernel's launcher on the host. */
-const launcherPids = (kernelId: string): number[] => pidsWith('gd_launcher', kernelId);
+const launcherPids = (kernelId: string): number[] => pidsMentioning('gd_launcher', kernelId);
 
 describe('SSH kernels left running and re-attached, over a real sshd', { skip }, () => {
   let sshd: TestSshd;
-  const clusters: SshCluster[] = [];
-  const kernels: KernelBackend[] = [];
-  const started: string[] = [];
-
-  function cluster(over: Partial<SshClusterConfig> = {}): SshCluster {
-    const c = new SshCluster(
-      {
-        id: 'lab',
-        name: 'Lab server',
-        kind: 'ssh',
-        hosts: ['127.0.0.1'],
-        user: sshd.user,
-        port: sshd.port,
-        identityFile: sshd.clientKey,
-        useAgent: false,
-        knownHostsFile: sshd.knownHostsFile,
-        python: PYTHON,
-        ...over,
-      },
-      { secrets: noSecrets, log: () => undefined },
-    );
-    clusters.push(c);
-    return c;
-  }
-
-  async function start(c: SshCluster): Promise<KernelManager> {
-    const kernelId = randomUUID();
-    started.push(kernelId);
-    const k = (await c.startKernel({ kernelId, specName: 'python3', env: {} })) as KernelManager;
-    kernels.push(k);
-    return k;
-  }
-
-  async function run(k: KernelBackend, code: string): Promise<string> {
-    const inbox = new Inbox();
-    const session = randomUUID();
-    const port = k.openPort(session, inbox.push);
-    try {
-      const ex = executeMsg(code, session);
-      port.send(ex.msg);
-      await inbox.idleFor(ex.msgId, 30_000);
-      return inbox.streamText(ex.msgId);
-    } finally {
-      port.close();
-    }
-  }
+  const bed = new SshTestBed();
+  const cluster = (over: Partial<SshClusterConfig> = {}): SshCluster =>
+    bed.cluster(sshClusterConfig(sshd, over));
 
   /** keepInfo as the state file holds it: through JSON and the ssh kind's kept.parse. */
   function saved(c: SshCluster, k: KernelBackend): SshKept {
@@ -108,17 +36,16 @@ describe('SSH kernels left running and re-attached, over a real sshd', { skip },
   });
 
   after(async () => {
-    await Promise.allSettled(kernels.map((k) => k.shutdown()));
-    await Promise.allSettled(clusters.map((c) => c.dispose()));
+    await bed.stop();
     // Launchers of kernels killed by a test linger a minute to answer status: not past the suite.
-    for (const id of started)
+    for (const id of bed.kernelIds)
       for (const pid of [...kernelPids(id), ...launcherPids(id)]) process.kill(pid, 'SIGKILL');
     await sshd?.stop();
   });
 
   test('left running, the kernel outlives its cluster; a new cluster re-attaches it with its state; shutdown leaves nothing', async () => {
     const first = cluster();
-    const k = await start(first);
+    const k = await bed.start(first);
     await run(k, 'x = 41');
     const details = saved(first, k);
     assert.equal(details.kind, 'ssh');
@@ -142,8 +69,7 @@ describe('SSH kernels left running and re-attached, over a real sshd', { skip },
     assert.deepEqual(kernelPids(k.id), pids, 'an unreachable host does not cost the kernel');
 
     const second = cluster();
-    const back = await second.reattachKernel(k.id, 'python3', details);
-    kernels.push(back);
+    const back = bed.keep(await second.reattachKernel(k.id, 'python3', details));
     assert.equal(back.id, k.id);
     assert.equal((await run(back, 'print(x + 1)')).trim(), '42', 'the same kernel, its variables kept');
     assert.deepEqual(second.hostLoad(), { '127.0.0.1': 1 });
@@ -157,15 +83,14 @@ describe('SSH kernels left running and re-attached, over a real sshd', { skip },
 
   test('after a crash (never released), the journal entry re-attaches while the lease runs', async () => {
     const crashed = cluster();
-    const k = await start(crashed);
+    const k = await bed.start(crashed);
     await run(k, 'y = "still here"');
     const details = saved(crashed, k);
     // The app is gone without a word: its sockets, tunnel and SSH connection drop, the lease is not lifted.
     await k.release();
     await crashed.dispose();
     const next = cluster();
-    const back = await next.reattachKernel(k.id, 'python3', details);
-    kernels.push(back);
+    const back = bed.keep(await next.reattachKernel(k.id, 'python3', details));
     assert.equal((await run(back, 'print(y)')).trim(), 'still here');
     await back.shutdown();
     await waitFor('no kernel process left on the host', () => kernelPids(k.id).length === 0, 15_000);
@@ -173,7 +98,7 @@ describe('SSH kernels left running and re-attached, over a real sshd', { skip },
 
   test('a kernel killed while left running: re-attach says it is gone and keeps no tunnel or link', async () => {
     const first = cluster();
-    const k = await start(first);
+    const k = await bed.start(first);
     const details = saved(first, k);
     await first.releaseKernel(k);
     await first.dispose();
