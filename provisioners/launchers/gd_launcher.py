@@ -95,6 +95,15 @@ def write_private(path, text):
     os.replace(tmp, path)
 
 
+def listening(ip, port):
+    """Whether something accepts connections on `port` (the kernel has bound it)."""
+    try:
+        with socket.create_connection(("127.0.0.1" if ip in ("", "0.0.0.0") else ip, port), timeout=0.05):
+            return True
+    except OSError:
+        return False
+
+
 def log_tail(path, lines=40):
     try:
         with open(path, "rb") as f:
@@ -367,8 +376,10 @@ def background(args, key, env, socks, files, report, detached=True):
         return report.send(error_line(args["kernel_id"], "cannot start kernel %r: %s" % (argv[0], e)))
     try:
         say("kernel pid %d started: %s" % (launcher.proc.pid, argv))
+        # Report once the kernel listens (it got past its imports), or after STARTUP_S: a kernel that dies
+        # sooner is a launch failure reported with its log; later deaths are the app's poll to notice.
         deadline = time.monotonic() + STARTUP_S
-        while time.monotonic() < deadline and launcher.alive():
+        while time.monotonic() < deadline and launcher.alive() and not listening(args["ip"], ports["hb_port"]):
             time.sleep(0.05)
         if not launcher.alive():
             launcher.shutdown()
