@@ -5,7 +5,11 @@
 import type { StoredCluster } from '../clusters/config-base';
 import type { Diagnosis } from '../clusters/diagnose';
 import type { ClusterKindDescriptor } from '../clusters/kinds/types';
-import type { HostKeyInfo } from '../host-api/models';
+import {
+  hostKeyHostName as hostName,
+  hostKeyTypeName as keyTypeName,
+  type HostKeyInfo,
+} from '../host-api/models';
 import type { SecretLookup } from '../secrets/secret-store';
 
 export interface PromptIo {
@@ -21,17 +25,6 @@ export const ACCEPT_FLAG = '--accept-new-host-key';
 
 /** Each hop (jump host, then host) may be unknown in turn; more than this means something loops. */
 const MAX_KEYS = 4;
-
-const hostName = (k: HostKeyInfo): string => (k.port === 22 ? k.host : `[${k.host}]:${k.port}`);
-
-function keyTypeName(t: string | undefined): string {
-  return t
-    ? `${t
-        .replace(/^ssh-/, '')
-        .replace(/-sha2-.*$/, '')
-        .toUpperCase()} `
-    : '';
-}
 
 /** Unknown: ask (or take the flag) and trust; changed: refuse. Resolves true when the key is now trusted. */
 async function confirm(

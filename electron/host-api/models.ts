@@ -208,6 +208,13 @@ export interface HostKeyInfo {
   known?: string[];
 }
 
+/** "[host]:port" as known_hosts and ssh write it (plain host on port 22). */
+export const hostKeyHostName = (k: HostKeyInfo): string => (k.port === 22 ? k.host : `[${k.host}]:${k.port}`);
+
+/** "ssh-ed25519" -> "ED25519 ", "ecdsa-sha2-nistp256" -> "ECDSA ": as ssh names the key in its question. */
+export const hostKeyTypeName = (t: string | undefined): string =>
+  t ? `${t.replace(/^ssh-|-sha2-.*$/g, '').toUpperCase()} ` : '';
+
 /** Which cluster "Test connection" and "Trust this host" are about: a saved one, or unsaved form input. */
 export type ClusterTestTarget = { id: string } | { input: ClusterInput; baseId?: string };
 

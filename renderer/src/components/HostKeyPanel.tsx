@@ -3,23 +3,12 @@
 // main process fetches the key again and writes it only if it is still this fingerprint). A changed key: both
 // fingerprints and what to do; nothing here can trust it.
 import { useState } from 'react';
-import type { HostKeyInfo } from '../../../electron/host-api/models';
+import {
+  hostKeyHostName as hostName,
+  hostKeyTypeName as keyTypeName,
+  type HostKeyInfo,
+} from '../../../electron/host-api/models';
 import { errorText } from '../host/errors';
-
-/** "[host]:port" as known_hosts and ssh write it (plain host on port 22). */
-function hostName(k: HostKeyInfo): string {
-  return k.port === 22 ? k.host : `[${k.host}]:${k.port}`;
-}
-
-/** "ssh-ed25519" -> "ED25519", "ecdsa-sha2-nistp256" -> "ECDSA", as ssh names the key in its question. */
-function keyTypeName(t: string | undefined): string {
-  return t
-    ? `${t
-        .replace(/^ssh-/, '')
-        .replace(/-sha2-.*$/, '')
-        .toUpperCase()} `
-    : '';
-}
 
 export function HostKeyPanel({
   hostKey: k,
