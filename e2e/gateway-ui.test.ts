@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
-  launchBrowser,
-  openApp,
+  openAppInBrowser,
+  runInConsole,
   screenshot,
+  shutDownKernel,
+  startKernelFromEnvironments,
   startServe,
   startUpstreamGateway,
   waitFor,
@@ -30,9 +32,7 @@ describe('gateway clusters from the UI (real Jupyter Server upstream)', { timeou
 
   before(async () => {
     [serve, upstream] = await Promise.all([startServe(), startUpstreamGateway()]);
-    const b = await launchBrowser();
-    closeBrowser = b.close;
-    page = await openApp(b.browser, serve, { timeoutMs: T, pageErrors });
+    ({ page, close: closeBrowser } = await openAppInBrowser(serve, { timeoutMs: T, pageErrors }));
   });
 
   after(async () => {
@@ -91,29 +91,11 @@ describe('gateway clusters from the UI (real Jupyter Server upstream)', { timeou
   });
 
   test('a kernel started on the gateway from the UI runs code through the relay', async () => {
-    await page
-      .locator('li.env[data-env="python3"]')
-      .getByRole('button', { name: /Start a .* kernel/ })
-      .click();
-    await page.getByRole('button', { name: /^Kernels/ }).click();
-    const row = page.locator('tr[data-kernel-id]', { hasText: 'University' });
-    await row.waitFor({ timeout: T });
-    await waitFor('idle', async () => (await row.getAttribute('data-state')) === 'idle', T);
-    await row.getByRole('button', { name: 'Console' }).click();
-    await page.locator('#console-code').fill('print(6*7)');
-    await page.getByRole('button', { name: 'Run', exact: true }).click();
-    const last = page.locator('li.entry').last();
-    await waitFor('output', async () => (await last.getAttribute('data-status')) === 'ok', T);
-    assert.match(await last.innerText(), /42/);
+    const row = await startKernelFromEnvironments(page, 'University', T);
+    assert.match(await runInConsole(page, row, 'print(6*7)', T), /42/);
     await page.getByRole('button', { name: /^Kernels/ }).click();
     await screenshot(page, '13-kernels-on-gateway');
-    await row.getByRole('button', { name: 'Shut down' }).click();
-    await row.getByRole('button', { name: 'Confirm shut down' }).click();
-    await waitFor(
-      'gone',
-      async () => (await page.locator('tr[data-kernel-id]', { hasText: 'University' }).count()) === 0,
-      T,
-    );
+    await shutDownKernel(page, row, 'University', T);
   });
 
   test('editing keeps the saved token (not shown) and the settings', async () => {

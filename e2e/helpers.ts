@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { startJupyterServer } from '../scripts/testing/jupyter-server';
 import { freeTcpPort as freePort } from '../scripts/testing/free-port';
 
@@ -100,6 +100,72 @@ export async function openApp(
   await page.goto(`${serve.url}?token=${serve.token}`);
   await page.locator('li.env[data-env="python3"]').waitFor();
   return page;
+}
+
+/** A fresh browser on the app (`openApp`); `close` closes the browser. */
+export async function openAppInBrowser(
+  serve: ServeHandle,
+  opts: { timeoutMs: number; pageErrors?: string[] },
+): Promise<{ page: Page; close(): Promise<void> }> {
+  const b = await launchBrowser();
+  try {
+    return { page: await openApp(b.browser, serve, opts), close: b.close };
+  } catch (err) {
+    await b.close();
+    throw err;
+  }
+}
+
+/**
+ * On a cluster's page: start a kernel of `env` from its environment list, go to Kernels and resolve with the
+ * kernel's row (the one naming `clusterName`) once it is idle.
+ */
+export async function startKernelFromEnvironments(
+  page: Page,
+  clusterName: string,
+  timeoutMs: number,
+  env = 'python3',
+): Promise<Locator> {
+  await page
+    .locator(`li.env[data-env="${env}"]`)
+    .getByRole('button', { name: /Start a .* kernel/ })
+    .click();
+  await page.getByRole('button', { name: /^Kernels/ }).click();
+  const row = page.locator('tr[data-kernel-id]', { hasText: clusterName });
+  await row.waitFor({ timeout: timeoutMs });
+  await waitFor('idle', async () => (await row.getAttribute('data-state')) === 'idle', timeoutMs);
+  return row;
+}
+
+/** Open the console of the kernel in `row`, run `code`, and resolve with the entry's text once it ran ok. */
+export async function runInConsole(
+  page: Page,
+  row: Locator,
+  code: string,
+  timeoutMs: number,
+): Promise<string> {
+  await row.getByRole('button', { name: 'Console' }).click();
+  await page.locator('#console-code').fill(code);
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  const last = page.locator('li.entry').last();
+  await waitFor('output', async () => (await last.getAttribute('data-status')) === 'ok', timeoutMs);
+  return last.innerText();
+}
+
+/** In Kernels: shut the kernel of `row` down and wait until no kernel of `clusterName` is listed. */
+export async function shutDownKernel(
+  page: Page,
+  row: Locator,
+  clusterName: string,
+  timeoutMs: number,
+): Promise<void> {
+  await row.getByRole('button', { name: 'Shut down' }).click();
+  await row.getByRole('button', { name: 'Confirm shut down' }).click();
+  await waitFor(
+    'gone',
+    async () => (await page.locator('tr[data-kernel-id]', { hasText: clusterName }).count()) === 0,
+    timeoutMs,
+  );
 }
 
 /** Add a gateway cluster to serve's data dir with `npm run cluster -- add gateway` (the token by env var). */

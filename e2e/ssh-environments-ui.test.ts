@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ClusterStore } from '../electron/clusters/store';
 import type { SshClusterConfig } from '../electron/clusters/kinds/ssh/config';
-import { launchBrowser, openApp, screenshot, startServe, waitFor, type ServeHandle } from './helpers';
+import { openAppInBrowser, screenshot, startServe, waitFor, type ServeHandle } from './helpers';
 
 const T = 60_000;
 
@@ -36,9 +36,7 @@ describe('SSH kernel environments in the cluster form', { timeout: 300_000 }, ()
       environments: [{ name: 'r', displayName: 'R 4.3', language: 'R', argv: ['R', '{connection_file}'] }],
     } as SshClusterConfig);
     s.close();
-    const b = await launchBrowser();
-    closeBrowser = b.close;
-    page = await openApp(b.browser, serve, { timeoutMs: T, pageErrors });
+    ({ page, close: closeBrowser } = await openAppInBrowser(serve, { timeoutMs: T, pageErrors }));
   });
 
   after(async () => {

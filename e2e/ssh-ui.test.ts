@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { sshdAvailable, startSshd, type TestSshd } from '../scripts/testing/sshd';
-import { launchBrowser, openApp, screenshot, startServe, waitFor, type ServeHandle } from './helpers';
+import {
+  openAppInBrowser,
+  runInConsole,
+  screenshot,
+  shutDownKernel,
+  startKernelFromEnvironments,
+  startServe,
+  waitFor,
+  type ServeHandle,
+} from './helpers';
 
 const T = 90_000;
 const skip = sshdAvailable() ? false : 'no /usr/sbin/sshd here (apt-get install openssh-server)';
@@ -25,9 +34,7 @@ describe('SSH clusters from the UI (real sshd on 127.0.0.1)', { skip, timeout: 6
   before(async () => {
     // No agent: the cluster logs in with the key file the form names, as a user without ssh-agent would.
     [serve, sshd] = await Promise.all([startServe({ env: { SSH_AUTH_SOCK: '' } }), startSshd()]);
-    const b = await launchBrowser();
-    closeBrowser = b.close;
-    page = await openApp(b.browser, serve, { timeoutMs: T, pageErrors });
+    ({ page, close: closeBrowser } = await openAppInBrowser(serve, { timeoutMs: T, pageErrors }));
   });
 
   after(async () => {
@@ -87,29 +94,11 @@ describe('SSH clusters from the UI (real sshd on 127.0.0.1)', { skip, timeout: 6
   test('a kernel started on the SSH cluster runs code from the console, then shuts down', async () => {
     await page.locator(`.cluster-card[data-cluster-id="${clusterId}"]`).click();
     await page.getByRole('heading', { name: 'Lab server', level: 2 }).waitFor();
-    await page
-      .locator('li.env[data-env="python3"]')
-      .getByRole('button', { name: /Start a .* kernel/ })
-      .click();
-    await page.getByRole('button', { name: /^Kernels/ }).click();
-    const row = page.locator('tr[data-kernel-id]', { hasText: 'Lab server' });
-    await row.waitFor({ timeout: T });
-    await waitFor('idle', async () => (await row.getAttribute('data-state')) === 'idle', T);
-    await row.getByRole('button', { name: 'Console' }).click();
-    await page.locator('#console-code').fill('print(6*7)');
-    await page.getByRole('button', { name: 'Run', exact: true }).click();
-    const last = page.locator('li.entry').last();
-    await waitFor('output', async () => (await last.getAttribute('data-status')) === 'ok', T);
-    assert.match(await last.innerText(), /42/);
+    const row = await startKernelFromEnvironments(page, 'Lab server', T);
+    assert.match(await runInConsole(page, row, 'print(6*7)', T), /42/);
     await screenshot(page, '42-ssh-console');
     await page.getByRole('button', { name: /^Kernels/ }).click();
-    await row.getByRole('button', { name: 'Shut down' }).click();
-    await row.getByRole('button', { name: 'Confirm shut down' }).click();
-    await waitFor(
-      'gone',
-      async () => (await page.locator('tr[data-kernel-id]', { hasText: 'Lab server' }).count()) === 0,
-      T,
-    );
+    await shutDownKernel(page, row, 'Lab server', T);
   });
 
   test('a changed host key is refused with both fingerprints and no way to trust it', async () => {
