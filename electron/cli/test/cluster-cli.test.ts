@@ -2,39 +2,11 @@
 // add / list / test / use / remove, changes picked up by the running app without a restart, clear errors.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { createAppCore, type AppCore } from '../../app-core';
 import { createSecretStore } from '../../secrets/secret-store';
 import { startJupyterServer, tempDir, waitFor, type JupyterServer } from '../../clusters/test/helpers';
-
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'electron/cli/cluster-cli.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const t = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`cluster ${args.join(' ')} did not finish\n${out}\n${err}`));
-    }, 60_000);
-    p.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code: code ?? -1, out, err });
-    });
-  });
-}
+import { cli } from './cli-process';
 
 describe('npm run cluster', { timeout: 240_000 }, () => {
   let upstream: JupyterServer;

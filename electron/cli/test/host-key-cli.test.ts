@@ -3,41 +3,15 @@
 // trusts the key (in ~/.ssh/known_hosts, created 0600); at a terminal the user is asked "Trust this host?";
 // a changed key is refused with both fingerprints.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import path, { join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sshdAvailable, startSshd, type TestSshd } from '../../../scripts/testing/sshd';
 import { runClusterCli } from '../cluster-cli';
+import { cli } from './cli-process';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
 const skip = sshdAvailable() ? false : 'no /usr/sbin/sshd here (apt-get install openssh-server)';
-
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'electron/cli/cluster-cli.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'], // stdin is not a terminal: nobody can be asked
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const t = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`cluster ${args.join(' ')} did not finish\n${out}\n${err}`));
-    }, 60_000);
-    p.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code: code ?? -1, out, err });
-    });
-  });
-}
 
 /** The CLI in this process, "at a terminal" answering `answer` to every question. */
 async function atTerminal(args: string[], answer: string) {
