@@ -21,10 +21,10 @@ import type {
   ProvisionerState,
   SignalNumbers,
 } from '../types';
-import { ZMQ_PORT_NAMES, type ZmqPortName } from './kernel-tunnel';
+import { zmqPortsOf } from './kernel-tunnel';
 import type { ReverseResponses } from './reverse-responses';
 import type { SshConnection } from './ssh-connection';
-import { SshKernelWay, waitByPolling } from './ssh-kernel-way';
+import { SshKernelWay, readSavedKernel, waitByPolling, type SavedSshKernel } from './ssh-kernel-way';
 import type { SshHostAccess } from './ssh-host-access';
 
 export const DISTRIBUTED_PROVISIONER_NAME = 'distributed-provisioner';
@@ -32,14 +32,7 @@ export const DISTRIBUTED_PROVISIONER_NAME = 'distributed-provisioner';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The kernel as its launcher reported it (payload v1), seen from the host. */
-interface RemoteKernel {
-  ip: string;
-  ports: Record<ZmqPortName, number>;
-  commPort: number;
-  key: string;
-  pid: number;
-  pgid: number;
-}
+type RemoteKernel = Omit<SavedSshKernel, 'host'>;
 
 /** `metadata.kernel_provisioner.config`, under Gateway Provisioners' names (ours as a fallback). */
 function readConfig(config: Record<string, unknown>): { hosts?: string[]; portRange?: string } {
@@ -167,7 +160,7 @@ export class DistributedProvisioner implements KernelProvisioner {
     const pid = Number(p.pid);
     this.remote = {
       ip,
-      ports: Object.fromEntries(ZMQ_PORT_NAMES.map((n) => [n, p[n]])) as Record<ZmqPortName, number>,
+      ports: zmqPortsOf(p),
       commPort: p.comm_port,
       key: p.key,
       pid: Number.isInteger(pid) && pid > 0 ? pid : this.launcherPid,
@@ -271,26 +264,13 @@ export class DistributedProvisioner implements KernelProvisioner {
   }
 
   async loadProvisionerInfo(state: ProvisionerState): Promise<ConnectionInfo> {
-    const d = state.details;
-    const c = state.connection;
-    if (typeof d.host !== 'string' || typeof d.commPort !== 'number')
-      throw new Error(`saved state of kernel ${state.kernelId} names no host or comm port`);
-    this.way.chooseHost(d.host);
-    const pgid = typeof d.pgid === 'number' ? d.pgid : 0;
-    this.remote = {
-      ip: c.ip,
-      ports: Object.fromEntries(ZMQ_PORT_NAMES.map((n) => [n, c[n]])) as Record<ZmqPortName, number>,
-      commPort: d.commPort,
-      key: c.key,
-      pid: typeof d.pid === 'number' ? d.pid : 0,
-      pgid,
-    };
-    this.launcherPid = pgid;
+    const saved = readSavedKernel(state);
+    this.way.chooseHost(saved.host);
+    this.remote = saved;
+    this.launcherPid = saved.pgid;
     this.attempted = true;
     try {
-      await this.way.connect();
-      const tunnel = await this.way.openTunnel({ ip: c.ip, ports: this.remote.ports, commPort: d.commPort });
-      return tunnel.localConnection(c.key);
+      return await this.way.reopen(saved, true);
     } catch (err) {
       this.attempted = false;
       await this.detach();

@@ -10,6 +10,11 @@ import { LocalForward } from './local-forward';
 export const ZMQ_PORT_NAMES = ['shell_port', 'iopub_port', 'stdin_port', 'control_port', 'hb_port'] as const;
 export type ZmqPortName = (typeof ZMQ_PORT_NAMES)[number];
 
+/** The five kernel ports of a connection file, a report or a payload (and nothing else it holds). */
+export function zmqPortsOf(o: Record<ZmqPortName, number>): Record<ZmqPortName, number> {
+  return Object.fromEntries(ZMQ_PORT_NAMES.map((n) => [n, o[n]])) as Record<ZmqPortName, number>;
+}
+
 export interface RemotePorts {
   /** Address the kernel listens on, as seen from the remote host (usually 127.0.0.1). */
   ip: string;

@@ -7,13 +7,42 @@ import type { Duplex } from 'node:stream';
 import type { PoolLease } from '../context';
 import { commRequest, isRefused } from '../remote/comm-port';
 import { shellQuote } from '../remote/launcher-protocol';
-import type { JsonValue, LinkState } from '../types';
-import { KernelTunnel, type RemotePorts } from './kernel-tunnel';
+import type { ConnectionInfo, JsonValue, LinkState, ProvisionerState } from '../types';
+import { KernelTunnel, zmqPortsOf, type RemotePorts, type ZmqPortName } from './kernel-tunnel';
 import type { SshConnection } from './ssh-connection';
 import type { SshLink } from './ssh-link';
 import type { SshHostAccess } from './ssh-host-access';
 
 const COMM_TIMEOUT_MS = 8000;
+
+/** What both SSH provisioners save of a kernel (getProvisionerInfo) and need to reach it again. */
+export interface SavedSshKernel {
+  host: string;
+  ip: string;
+  ports: Record<ZmqPortName, number>;
+  commPort: number;
+  key: string;
+  /** 0 when not saved. */
+  pid: number;
+  pgid: number;
+}
+
+/** The saved state's host, ports and key; throws when it names no host or comm port. */
+export function readSavedKernel(state: ProvisionerState): SavedSshKernel {
+  const d = state.details;
+  const c = state.connection;
+  if (typeof d.host !== 'string' || typeof d.commPort !== 'number')
+    throw new Error(`saved state of kernel ${state.kernelId} names no host or comm port`);
+  return {
+    host: d.host,
+    ip: c.ip,
+    ports: zmqPortsOf(c),
+    commPort: d.commPort,
+    key: c.key,
+    pid: typeof d.pid === 'number' ? d.pid : 0,
+    pgid: typeof d.pgid === 'number' ? d.pgid : 0,
+  };
+}
 
 export class SshKernelWay {
   private host: { host: string; release(): void } | undefined;
@@ -69,6 +98,16 @@ export class SshKernelWay {
     await this.closeTunnel();
     this.tunnelNow = await KernelTunnel.open(remote, (h, p) => this.dial(h, p));
     return this.tunnelNow;
+  }
+
+  /**
+   * The way back to a saved kernel on the host chosen for it: a lease on the link (with `waitForLink`, once it
+   * is connected), a new tunnel to its ports, and the connection through it.
+   */
+  async reopen(saved: SavedSshKernel, waitForLink: boolean): Promise<ConnectionInfo> {
+    await (waitForLink ? this.connect() : this.acquire());
+    const tunnel = await this.openTunnel({ ip: saved.ip, ports: saved.ports, commPort: saved.commPort });
+    return tunnel.localConnection(saved.key);
   }
 
   async closeTunnel(): Promise<void> {

@@ -26,9 +26,8 @@ import type {
   ProvisionerState,
   SignalNumbers,
 } from '../types';
-import { ZMQ_PORT_NAMES } from './kernel-tunnel';
 import { readConfig, type SshHostAccess, type SshProvisionerConfig } from './ssh-host-access';
-import { SshKernelWay, waitByPolling } from './ssh-kernel-way';
+import { SshKernelWay, readSavedKernel, waitByPolling } from './ssh-kernel-way';
 
 export type { SshHostAccess, SshProvisionerConfig } from './ssh-host-access';
 
@@ -230,36 +229,28 @@ export class SshProvisioner implements KernelProvisioner {
   }
 
   async loadProvisionerInfo(state: ProvisionerState): Promise<ConnectionInfo> {
+    const saved = readSavedKernel(state);
     const d = state.details;
-    const c = state.connection;
-    if (typeof d.host !== 'string' || typeof d.commPort !== 'number')
-      throw new Error(`saved state of kernel ${state.kernelId} names no host or comm port`);
-    this.way.chooseHost(d.host);
-    this.key = c.key;
+    this.way.chooseHost(saved.host);
+    this.key = saved.key;
     this.launcherFile = typeof d.launcherFile === 'string' ? d.launcherFile : undefined;
     this.report = {
       kernelId: state.kernelId,
-      ip: c.ip,
-      shellPort: c.shell_port,
-      iopubPort: c.iopub_port,
-      stdinPort: c.stdin_port,
-      controlPort: c.control_port,
-      hbPort: c.hb_port,
-      commPort: d.commPort,
-      pid: typeof d.pid === 'number' ? d.pid : 0,
-      pgid: typeof d.pgid === 'number' ? d.pgid : 0,
+      ip: saved.ip,
+      shellPort: saved.ports.shell_port,
+      iopubPort: saved.ports.iopub_port,
+      stdinPort: saved.ports.stdin_port,
+      controlPort: saved.ports.control_port,
+      hbPort: saved.ports.hb_port,
+      commPort: saved.commPort,
+      pid: saved.pid,
+      pgid: saved.pgid,
       log: typeof d.log === 'string' ? d.log : '',
       launcherVersion: '',
     };
     this.attempted = true;
     try {
-      await this.way.acquire();
-      const ports = Object.fromEntries(ZMQ_PORT_NAMES.map((n) => [n, c[n]])) as Record<
-        (typeof ZMQ_PORT_NAMES)[number],
-        number
-      >;
-      const tunnel = await this.way.openTunnel({ ip: c.ip, ports, commPort: d.commPort });
-      return tunnel.localConnection(this.key);
+      return await this.way.reopen(saved, false);
     } catch (err) {
       this.attempted = false;
       await this.detach();
