@@ -17,6 +17,7 @@ import {
   type SecretStore,
 } from '../secrets/secret-store';
 import type { Diagnosis } from './diagnose';
+import { installIdOf } from './install-id';
 
 export type { RuntimeFactoryOptions } from './kinds/types';
 
@@ -199,5 +200,6 @@ export interface OpenClusterStoreOptions extends Omit<BindOptions, 'store' | 'se
 export function openClusterStore(opts: OpenClusterStoreOptions): ClusterStoreBinding {
   const store = ClusterStore.open(opts.dataDir);
   const secrets = createSecretStore({ dataDir: opts.dataDir, safeStorage: opts.safeStorage });
-  return bindStoreToDirectory({ ...opts, store, secrets });
+  const installId = opts.installId ?? installIdOf(opts.dataDir);
+  return bindStoreToDirectory({ ...opts, installId, store, secrets });
 }

@@ -52,6 +52,8 @@ export class DockerProvisioner implements KernelProvisioner {
   private address: string | undefined;
   private attached: AttachedOutput | undefined;
   private exitCode: number | null = null;
+  /** start() was called: a container still 'created' afterwards never ran. */
+  private startTried = false;
   /** A create was sent: cleanup must remove the container (by name, even if create's answer never came). */
   private attempted = false;
   private readonly defaults: KernelResources;
@@ -81,6 +83,7 @@ export class DockerProvisioner implements KernelProvisioner {
     this.req = req;
     this.key = randomUUID();
     this.exitCode = null;
+    this.startTried = false;
     // KERNEL_* launch variables over the environment's settings; a bad value fails here, before the engine.
     const r = resourcesFromLaunchEnv(req.env, this.defaults);
     if (!r.image)
@@ -128,13 +131,14 @@ export class DockerProvisioner implements KernelProvisioner {
     this.containerId = container.id;
     bounds.progress('created', `Container ${container.id.slice(0, 12)} created from ${r.image}`);
     await this.engineStep('copy the launcher into the container', () =>
-      container.putArchive(launcherArchive(), { path: CONTAINER_LAUNCHER_DIR }),
+      container.putArchive(launcherArchive({ uid: r.uid, gid: r.gid }), { path: CONTAINER_LAUNCHER_DIR }),
     );
     const stream = await this.engineStep('attach to the container', () =>
       container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }),
     );
     const out = new AttachedOutput(docker, stream);
     this.attached = out;
+    this.startTried = true;
     await this.engineStep('start the container', () => container.start());
     bounds.progress('started', `Container ${container.id.slice(0, 12)} started; waiting for the kernel`);
     stream.write(stdinLine(this.key, env));
@@ -151,11 +155,12 @@ export class DockerProvisioner implements KernelProvisioner {
 
   async poll(): Promise<number | null> {
     if (this.exitCode !== null) return this.exitCode;
-    if (!this.containerId) return this.attempted ? -1 : null;
+    if (!this.containerId) return -1; // nothing was created (or its creation was cut short): nothing runs
     try {
       const s = (await this.host.docker.getContainer(this.containerId).inspect()).State;
-      if (s.Running || s.Status === 'created') return null;
-      this.exitCode = s.ExitCode;
+      // 'created' after start() returned or threw: it never ran (an exec error), so it is as good as exited.
+      if (s.Running || (s.Status === 'created' && !this.startTried)) return null;
+      this.exitCode = s.ExitCode || -1;
     } catch (err) {
       if (statusOf(err) !== 404) return null; // the engine did not answer: unknown, not dead
       this.exitCode = -1; // the container is gone

@@ -1,11 +1,12 @@
 // The one list of cluster kinds. Adding a kind: a folder next to these two with its descriptor
 // (see DEVELOPING.md, "Adding a cluster kind"), and one line below.
 import { ClusterKindRegistry } from './registry';
+import { dockerKind } from './docker';
 import { gatewayKind } from './gateway';
 import { localKind } from './local';
 import { sshKind } from './ssh';
 
-export const clusterKinds = new ClusterKindRegistry([localKind, gatewayKind, sshKind]);
+export const clusterKinds = new ClusterKindRegistry([localKind, gatewayKind, sshKind, dockerKind]);
 
 export { ClusterKindRegistry } from './registry';
 export type { ClusterKindDescriptor, FieldProblem, KeptDetails } from './types';

@@ -37,6 +37,8 @@ export interface RuntimeFactoryOptions {
   gateway?: GatewayRuntimeOptions;
   /** Local kernels may outlive the app ("Leave running"; see LocalClusterOptions.survivesApp). */
   localKernelsSurviveApp?: boolean;
+  /** This app install's id (electron/clusters/install-id.ts): container kinds label their kernels with it. */
+  installId?: string;
 }
 
 /** What build() gets besides the field values. */

@@ -1,7 +1,7 @@
 // The shared Docker modules without an engine: addresses, labels, KERNEL_* parsing, the launcher tar.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -100,6 +100,7 @@ test('the launcher tar unpacks with tar(1) to the launcher, and the container ar
     writeFileSync(path.join(dir, 'l.tar'), launcherArchive());
     execFileSync('tar', ['-C', dir, '-xf', path.join(dir, 'l.tar')]);
     assert.deepEqual(readFileSync(path.join(dir, 'gd_launcher.py')), launcherSource());
+    assert.ok(statSync(path.join(dir, 'gateway-desktop')).isDirectory());
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
