@@ -21,6 +21,7 @@ import { GatewayProxy, generateToken, type GatewayProxyOptions } from './gateway
 import { mountMetrics } from './gateway/metrics';
 // Cluster store (issue 5): clusters from <dataDir>/clusters.json, kept in sync with the file.
 import { openClusterStore, type ClusterStoreBinding } from './clusters/runtime-factory';
+import { clusterKinds } from './clusters/kinds';
 import type { SafeStorageLike } from './secrets/secret-store';
 import { advertiseProxy } from './lab/running-app';
 import { followClientCounts } from './clusters/gateway/follow-clients';
@@ -171,7 +172,15 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
           localKernelsSurviveApp: opts.kernelsOutliveApp === true,
         })
       : null;
-  const registry = new KernelRegistry({ ...opts.registryOptions, directory });
+  // Idle culling per cluster, read from the store at every check (its kind's `culling`, culling.ts).
+  const store = clusterStore?.store;
+  const cullPolicy = store
+    ? (id: string) => {
+        const cfg = store.get(id);
+        return (cfg && clusterKinds.get(cfg.kind)?.culling?.(cfg)) || null;
+      }
+    : undefined;
+  const registry = new KernelRegistry({ cullPolicy, ...opts.registryOptions, directory });
   // Relayed kernels close their upstream sockets when their last client has gone.
   followClientCounts(registry);
   const log = opts.log ?? ((l: LogLine) => process.stderr.write(`[${l.level}] kernels: ${l.message}\n`));

@@ -14,7 +14,7 @@ import type { Diagnosis } from '../clusters/diagnose';
 import { defaultDataDir } from './data-dir';
 import { addImportedGateway, importGatewaySettings } from '../clusters/import-config';
 import { clusterUsage, kindFlagOptions } from './cluster-usage';
-import { setKernelUsername } from './cluster-set';
+import { CULL_FLAG_NAMES, setCulling, setKernelUsername, type CullFlags } from './cluster-set';
 import { runEnvCommand } from './cluster-env';
 import { gatewayKind } from '../clusters/kinds/gateway';
 import { confirmHostKeysForAdd, diagnoseConfirmingKeys, type PromptIo } from './host-key-prompt';
@@ -148,6 +148,9 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
         language: { type: 'string' },
         argv: { type: 'string' },
         env: { type: 'string', multiple: true },
+        // `set NAME --no-cull-connected / --no-cull-busy` (the positive flags are the kinds' fields).
+        'no-cull-connected': { type: 'boolean' },
+        'no-cull-busy': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -302,9 +305,12 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
         return 0;
       }
       case 'set': {
-        const [name] = need(1, 'set NAME --username U');
-        if (o.username === undefined) throw new UsageError('set NAME needs --username U (or --username "")');
-        io.out(setKernelUsername(store, name, String(o.username)) + '\n');
+        const [name] = need(1, 'set NAME --username U | --cull-idle-timeout S [...]');
+        const cull = CULL_FLAG_NAMES.some((f) => o[f] !== undefined);
+        if (o.username === undefined && !cull)
+          throw new UsageError('set NAME needs --username U (or --username "") or --cull-idle-timeout S');
+        if (o.username !== undefined) io.out(setKernelUsername(store, name, String(o.username)) + '\n');
+        if (cull) io.out(setCulling(store, name, o as CullFlags) + '\n');
         return 0;
       }
       case 'env':

@@ -79,6 +79,9 @@ ${adds.join('\n')}
   use NAME                               make NAME the active cluster (running kernels stay where they are)
   test NAME [--json]                     test the connection to a cluster and explain any problem
   set NAME --username U                  change a gateway cluster's username (KERNEL_USERNAME); "" clears it
+  set NAME --cull-idle-timeout S [--cull-interval S] [--[no-]cull-connected] [--[no-]cull-busy]
+                                         idle culling of a local or SSH cluster's kernels (Jupyter's cull_*;
+                                         0 turns it off)
   remove NAME                            remove a cluster and its stored secrets
 ${ENV_USAGE}
   import [NAME]                          add the gateway you set up for Jupyter (JUPYTER_GATEWAY_* variables,

@@ -27,6 +27,9 @@ export class ActivityLog {
     const { log } = this.opts;
     if (e.type === 'removed') {
       this.dead.delete(e.id);
+      // Idle culling (electron/kernels/culler.ts) says how long the kernel was inactive.
+      if (e.reason?.startsWith('culled'))
+        log.info('kernels', `kernel ${e.id.slice(0, 8)} was shut down: ${e.reason}`);
       return;
     }
     const k = e.kernel;

@@ -11,6 +11,7 @@ import type { SecretLookup, SecretStore } from '../secrets/secret-store';
 import type { BackendKernel, BackendKernelEvent, BackendLab, BackendLaunch, HostBackend } from './backend';
 import { createClusterAccess } from './cluster-backend';
 import { foreignKernelAccess } from './foreign-kernels';
+import { launchParametersFor } from './launch-backend';
 import type { KernelState } from './models';
 
 export interface AppCoreBackendOptions {
@@ -41,6 +42,7 @@ function toKernel(info: KernelInfo): BackendKernel {
     lastActivity: new Date(info.lastActivity),
     connections: info.connections,
     reason: info.reason ?? null,
+    cullAfter: info.cullAfter ?? null,
   };
 }
 
@@ -68,6 +70,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
     ...clusters,
 
     runtime: (id) => directory.get(id),
+    launchParameters: launchParametersFor(directory, store, secrets ?? { get: () => undefined }),
 
     listKernels: () => registry.list().map(toKernel),
 
@@ -83,7 +86,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
           req.onProgress({ phase: l.phase, message: l.message, elapsedMs: l.elapsedMs, detail: l.detail });
       });
       try {
-        return toKernel(await registry.start(name, { KERNEL_ID: kernelId }));
+        return toKernel(await registry.start(name, { ...req.env, KERNEL_ID: kernelId }));
       } finally {
         off();
       }
@@ -100,7 +103,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
       const offs = [
         registry.on('kernel-added', (k) => listener({ type: 'added', kernel: toKernel(k) })),
         registry.on('kernel-updated', (k) => listener({ type: 'updated', kernel: toKernel(k) })),
-        registry.on('kernel-removed', ({ id }) => listener({ type: 'removed', id })),
+        registry.on('kernel-removed', ({ id, reason }) => listener({ type: 'removed', id, reason })),
       ];
       return () => offs.forEach((f) => f());
     },

@@ -3,6 +3,8 @@
 // unit tests give a small in-memory one. Plain Node types only.
 import type { KernelBackend, LaunchProgress } from '../../provisioners/types';
 import type { ClusterRuntime } from '../clusters/types';
+import type { FieldProblem } from '../clusters/kinds/types';
+import type { LaunchParameter } from '../clusters/kinds/launch-parameters';
 import type { ForeignKernelAccess } from './foreign-kernels';
 import type {
   AcceptHostKeyRequest,
@@ -33,12 +35,15 @@ export interface BackendKernel {
   lastActivity: Date;
   connections: number;
   reason: string | null;
+  /** ISO 8601: when idle culling shuts it down if it stays inactive (absent: not culled now). */
+  cullAfter?: string | null;
 }
 
 export type BackendKernelEvent =
   | { type: 'added'; kernel: BackendKernel }
   | { type: 'updated'; kernel: BackendKernel }
-  | { type: 'removed'; id: string };
+  /** `reason`: 'shutdown', 'culled after …', 'left running', 'dead: …'. */
+  | { type: 'removed'; id: string; reason?: string };
 
 export interface BackendLab {
   open(opts: OpenLabOptions): Promise<LabStatus>;
@@ -61,6 +66,12 @@ export interface BackendLaunch {
   detail: string | null;
   elapsedMs: number;
   error: string | null;
+}
+
+/** What a cluster's kind declares for starting one environment's kernel, and its cluster-side check. */
+export interface ClusterLaunchParameters {
+  parameters: LaunchParameter[];
+  check(values: Record<string, string>): Promise<FieldProblem[]>;
 }
 
 export interface HostBackend extends Partial<ForeignKernelAccess> {
@@ -91,10 +102,15 @@ export interface HostBackend extends Partial<ForeignKernelAccess> {
   /** Launch parameters a cluster adds to every start (shown with its environments). */
   launchSettings(clusterId: string): Promise<Record<string, string>>;
 
+  /** The launch parameters of a cluster's environment (absent: only free KERNEL_* rows, generic checks). */
+  launchParameters?(clusterId: string, specName: string): Promise<ClusterLaunchParameters>;
+
   listKernels(): BackendKernel[];
   startKernel(req: {
     clusterId: string;
     specName: string;
+    /** KERNEL_* values chosen for this start (checked already). */
+    env?: Record<string, string>;
     onProgress: (p: LaunchProgress) => void;
     onKernelId: (id: string) => void;
   }): Promise<BackendKernel>;

@@ -23,8 +23,10 @@ import type {
   ProxyInfo,
   Settings,
 } from './models';
+import type { LaunchForm, LaunchRequest } from './launch-models';
 
 export type * from './models';
+export type * from './launch-models';
 
 /** Every request the renderer can make. All return promises; errors reject with a HostError. */
 export interface HostMethods {
@@ -53,8 +55,15 @@ export interface HostMethods {
   listEnvironments(clusterId: string): Promise<EnvironmentList>;
   // kernels
   listKernels(): Promise<KernelSummary[]>;
-  /** Starts in the background; progress arrives as `launch-progress` events with the returned launchId. */
-  startKernel(req: { clusterId: string; specName: string }): Promise<{ launchId: string }>;
+  /** The launch parameters the cluster's kind declares for this environment, with their defaults. */
+  getLaunchForm(req: { clusterId: string; specName: string }): Promise<LaunchForm>;
+  /** Check launch values with what the cluster can tell (syntax, then its own checks): variable -> message. */
+  checkLaunch(req: LaunchRequest): Promise<Record<string, string>>;
+  /**
+   * Starts in the background with `env` (KERNEL_* values; none: the defaults); progress arrives as
+   * `launch-progress` events with the returned launchId. Invalid values reject with fieldErrors, unsent.
+   */
+  startKernel(req: LaunchRequest): Promise<{ launchId: string }>;
   interruptKernel(id: string): Promise<void>;
   restartKernel(id: string): Promise<void>;
   shutdownKernel(id: string): Promise<void>;
@@ -94,6 +103,8 @@ export const HOST_METHOD_NAMES = [
   'setActiveCluster',
   'listEnvironments',
   'listKernels',
+  'getLaunchForm',
+  'checkLaunch',
   'startKernel',
   'interruptKernel',
   'restartKernel',

@@ -28,5 +28,6 @@ export function summarizeKernel(k: BackendKernel, c: SummaryContext): KernelSumm
     // The app's own console is a connection too (it talks to the kernel without the proxy).
     connections: k.connections + (c.consoleOpen ? 1 : 0),
     reason: k.reason,
+    cullAfter: k.cullAfter ?? null,
   };
 }

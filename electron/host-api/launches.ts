@@ -93,7 +93,7 @@ export class KernelLaunches {
     });
   }
 
-  start(clusterId: string, specName: string): { launchId: string } {
+  start(clusterId: string, specName: string, env: Record<string, string> = {}): { launchId: string } {
     const { backend, log } = this.opts;
     const launchId = randomUUID();
     const started = Date.now();
@@ -124,6 +124,7 @@ export class KernelLaunches {
       .startKernel({
         clusterId,
         specName,
+        env,
         onKernelId: (id) => {
           kernelId = id;
           this.own.add(id);

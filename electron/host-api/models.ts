@@ -267,6 +267,8 @@ export interface KernelSummary {
   connections: number;
   /** Why a kernel is dead or disconnected. */
   reason: string | null;
+  /** ISO 8601: when idle culling shuts it down if it stays inactive; null/absent when it is not culled now. */
+  cullAfter?: string | null;
 }
 
 export type LaunchStatus = 'running' | 'done' | 'failed';

@@ -14,6 +14,7 @@ import {
 } from './contract';
 import { ClusterHealthMonitor } from './health';
 import { KernelLaunches } from './launches';
+import { LaunchFormMethods } from './launch-form';
 import { AppLog } from './log';
 import { LogoCache } from './logos';
 import type {
@@ -71,6 +72,7 @@ export class HostService implements HostMethods {
   private readonly unsubs: (() => void)[] = [];
   private closed = false;
   private readonly lab: LabMethods;
+  private readonly launchForm: LaunchFormMethods;
 
   constructor(private readonly opts: HostServiceOptions) {
     this.backend = opts.backend;
@@ -88,6 +90,7 @@ export class HostService implements HostMethods {
       clusterName: (id) => this.clusterNames.get(id) ?? id,
       changed: (kernelId) => this.republish(kernelId),
     });
+    this.launchForm = new LaunchFormMethods(this.backend, this.launches);
     this.activity = new ActivityLog({
       log: this.log,
       clusterName: (id) => this.clusterNames.get(id) ?? id,
@@ -263,15 +266,9 @@ export class HostService implements HostMethods {
     return list;
   }
 
-  async startKernel(req: { clusterId: string; specName: string }): Promise<{ launchId: string }> {
-    if (typeof req !== 'object' || req === null)
-      throw new HostError({ code: 'invalid-input', message: 'Say which environment to start.' });
-    const clusterId = requireString(req.clusterId, 'Cluster id');
-    const specName = requireString(req.specName, 'Kernel environment');
-    if (!this.backend.runtime(clusterId))
-      throw new HostError({ code: 'not-found', message: `There is no enabled cluster "${clusterId}".` });
-    return this.launches.start(clusterId, specName);
-  }
+  getLaunchForm: HostMethods['getLaunchForm'] = (req) => this.launchForm.getLaunchForm(req);
+  checkLaunch: HostMethods['checkLaunch'] = (req) => this.launchForm.checkLaunch(req);
+  startKernel: HostMethods['startKernel'] = (req) => this.launchForm.startKernel(req);
 
   async interruptKernel(id: string): Promise<void> {
     requireString(id, 'Kernel id');

@@ -18,7 +18,22 @@ export function entryInfo(e: Entry): KernelInfo {
   };
   if (e.reason !== undefined) info.reason = e.reason;
   if (e.link !== undefined) info.link = e.link;
+  const cull = cullAfterOf(e);
+  if (cull) info.cullAfter = cull.toISOString();
   return info;
+}
+
+/**
+ * When idle culling shuts the kernel down if nothing happens meanwhile (Jupyter's rule: inactive longer than
+ * cull_idle_timeout, not busy unless cull_busy, no clients unless cull_connected); null when it would not.
+ */
+export function cullAfterOf(e: Entry): Date | null {
+  const p = e.cullPolicy;
+  if (!p || e.shuttingDown || e.restarting) return null;
+  if (e.executionState === 'dead' || e.executionState === 'restarting') return null;
+  if (e.executionState === 'busy' && !p.busy) return null;
+  if (e.connections > 0 && !p.connected) return null;
+  return new Date(lastActivityOf(e).getTime() + p.idleTimeoutMs);
 }
 
 /** The backend's own value is fresher than its (throttled) activity events. */

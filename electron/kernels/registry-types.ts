@@ -2,6 +2,7 @@
 // kernel. Split from registry.ts so its helpers can share them without importing the registry itself.
 import type { ExecutionState, KernelBackend } from '../../provisioners/types';
 import type { ClusterRuntime } from '../clusters/types';
+import type { CullPolicy } from '../clusters/kinds/culling';
 
 /** The kernel model exactly as the Jupyter REST API serves it (GET /api/kernels). */
 export interface KernelModel {
@@ -35,6 +36,8 @@ export interface KernelInfo {
   link?: KernelLink;
   /** ISO 8601. */
   startedAt: string;
+  /** ISO 8601: when idle culling shuts it down if it stays inactive (absent: it is not culled now). */
+  cullAfter?: string;
 }
 
 /** Why a live kernel is not answering right now (`reason` says more). */
@@ -118,6 +121,8 @@ export interface KernelRegistryOptions {
   launchHistory?: number;
   /** Time limit for one kernel's shutdown in shutdownAll(). Default 15 s. */
   shutdownTimeoutMs?: number;
+  /** Idle culling of a cluster's kernels (null: none); read at every check. Absent: no culling at all. */
+  cullPolicy?: (clusterId: string) => CullPolicy | null;
 }
 
 export interface StartOptions {
@@ -156,6 +161,8 @@ export interface Entry {
   deadTimer: NodeJS.Timeout | null;
   activityTimer: NodeJS.Timeout | null;
   lastEmit: number;
+  /** Its cluster's idle culling as last read (culler.ts). */
+  cullPolicy?: CullPolicy | null;
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {

@@ -24,6 +24,8 @@ import { entryInfo, entryModel, keptRecord } from './entry-views';
 import { KernelLauncher } from './launcher';
 import type { KeptKernelRecord } from './left-running';
 import { GatewayError, KernelNotFoundError, ShuttingDownError, errorMessage } from './errors';
+import { releaseEntries } from './release';
+import { KernelCuller } from './culler';
 
 export { isoMicro } from './registry-types';
 export type * from './registry-types';
@@ -44,6 +46,7 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
   private readonly directory: SpecResolver;
   private readonly deadKernelTtlMs: number;
   private readonly shutdownTimeoutMs: number;
+  private readonly culler: KernelCuller;
   private closing = false;
 
   constructor(opts: KernelRegistryOptions) {
@@ -63,6 +66,13 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
       },
     });
     this.shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 15_000;
+    this.culler = new KernelCuller({
+      entries: () => this.entries.values(),
+      policy: opts.cullPolicy ?? (() => null),
+      cull: (e, reason) => void this.shutdown(e.id, reason),
+      changed: (e) => this.emitUpdated(e),
+    });
+    if (opts.cullPolicy) this.culler.start();
   }
 
   /** True once shutdownAll() has begun; start() then fails with 503. */
@@ -211,26 +221,13 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
    */
   async releaseAll(): Promise<KeptKernelRecord[]> {
     this.closing = true;
+    this.culler.stop();
     await this.launcher.abortAll(this.shutdownTimeoutMs);
-    const kept: KeptKernelRecord[] = [];
-    await Promise.allSettled(
-      [...this.entries.values()].map(async (e) => {
-        // Let a restart in progress finish first: between two processes there is nothing to keep.
-        if (e.restarting) await withTimeout(e.restarting, this.shutdownTimeoutMs).catch(() => undefined);
-        const rec = keptRecord(e);
-        if (rec && e.cluster.releaseKernel) {
-          try {
-            await e.cluster.releaseKernel(e.backend);
-            kept.push(rec);
-            this.remove(e, 'left running');
-            return;
-          } catch (err) {
-            console.error(`kernel ${e.id}: cannot be left running, shutting it down: ${errorMessage(err)}`);
-          }
-        }
-        await withTimeout(this.shutdown(e.id), this.shutdownTimeoutMs).catch(() => undefined);
-      }),
-    );
+    const kept = await releaseEntries([...this.entries.values()], {
+      shutdown: (id) => this.shutdown(id),
+      remove: (e, reason) => this.remove(e, reason),
+      timeoutMs: this.shutdownTimeoutMs,
+    });
     for (const e of this.entries.values()) this.remove(e, 'shutdown');
     return kept;
   }
@@ -274,8 +271,8 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
     return this.restModel(e);
   }
 
-  /** Shut a kernel down (graceful, then forced) and drop it from the list. Concurrent calls share the work. */
-  async shutdown(id: string): Promise<void> {
+  /** Shut a kernel down (graceful, then forced) and drop it; `reason` goes to clients. Calls share the work. */
+  async shutdown(id: string, reason = 'shutdown'): Promise<void> {
     const e = this.require(id);
     if (!e.shuttingDown) {
       e.shuttingDown = (async () => {
@@ -284,7 +281,7 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
         } catch (err) {
           console.error(`kernel ${id}: shutdown failed: ${errorMessage(err)}`);
         } finally {
-          this.remove(e, 'shutdown');
+          this.remove(e, reason);
         }
       })();
     }
@@ -297,6 +294,7 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
    */
   async shutdownAll(): Promise<void> {
     this.closing = true;
+    this.culler.stop();
     await this.launcher.abortAll(this.shutdownTimeoutMs);
     await Promise.allSettled(
       [...this.entries.keys()].map((id) =>

@@ -166,7 +166,7 @@ export class GatewayClusterRuntime implements ClusterRuntime {
   }
 
   /**
-   * The env sent with POST /api/kernels: client KERNEL_* + allow-listed names, launch params, the username
+   * The env sent with POST /api/kernels: client KERNEL_* + allow-listed names, launch params (defaults), the username
    * (username.ts) and KERNEL_ID = the proxy's id (the id clients see; Enterprise Gateway also uses it as
    * its own, Kernel Gateway passes it to the kernel as is).
    */
@@ -179,7 +179,9 @@ export class GatewayClusterRuntime implements ClusterRuntime {
     // The cluster's own launch timeout wins over a client's (it is kept consistent with the request timeout);
     // an explicit KERNEL_LAUNCH_TIMEOUT launch parameter wins over both.
     env.KERNEL_LAUNCH_TIMEOUT = String(Math.ceil(this.config.timeouts.launchMs / 1000));
-    for (const p of this.config.launchParams) env[p.name] = p.value;
+    // Other launch parameters are the cluster's defaults: a value chosen for this start (the launch form) wins.
+    for (const p of this.config.launchParams)
+      if (p.name === 'KERNEL_LAUNCH_TIMEOUT' || !req.env[p.name]) env[p.name] = p.value;
     env.KERNEL_USERNAME = this.kernelUsername(req.env.KERNEL_USERNAME);
     // Enterprise Gateway creates the kernel with this id when it is a UUID v4 (others ignore it).
     if (UUID_V4.test(req.kernelId)) env.KERNEL_ID = req.kernelId;

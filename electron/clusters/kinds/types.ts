@@ -9,6 +9,8 @@ import type { Diagnosis } from '../diagnose';
 import type { SecretLookup } from '../../secrets/secret-store';
 import type { GatewayRuntimeOptions } from '../gateway/runtime';
 import type { HostKeyInfo, KindFieldInfo, SettingItem, SettingsValues } from '../../host-api/models';
+import type { LaunchEnvironment, LaunchParameter } from './launch-parameters';
+import type { CullPolicy } from './culling';
 
 export type { KindFieldInfo, SettingsValues, SettingValue } from '../../host-api/models';
 
@@ -123,7 +125,28 @@ export interface ClusterKindDescriptor<C extends StoredCluster = StoredCluster> 
   url(cfg: C): string | null;
   /** Launch settings every start sends (shown with a cluster's environments). */
   launchSettings(cfg: C): Record<string, string>;
+  /**
+   * The KERNEL_* parameters a person may choose when starting one kernel of `env` (the launch form, in form
+   * order; build them with launchParameter() from launch-parameters.ts). Without it the form offers only
+   * free KERNEL_* rows, checked by the generic rules.
+   */
+  launchParameters?(cfg: C, env: LaunchEnvironment): LaunchParameter[];
+  /**
+   * Checks only the cluster can make, after the syntax passed (an image the engine has, a directory that
+   * exists): problems naming the variable as `field`. Values are the non-empty ones the start would send.
+   */
+  checkLaunchParameters?(
+    cfg: C,
+    env: LaunchEnvironment,
+    values: Record<string, string>,
+    secrets: SecretLookup,
+  ): Promise<FieldProblem[]>;
   createRuntime(cfg: C, opts: RuntimeFactoryOptions): ClusterRuntime;
+  /**
+   * Idle culling of this cluster's kernels, enforced by the app's kernel registry (kinds whose kernels the app
+   * provisions; see culling.ts). Absent or null: never culled here (a gateway culls its own kernels).
+   */
+  culling?(cfg: C): CullPolicy | null;
   /** "Test connection". */
   diagnose(cfg: C, secrets: SecretLookup): Promise<Diagnosis>;
   /**

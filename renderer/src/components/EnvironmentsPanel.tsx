@@ -1,7 +1,9 @@
+import { useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { ClusterSummary, KernelEnvironment } from '../../../electron/host-api/models';
 import { useModel, useSel } from '../context';
 import { InlineLaunch } from './LaunchStatus';
+import { LaunchPanel } from './LaunchForm';
 
 function Logo({ env }: { env: KernelEnvironment }) {
   if (env.logo) return <img className="env-logo" src={env.logo} alt="" width={40} height={40} />;
@@ -41,6 +43,9 @@ export function EnvironmentsPanel({ cluster }: { cluster: ClusterSummary }) {
     ),
   );
   const { actions } = useModel();
+  // The environment whose launch form is open (one at a time), and its opener for the focus on close.
+  const [formFor, setFormFor] = useState<string | null>(null);
+  const openers = useRef(new Map<string, HTMLButtonElement>());
   const data = entry?.data ?? null;
   const envs = data?.environments ?? [];
   // Start follows health: an unreachable gateway cannot start anything (and its list may be stale).
@@ -108,17 +113,47 @@ export function EnvironmentsPanel({ cluster }: { cluster: ClusterSummary }) {
                   </details>
                 </div>
                 {/* aria-disabled, not disabled: a disabled button drops the keyboard focus to <body>. */}
-                <button
-                  className="env-start"
-                  onClick={() => {
-                    if (!blocked) void actions.startKernel(cluster.id, env.name);
-                  }}
-                  aria-disabled={blocked}
-                  aria-label={`Start a ${env.displayName} kernel on ${cluster.name}`}
-                  title={unreachable ? `${cluster.name} is unreachable` : undefined}
-                >
-                  {busy ? 'Starting…' : 'Start kernel'}
-                </button>
+                <div className="env-buttons">
+                  <button
+                    className="env-open-form"
+                    ref={(b) => {
+                      if (b) openers.current.set(env.name, b);
+                    }}
+                    onClick={() => {
+                      if (!blocked) setFormFor(formFor === env.name ? null : env.name);
+                    }}
+                    aria-disabled={blocked}
+                    aria-expanded={formFor === env.name}
+                    aria-label={`Start kernel… with launch parameters: ${env.displayName} on ${cluster.name}`}
+                    title={unreachable ? `${cluster.name} is unreachable` : undefined}
+                  >
+                    {busy ? 'Starting…' : 'Start kernel…'}
+                  </button>
+                  {/* The quick path: the environment's and the cluster's defaults, no form. */}
+                  <button
+                    className="env-start secondary"
+                    onClick={() => {
+                      if (!blocked) void actions.startKernel(cluster.id, env.name);
+                    }}
+                    aria-disabled={blocked}
+                    aria-label={`Start a ${env.displayName} kernel on ${cluster.name} with defaults`}
+                    title={unreachable ? `${cluster.name} is unreachable` : undefined}
+                  >
+                    Start with defaults
+                  </button>
+                </div>
+                {formFor === env.name && !blocked && (
+                  <div className="env-form">
+                    <LaunchPanel
+                      cluster={cluster}
+                      env={env}
+                      onClose={() => {
+                        setFormFor(null);
+                        openers.current.get(env.name)?.focus();
+                      }}
+                    />
+                  </div>
+                )}
                 <div className="env-launch">
                   <InlineLaunch clusterId={cluster.id} specName={env.name} />
                 </div>

@@ -118,6 +118,10 @@ function createActions(
         notifyError('Could not start the kernel')(err);
       }
     },
+    getLaunchForm: (clusterId: string, specName: string) => host.getLaunchForm({ clusterId, specName }),
+    /** A start from the launch form: rejects with the host's field errors (nothing was sent then). */
+    startWithParameters: (clusterId: string, specName: string, env: Record<string, string>) =>
+      host.startKernel({ clusterId, specName, env }),
     interrupt: (id: string) => host.interruptKernel(id).catch(notifyError('Could not interrupt')),
     restart: (id: string) => host.restartKernel(id).catch(notifyError('Could not restart')),
     shutdown: (id: string) => host.shutdownKernel(id).catch(notifyError('Could not shut down')),

@@ -8,6 +8,24 @@ import type { StoredCluster } from '../../config-base';
 import type { ClusterKindDescriptor, KeptDetails } from '../types';
 import { checkGateway, gatewaySchema, makeGatewayConfig, type GatewayClusterConfig } from './config';
 import { GATEWAY_FIELDS, gatewayInputOf, gatewayValuesOf } from './fields';
+import { launchParameter } from '../launch-parameters';
+
+// The KERNEL_* variables Enterprise Gateway's kernelspecs read (reference §3), first the ones people change.
+const GATEWAY_LAUNCH = ['KERNEL_IMAGE', 'KERNEL_CPUS', 'KERNEL_MEMORY', 'KERNEL_GPUS', 'KERNEL_NAMESPACE'];
+const GATEWAY_LAUNCH_MORE = [
+  'KERNEL_VOLUMES',
+  'KERNEL_VOLUME_MOUNTS',
+  'KERNEL_WORKING_DIR',
+  'KERNEL_CPUS_LIMIT',
+  'KERNEL_MEMORY_LIMIT',
+  'KERNEL_GPUS_LIMIT',
+  'KERNEL_EXECUTOR_IMAGE',
+  'KERNEL_SERVICE_ACCOUNT_NAME',
+  'KERNEL_UID',
+  'KERNEL_GID',
+  'KERNEL_REMOTE_HOST',
+  'KERNEL_EXTRA_SPARK_OPTS',
+];
 
 const PATH_FIELDS: Record<string, string> = {
   '/url': 'url',
@@ -63,6 +81,14 @@ export const gatewayKind: ClusterKindDescriptor<GatewayClusterConfig> = {
     ...Object.fromEntries(c.launchParams.map((p) => [p.name, p.value])),
     KERNEL_USERNAME: kernelUser(c).user, // unless unset on the cluster and the client sends its own
   }),
+  // Defaults: the kernelspec's env, then the cluster's launch parameters (a value chosen at start wins).
+  launchParameters: (c, env) => {
+    const cluster = Object.fromEntries(c.launchParams.map((p) => [p.name, p.value]));
+    return [
+      ...GATEWAY_LAUNCH.map((n) => launchParameter(n, [env.env, cluster])),
+      ...GATEWAY_LAUNCH_MORE.map((n) => launchParameter(n, [env.env, cluster], { more: true })),
+    ];
+  },
   createRuntime: (cfg, opts) => {
     const gw: GatewayRuntimeOptions = { ...opts.gateway };
     // GATEWAY_DESKTOP_RELAY_LOG=1 logs the relay's reconnects and dropped frames to stderr.

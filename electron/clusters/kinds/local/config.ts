@@ -2,11 +2,14 @@
 // JSONSchemaType).
 import type { JSONSchemaType } from 'ajv';
 import type { StoredCluster } from '../../config-base';
+import { cullingSchema, type CullingConfig } from '../culling';
 
 export interface LocalClusterConfig extends StoredCluster {
   kind: 'local';
   /** Extra kernelspec directories searched besides the standard Jupyter data paths. */
   kernelspecDirs?: string[];
+  /** Idle culling (off when absent: the default for "This computer"). */
+  culling?: CullingConfig;
 }
 
 export const localSchema: JSONSchemaType<LocalClusterConfig> = {
@@ -17,6 +20,7 @@ export const localSchema: JSONSchemaType<LocalClusterConfig> = {
     kind: { type: 'string', const: 'local' },
     enabled: { type: 'boolean', nullable: true },
     kernelspecDirs: { type: 'array', items: { type: 'string', minLength: 1 }, nullable: true },
+    culling: { ...cullingSchema, nullable: true },
   },
   required: ['id', 'name', 'kind'],
   additionalProperties: false,

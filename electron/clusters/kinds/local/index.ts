@@ -1,11 +1,21 @@
 // The `local` cluster kind: kernels run on this computer, started by the local provisioner ("This computer"
 // is one, built in; `cluster add local NAME --kernelspec-dir D` adds others with their own kernelspec dirs).
-import { unlink } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import type { ConnectionInfo } from '../../../../provisioners/types';
 import type { StoredCluster } from '../../config-base';
 import { LocalCluster, isKernelProcess, stopKeptLocalKernel, type LocalKept } from '../../local-cluster';
 import type { ClusterKindDescriptor, KeptDetails } from '../types';
 import { localSchema, type LocalClusterConfig } from './config';
+import { launchParameter } from '../launch-parameters';
+import {
+  CULL_FIELDS,
+  checkCulling,
+  cullPolicyOf,
+  cullingFieldOfPath,
+  cullingOf,
+  cullingValues,
+} from '../culling';
 
 export type { LocalClusterConfig } from './config';
 
@@ -54,28 +64,54 @@ export const localKind: ClusterKindDescriptor<LocalClusterConfig> = {
       section: 'connection',
       cli: { flag: 'kernelspec-dir', arg: 'D' },
     },
+    ...CULL_FIELDS,
   ],
   is: (cfg: StoredCluster): cfg is LocalClusterConfig => cfg.kind === 'local',
   build: (values, ctx) => {
     const dirs = (Array.isArray(values.kernelspecDirs) ? values.kernelspecDirs : []).filter(
       (d): d is string => typeof d === 'string',
     );
+    const culling = cullingOf(values);
     return {
       id: ctx.id,
       name: ctx.name,
       kind: 'local',
-      enabled: true,
+      enabled: ctx.prev?.enabled ?? true,
       ...(dirs.length ? { kernelspecDirs: dirs } : {}),
+      ...(culling ? { culling } : {}),
     };
   },
-  values: (c) => ({ kernelspecDirs: [...(c.kernelspecDirs ?? [])] }),
+  values: (c) => ({ kernelspecDirs: [...(c.kernelspecDirs ?? [])], ...cullingValues(c.culling) }),
   secretsSet: () => ({}),
-  check: () => [],
-  fieldOfPath: () => 'kernelspecDirs',
+  check: (c) => checkCulling(c.culling),
+  fieldOfPath: (p) => cullingFieldOfPath(p) || 'kernelspecDirs',
   secretKeys: () => [],
   where: () => 'kernels on this computer',
   url: () => null,
   launchSettings: () => ({}),
+  culling: (c) => cullPolicyOf(c.culling),
+  // Local kernels get KERNEL_* in their env; only these two change how the app starts them.
+  launchParameters: (_c, env) => [
+    launchParameter('KERNEL_WORKING_DIR', [env.env], {
+      help: "Directory the kernel starts in (default: the app's own)",
+    }),
+    launchParameter('KERNEL_LAUNCH_TIMEOUT', [env.env], { help: 'Seconds the start may take', more: true }),
+  ],
+  // The start would silently fall back to the app's directory (a client's notebook dir need not exist here):
+  // a person who typed one is told instead.
+  async checkLaunchParameters(_c, _env, values) {
+    const dir = values.KERNEL_WORKING_DIR;
+    if (!dir || !path.isAbsolute(dir)) return [];
+    const st = await stat(dir).catch(() => null);
+    return st?.isDirectory()
+      ? []
+      : [
+          {
+            field: 'KERNEL_WORKING_DIR',
+            message: `KERNEL_WORKING_DIR: there is no directory ${dir} on this computer`,
+          },
+        ];
+  },
   createRuntime: (cfg, opts) => {
     const dirs = cfg.kernelspecDirs?.length ? cfg.kernelspecDirs : opts.localKernelSpecDirs;
     return new LocalCluster({

@@ -4,6 +4,7 @@
 import type { JSONSchemaType } from 'ajv';
 import type { StoredCluster } from '../../config-base';
 import type { FieldProblem } from '../types';
+import { cullingSchema, type CullingConfig } from '../culling';
 
 /** A kernel environment on an SSH cluster: one kernelspec the cluster lists. */
 export interface SshEnvironment {
@@ -54,6 +55,8 @@ export interface SshClusterConfig extends StoredCluster {
   portRange?: string;
   /** Environments besides the default one (the cluster's python). */
   environments?: SshEnvironment[];
+  /** Idle culling of its kernels (off when absent). */
+  culling?: CullingConfig;
 }
 
 export const DEFAULT_SSH_PYTHON = 'python3';
@@ -99,6 +102,7 @@ export const sshSchema: JSONSchemaType<SshClusterConfig> = {
     launchTimeoutSec: { type: 'number', exclusiveMinimum: 0, nullable: true },
     portRange: { type: 'string', nullable: true },
     environments: { type: 'array', items: environmentSchema, nullable: true },
+    culling: { ...cullingSchema, nullable: true },
   },
   required: ['id', 'name', 'kind', 'hosts', 'python'],
   additionalProperties: false,

@@ -5,6 +5,7 @@ import type { KindFieldInfo, SettingsValues } from '../../../host-api/models';
 import { FieldError, type BuildContext } from '../types';
 import { DEFAULT_SSH_PYTHON, sshSecretKeys, type SshBalancing, type SshClusterConfig } from './config';
 import { environmentItems, environmentsOf } from './environments';
+import { CULL_FIELDS, cullingOf, cullingValues } from '../culling';
 
 export const SSH_FIELDS: readonly KindFieldInfo[] = [
   {
@@ -147,6 +148,7 @@ export const SSH_FIELDS: readonly KindFieldInfo[] = [
     section: 'launch',
     form: { id: 'cf-ssh-envs' },
   },
+  ...CULL_FIELDS,
 ];
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
@@ -223,6 +225,8 @@ export function sshConfigOf(values: SettingsValues, ctx: BuildContext): SshClust
   // Input without the field (an older form, `cluster add`) keeps the saved environments; a list replaces them.
   const envs = environmentsOf(values.environments) ?? prev?.environments?.map((e) => ({ ...e }));
   if (envs?.length) cfg.environments = envs;
+  const culling = cullingOf(values);
+  if (culling) cfg.culling = culling;
   return cfg;
 }
 
@@ -241,5 +245,6 @@ export function sshValuesOf(c: SshClusterConfig): SettingsValues {
     portRange: c.portRange ?? '',
     launchTimeoutSec: c.launchTimeoutSec ?? 60,
     environments: environmentItems(c.environments),
+    ...cullingValues(c.culling),
   };
 }

@@ -10,6 +10,8 @@ import { checkSsh, sshSchema, type SshClusterConfig } from './config';
 import { checkSshEnvironments } from './environments';
 import { SSH_FIELDS, sshConfigOf, sshValuesOf } from './fields';
 import { sshEnvironmentsEditor } from './environments-editor';
+import { launchParameter } from '../launch-parameters';
+import { checkCulling, cullPolicyOf, cullingFieldOfPath } from '../culling';
 
 export type { SshClusterConfig } from './config';
 
@@ -45,11 +47,12 @@ export const sshKind: ClusterKindDescriptor<SshClusterConfig> = {
     keyPassphrase: Boolean(c.passphraseSecret && secrets.get(c.passphraseSecret)),
     password: Boolean(c.passwordSecret && secrets.get(c.passwordSecret)),
   }),
-  check: (c) => [...checkSsh(c), ...checkSshEnvironments(c)],
+  check: (c) => [...checkSsh(c), ...checkSshEnvironments(c), ...checkCulling(c.culling)],
   fieldOfPath: (path) => {
     // One environment's property: environments.<index>.<property>, as checkSshEnvironments names them.
     const env = /^\/environments\/(\d+)(?:\/([A-Za-z]+))?/.exec(path);
     if (env) return `environments.${env[1]}.${env[2] ?? 'name'}`;
+    if (cullingFieldOfPath(path)) return cullingFieldOfPath(path);
     for (const [p, f] of Object.entries(PATH_FIELDS)) if (path === p || path.startsWith(`${p}/`)) return f;
     return 'hosts';
   },
@@ -57,6 +60,23 @@ export const sshKind: ClusterKindDescriptor<SshClusterConfig> = {
   where: (c) => `ssh ${c.user ? `${c.user}@` : ''}${c.hosts.join(', ')}`,
   url: () => null,
   launchSettings: () => ({}),
+  culling: (c) => cullPolicyOf(c.culling),
+  // KERNEL_* reach the kernel's env; the launcher reads KERNEL_REMOTE_HOST (one of the environment's hosts).
+  launchParameters: (c, env) => {
+    const hosts = c.environments?.find((e) => e.name === env.name)?.hosts ?? c.hosts;
+    return [
+      launchParameter('KERNEL_REMOTE_HOST', [env.env], {
+        help: `Host to run this kernel on (default: the next by ${c.balancing ?? 'round-robin'})`,
+        choices: hosts,
+        validate: (v) =>
+          hosts.includes(v) ? null : `must be one of this environment's hosts: ${hosts.join(', ')}`,
+      }),
+      launchParameter('KERNEL_LAUNCH_TIMEOUT', [env.env], {
+        help: 'Seconds the start may take on the host',
+        more: true,
+      }),
+    ];
+  },
   createRuntime: (cfg, opts) => new SshCluster(cfg, { secrets: opts.secrets }),
   diagnose: (cfg, secrets) => diagnoseSsh(cfg, secrets),
   // No drop: a kernel that could not be re-attached may still hold work; reattachKernel says how to stop it.
