@@ -32,7 +32,9 @@ export type DiagnosisCode =
   | 'host-key-changed'
   | 'auth'
   | 'no-python'
-  | 'no-ipykernel';
+  | 'no-ipykernel'
+  // Swarm clusters: the engine is not a Swarm manager
+  | 'not-swarm';
 
 export interface CertificateInfo {
   subject: string;

@@ -55,7 +55,7 @@ export async function awaitReport(
  * it from outside (the key-signed messages still refuse anyone without the key).
  */
 export async function bindAddress(access: SwarmAccess): Promise<string> {
-  if (access.network !== 'host' || !access.localEngine) return '0.0.0.0';
+  if (access.network !== 'host' || !access.localEngine || access.kernelAddress) return '0.0.0.0';
   const nodes = await access.docker.listNodes();
   return nodes.length === 1 ? '127.0.0.1' : '0.0.0.0';
 }
@@ -67,6 +67,7 @@ export async function kernelAddress(
 ): Promise<{ ip: string; nodeId: string }> {
   const task = (await serviceTasks(access.docker, serviceId))[0];
   if (!task?.NodeID) throw new Error(`the kernel's task on ${access.where} has no node`);
+  if (access.kernelAddress) return { ip: access.kernelAddress, nodeId: task.NodeID };
   if (access.network !== 'host') {
     const ip = taskNetworkAddress(task, access.network);
     if (!ip) throw new Error(`the kernel's task has no address on network ${access.network}`);

@@ -48,6 +48,8 @@ export interface SwarmAccess {
   gpuResource: string;
   /** The engine is this computer's (a unix socket): a kernel on this node binds and is dialled on 127.0.0.1. */
   localEngine: boolean;
+  /** Where this computer dials every kernel, instead of the task's node address (e.g. a name behind NAT). */
+  kernelAddress?: string;
   portRange?: { lo: number; hi: number };
   /** Seconds without a comm-port request after which the launcher stops the kernel (0 never). */
   leaseSeconds: number;
@@ -178,8 +180,10 @@ export class SwarmProvisioner implements KernelProvisioner {
     let task;
     try {
       task = (await serviceTasks(this.access.docker, id))[0];
-    } catch {
-      return null; // the engine did not answer: unknown, not dead
+    } catch (err) {
+      // The service is gone (someone removed it): so is the kernel. Otherwise the engine did not answer:
+      // unknown, not dead.
+      return (err as { statusCode?: number }).statusCode === 404 ? (this.exitCode = -1) : null;
     }
     if (!task) return this.report ? (this.exitCode = -1) : null;
     if (!taskEnded(task)) return null;
@@ -206,7 +210,10 @@ export class SwarmProvisioner implements KernelProvisioner {
       () => true,
       () => false,
     );
-    if (!ok) await removeSwarmObjects(this.access.docker, { serviceId: this.objects.serviceId });
+    if (ok) return;
+    const problems = await removeSwarmObjects(this.access.docker, { serviceId: this.objects.serviceId });
+    // Its task may still be listed for a while (shutting down): with the service gone, the kernel is gone.
+    if (!problems.length && this.objects.serviceId) this.exitCode = -1;
   }
 
   async wait(timeoutMs: number): Promise<number | null> {

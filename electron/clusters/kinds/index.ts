@@ -5,8 +5,9 @@ import { dockerKind } from './docker';
 import { gatewayKind } from './gateway';
 import { localKind } from './local';
 import { sshKind } from './ssh';
+import { swarmKind } from './swarm';
 
-export const clusterKinds = new ClusterKindRegistry([localKind, gatewayKind, sshKind, dockerKind]);
+export const clusterKinds = new ClusterKindRegistry([localKind, gatewayKind, sshKind, dockerKind, swarmKind]);
 
 export { ClusterKindRegistry } from './registry';
 export type { ClusterKindDescriptor, FieldProblem, KeptDetails } from './types';

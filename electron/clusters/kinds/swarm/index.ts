@@ -1,0 +1,46 @@
+// The `swarm` cluster kind: one Swarm service per kernel, created through a manager's engine API
+// (electron/clusters/swarm/, provisioners/docker/swarm-*.ts). Engine settings, image and resources are the
+// docker kind's; a Swarm reserves CPUs, memory and GPUs on the node it places the kernel on.
+import type { StoredCluster } from '../../config-base';
+import { describeEngine } from '../../../../provisioners/docker/engine';
+import { diagnoseSwarm } from '../../swarm/diagnose-swarm';
+import { SwarmCluster } from '../../swarm/swarm-cluster';
+import { parseSwarmKept } from '../../swarm/swarm-kept';
+import { engineSettingsOf } from '../docker/config';
+import { dockerFieldOfPath } from '../docker';
+import type { ClusterKindDescriptor } from '../types';
+import { checkSwarm, swarmSchema, type SwarmClusterConfig } from './config';
+import { SWARM_FIELDS, swarmConfigOf, swarmValuesOf } from './fields';
+
+export type { SwarmClusterConfig } from './config';
+
+export const swarmKind: ClusterKindDescriptor<SwarmClusterConfig> = {
+  kind: 'swarm',
+  label: 'Docker Swarm',
+  summary:
+    'one Swarm service per kernel, placed by the Swarm on a node with the CPUs, memory and GPUs asked for',
+  remote: true,
+  addableFromForm: true,
+  intro:
+    "Each kernel runs as its own Swarm service on a node the Swarm picks (with the CPUs, memory and GPUs it asks for). Point the cluster at a manager's engine; the image needs Python with ipykernel.",
+  schema: swarmSchema,
+  fields: SWARM_FIELDS,
+  is: (cfg: StoredCluster): cfg is SwarmClusterConfig => cfg.kind === 'swarm',
+  build: swarmConfigOf,
+  values: swarmValuesOf,
+  secretsSet: () => ({}),
+  check: checkSwarm,
+  fieldOfPath: (path) => (path.startsWith('/gpuResource') ? 'gpuResource' : dockerFieldOfPath(path)),
+  secretKeys: () => [],
+  where: (c) => `Swarm via ${describeEngine(engineSettingsOf(c)).replace(/^the /, '')}`,
+  url: (c) => c.host ?? null,
+  launchSettings: () => ({}),
+  createRuntime: (cfg, opts) => {
+    if (!opts.installId)
+      throw new Error('Swarm clusters need the app install id (RuntimeFactoryOptions.installId)');
+    return new SwarmCluster(cfg, { installId: opts.installId });
+  },
+  diagnose: (cfg) => diagnoseSwarm(cfg),
+  // No drop: a service that could not be re-attached may hold work; the error says how to remove it.
+  kept: { parse: parseSwarmKept },
+};
