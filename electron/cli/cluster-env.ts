@@ -16,9 +16,11 @@ export const ENV_USAGE = `  env list CLUSTER [--json]              the kernel en
                                          the cluster's Python and hosts, launch timeout and port range)
   env edit CLUSTER NAME [same options]   change the options given; --python replaces an argv and the reverse
   env remove CLUSTER NAME                remove a kernel environment
-  env import CLUSTER PATH [NAME]         read a Gateway Provisioners SSH kernelspec (kernel.json or its directory;
-                                         provisioner distributed-provisioner, hosts in config.remote_hosts) into an
-                                         environment (NAME: default the directory's name); prints what was used`;
+  env import CLUSTER PATH [NAME]         read a Gateway Provisioners kernelspec (kernel.json or its directory) into
+                                         an environment (NAME: default the directory's name): for an SSH cluster
+                                         from jupyter ssh-spec (distributed-provisioner, config.remote_hosts), for
+                                         a Docker or Swarm cluster from jupyter docker-spec (docker-provisioner or
+                                         docker-swarm-provisioner, config.image_name); prints what was used`;
 
 export type EnvFlags = Record<string, string | boolean | string[] | undefined>;
 

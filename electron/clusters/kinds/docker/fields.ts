@@ -13,6 +13,7 @@ import {
   type DockerEngineConfig,
   type DockerEnvironment,
 } from './config';
+import { dockerEnvironmentItems } from './environments';
 
 const field = (
   key: string,
@@ -241,5 +242,7 @@ export function dockerEngineValuesOf(c: DockerEngineConfig): SettingsValues {
     pull: c.pull ?? 'missing',
     portRange: c.portRange ?? '',
     launchTimeoutSec: c.launchTimeoutSec ?? DEFAULT_DOCKER_LAUNCH_TIMEOUT_SEC,
+    // No form field shows them yet; `npm run cluster -- env ...` reads and writes them here.
+    environments: dockerEnvironmentItems(c.environments),
   };
 }

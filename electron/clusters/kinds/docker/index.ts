@@ -8,6 +8,8 @@ import { describeEngine } from '../../../../provisioners/docker/engine';
 import type { ClusterKindDescriptor } from '../types';
 import { checkDockerEngine, dockerSchema, engineSettingsOf, type DockerClusterConfig } from './config';
 import { DOCKER_ENGINE_FIELDS, dockerConfigOf, dockerEngineValuesOf } from './fields';
+import { dockerEnvironments } from './environments';
+import { DOCKER_PROVISIONER_NAME } from '../../../../provisioners/docker/docker-provisioner';
 
 export type { DockerClusterConfig } from './config';
 
@@ -29,6 +31,7 @@ export const dockerKind: ClusterKindDescriptor<DockerClusterConfig> = {
     "Each kernel runs in its own container on a Docker Engine: this computer's, or a lab server's. The image needs Python with ipykernel; the app copies its small launcher into each container.",
   schema: dockerSchema,
   fields: DOCKER_ENGINE_FIELDS,
+  environments: dockerEnvironments<DockerClusterConfig>(DOCKER_PROVISIONER_NAME),
   is: (cfg: StoredCluster): cfg is DockerClusterConfig => cfg.kind === 'docker',
   build: dockerConfigOf,
   values: dockerEngineValuesOf,
