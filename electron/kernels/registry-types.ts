@@ -96,6 +96,8 @@ export interface KernelRegistryEvents extends Record<string, unknown> {
   'kernel-restarting': { id: string };
   /** The kernel restarted and answered kernel_info. */
   'kernel-restarted': { id: string; requested: boolean };
+  /** Idle culling decided to shut it down (`kernel-removed` follows with the same reason). */
+  'kernel-culled': { id: string; reason: string };
   /** The kernel died; it stays listed as dead with `reason` until deleted or expired. */
   'kernel-dead': { id: string; reason: string };
 }

@@ -69,7 +69,10 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
     this.culler = new KernelCuller({
       entries: () => this.entries.values(),
       policy: opts.cullPolicy ?? (() => null),
-      cull: (e, reason) => void this.shutdown(e.id, reason),
+      cull: (e, reason) => {
+        this.emit('kernel-culled', { id: e.id, reason });
+        void this.shutdown(e.id, reason);
+      },
       changed: (e) => this.emitUpdated(e),
     });
     if (opts.cullPolicy) this.culler.start();

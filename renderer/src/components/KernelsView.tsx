@@ -83,6 +83,16 @@ function KernelRow({ k }: { k: KernelSummary }) {
         <time dateTime={k.lastActivity} title={new Date(k.lastActivity).toLocaleString()}>
           {relativeTime(k.lastActivity, now)}
         </time>
+        {/* Idle culling (the cluster's cull_idle_timeout): when it goes if nothing happens meanwhile. */}
+        {k.cullAfter && (
+          <div className="muted small cull-after" data-testid="cull-after">
+            <time dateTime={k.cullAfter} title={new Date(k.cullAfter).toLocaleString()}>
+              {Date.parse(k.cullAfter) > now
+                ? `Shut down if idle in ${duration(Date.parse(k.cullAfter) - now)}`
+                : 'Shut down if idle at the next check'}
+            </time>
+          </div>
+        )}
       </td>
       <td className="num">{k.connections}</td>
       <td>

@@ -140,7 +140,10 @@ export function LaunchPanel(props: {
     }
     setErrors(local);
     setFormError(null);
-    if (Object.keys(local).length) return;
+    if (Object.keys(local).length) {
+      setRefusals((n) => n + 1);
+      return;
+    }
     setBusy(true);
     try {
       await actions.startWithParameters(cluster.id, env.name, sent);
