@@ -235,7 +235,7 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
                 <button type="button" className="secondary" onClick={() => void test()} disabled={testing}>
                   {testing ? 'Testing…' : 'Test connection'}
                 </button>
-                <span className="muted">Checks the URL and token without saving anything.</span>
+                <span className="muted">Connects as a kernel start would, without saving anything.</span>
               </div>
               <div ref={diagRef} aria-live="polite">
                 {diag && <DiagnosisPanel diagnosis={diag} onTrust={trust} />}
