@@ -4,7 +4,7 @@
 // node that has them), GPUs as generic resources, the host's network by default. The launcher's request (the
 // kernel's key and env) is a per-launch Swarm secret mounted as a file; the launcher itself a Swarm config.
 import type Docker from 'dockerode';
-import { CONTAINER_LAUNCHER_FILE } from './launcher-archive';
+import { CONTAINER_LAUNCHER_FILE, CONTAINER_STATE_DIR } from './launcher-archive';
 import { userOf, type KernelResources } from './resources';
 
 /** Where the request secret appears in the task (a tmpfs the Swarm mounts; never in the service spec). */
@@ -33,13 +33,27 @@ export class SwarmResourceError extends Error {
 }
 
 function mountsOf(r: KernelResources): Docker.MountSettings[] {
-  return (r.volumes ?? []).map((v) => ({
-    // An absolute source is a directory of the node; anything else a named volume.
-    Type: v.source.startsWith('/') ? 'bind' : 'volume',
-    Source: v.source,
-    Target: v.target,
-    ReadOnly: v.readOnly,
-  }));
+  // The launcher's state dir (connection file with the key, its log) on a tmpfs any user may write: nothing can
+  // be copied in before a task starts, the image's /tmp may not be writable by the kernel's user, and the key
+  // stays off the node's disk.
+  const state: Docker.MountSettings = {
+    Type: 'tmpfs',
+    Source: '', // a tmpfs has none (the types want one)
+    Target: CONTAINER_STATE_DIR,
+    TmpfsOptions: { Mode: 0o1777, SizeBytes: 0 }, // 0: the engine's default size
+  };
+  return [
+    state,
+    ...(r.volumes ?? []).map(
+      (v): Docker.MountSettings => ({
+        // An absolute source is a directory of the node; anything else a named volume.
+        Type: v.source.startsWith('/') ? 'bind' : 'volume',
+        Source: v.source,
+        Target: v.target,
+        ReadOnly: v.readOnly,
+      }),
+    ),
+  ];
 }
 
 /** The Engine API's shape (@types/dockerode flattens GenericResources wrongly: the API nests the spec). */
@@ -75,7 +89,8 @@ function resourcesOf(
 export function swarmServiceSpec(o: SwarmServiceInput): Docker.CreateServiceOptions {
   const r = o.resources;
   const user = userOf(r);
-  // The secret is readable by the kernel's user only; the engine creates the file with these ids.
+  // The secret is the kernel's user's only when that user is known; otherwise it runs as the image's user (root
+  // or not, unknown here), so the file must be readable by any user of the task's own container.
   const owner = { UID: String(r.uid ?? 0), GID: String(r.gid ?? 0) };
   const resources = resourcesOf(r, o.gpuResource);
   return {
@@ -95,7 +110,11 @@ export function swarmServiceSpec(o: SwarmServiceInput): Docker.CreateServiceOpti
           {
             SecretID: o.secret.id,
             SecretName: o.secret.name,
-            File: { Name: REQUEST_FILE.split('/').pop(), ...owner, Mode: 0o400 },
+            File: {
+              Name: REQUEST_FILE.split('/').pop(),
+              ...owner,
+              Mode: r.uid !== undefined ? 0o400 : 0o444,
+            },
           },
         ],
         Configs: [

@@ -4,7 +4,7 @@
 // an almost empty rootfs; containers then bind-mount the host's /usr, /lib, /lib64 and /etc read-only, so the
 // host's /usr/bin/python3 with ipykernel runs inside a real container. Optionally a real single-node Swarm.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
@@ -48,7 +48,9 @@ const TEST_IMAGE = 'gateway-desktop-test:1';
 function rootfsTar(dir: string): Buffer {
   const root = path.join(dir, 'rootfs');
   for (const d of ['tmp', 'usr', 'lib', 'lib64', 'etc', 'proc', 'sys', 'dev', 'run', 'home', 'root'])
-    mkdirSync(path.join(root, d), { recursive: true, mode: d === 'tmp' ? 0o1777 : 0o755 });
+    mkdirSync(path.join(root, d), { recursive: true, mode: 0o755 });
+  // mkdir's mode goes through the umask (1777 became 1755): a kernel run as another uid needs a writable /tmp.
+  chmodSync(path.join(root, 'tmp'), 0o1777);
   return execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 16 * 1024 * 1024 });
 }
 

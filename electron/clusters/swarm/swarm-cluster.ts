@@ -59,6 +59,8 @@ export class SwarmCluster implements ClusterRuntime {
   readonly id: string;
   readonly name: string;
   readonly kind = 'swarm';
+  /** What the orphan list calls one of ours (electron/host-api/orphans.ts). */
+  readonly orphanNoun = 'service';
   private readonly access: SwarmAccess;
   /** The docker kind's reading of the engine settings: one client, one notion of "local engine". */
   private readonly host: DockerKernelHost;

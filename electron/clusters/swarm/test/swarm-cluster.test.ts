@@ -117,6 +117,23 @@ describe(
       await waitNothingLeft(d, kernelId);
     });
 
+    test('KERNEL_UID, KERNEL_GID and KERNEL_WORKING_DIR: the kernel runs as that user there, its request its own', async () => {
+      const c = bed.cluster();
+      const kernelId = randomUUID();
+      const k = await bed.start(
+        c,
+        { KERNEL_UID: '1000', KERNEL_GID: '100', KERNEL_WORKING_DIR: '/tmp' },
+        { kernelId },
+      );
+      const out = await run(
+        k,
+        'import os, stat; s = os.stat("/run/secrets/gd-request"); print(os.getuid(), os.getgid(), os.getcwd(), s.st_uid, oct(stat.S_IMODE(s.st_mode)))',
+      );
+      assert.equal(out.trim(), '1000 100 /tmp 1000 0o400');
+      await k.shutdown();
+      await waitNothingLeft(d, kernelId);
+    });
+
     test('a task the Swarm cannot place fails with its own reason within the launch timeout, leaving nothing', async () => {
       const c = bed.cluster();
       const kernelId = randomUUID();
