@@ -6,7 +6,9 @@ import { describeEngine } from '../../../../provisioners/docker/engine';
 import { diagnoseSwarm } from '../../swarm/diagnose-swarm';
 import { SwarmCluster } from '../../swarm/swarm-cluster';
 import { parseSwarmKept } from '../../swarm/swarm-kept';
+import { SWARM_PROVISIONER_NAME } from '../../../../provisioners/docker/swarm-provisioner';
 import { engineSettingsOf } from '../docker/config';
+import { dockerEnvironments } from '../docker/environments';
 import { dockerFieldOfPath } from '../docker';
 import type { ClusterKindDescriptor } from '../types';
 import { checkSwarm, swarmSchema, type SwarmClusterConfig } from './config';
@@ -25,6 +27,8 @@ export const swarmKind: ClusterKindDescriptor<SwarmClusterConfig> = {
     "Each kernel runs as its own Swarm service on a node the Swarm picks (with the CPUs, memory and GPUs it asks for). Point the cluster at a manager's engine; the image needs Python with ipykernel.",
   schema: swarmSchema,
   fields: SWARM_FIELDS,
+  // The docker kind's editor: `npm run cluster -- env …`, and env import of docker-swarm-provisioner kernelspecs.
+  environments: dockerEnvironments<SwarmClusterConfig>(SWARM_PROVISIONER_NAME),
   is: (cfg: StoredCluster): cfg is SwarmClusterConfig => cfg.kind === 'swarm',
   build: swarmConfigOf,
   values: swarmValuesOf,
