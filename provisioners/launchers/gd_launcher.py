@@ -29,6 +29,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 VERSION = "1.0.0"
@@ -353,6 +354,24 @@ class StdoutReport:
             sys.stdout.flush()
 
 
+def tee_to_stderr(log_fd):
+    """`run`: the kernel's output goes to its log file and to our stderr, the container's log, which outlives a
+    task's filesystem (a Swarm task's tmpfs); returns the fd the kernel writes to and the pumping thread."""
+    r, w = os.pipe()
+
+    def pump():
+        while True:
+            chunk = os.read(r, 65536)
+            if not chunk:
+                return
+            os.write(log_fd, chunk)
+            quiet(os.write, 2, chunk)
+
+    pumping = threading.Thread(target=pump, daemon=True)
+    pumping.start()
+    return w, pumping
+
+
 def background(args, key, env, socks, files, report, detached=True):
     """Starts the kernel, reports through `report`, then serves the comm port (detached, or as `run`)."""
     kernel_socks, comm = socks[:5], socks[5]
@@ -362,6 +381,7 @@ def background(args, key, env, socks, files, report, detached=True):
     # `run` keeps its stdout: the report goes there.
     for fd, to in ((0, null), (1, null), (2, log_fd)) if detached else ((0, null),):
         os.dup2(to, fd)
+    kernel_out, pumping = (log_fd, None) if detached else tee_to_stderr(log_fd)
     launcher = Launcher(files, comm, args["lease"], LINGER_S if detached else 0.0)
     signal.signal(signal.SIGTERM, lambda *_: setattr(launcher, "stop_reason", "launcher got SIGTERM"))
     ports = {name: s.getsockname()[1] for name, s in zip(PORT_NAMES, kernel_socks)}
@@ -370,10 +390,13 @@ def background(args, key, env, socks, files, report, detached=True):
         s.close()  # only now: the kernel binds them next
     try:
         env = dict(os.environ, **env)
-        launcher.proc = subprocess.Popen(argv, stdin=null, stdout=log_fd, stderr=log_fd, env=env, start_new_session=True)
+        launcher.proc = subprocess.Popen(argv, stdin=null, stdout=kernel_out, stderr=kernel_out, env=env, start_new_session=True)
     except OSError as e:
         remove(files["conn"])
         return report.send(error_line(args["kernel_id"], "cannot start kernel %r: %s" % (argv[0], e)))
+    finally:
+        if pumping is not None:
+            os.close(kernel_out)  # the kernel holds its own copy: the pump ends when the kernel's output does
     try:
         say("kernel pid %d started: %s" % (launcher.proc.pid, argv))
         # Report once the kernel listens (it got past its imports), or after STARTUP_S: a kernel that dies
@@ -383,6 +406,8 @@ def background(args, key, env, socks, files, report, detached=True):
             time.sleep(0.05)
         if not launcher.alive():
             launcher.shutdown()
+            if pumping is not None:
+                pumping.join(2.0)  # its last words reach the log file before the tail is read
             why = "kernel exited with status %s within %gs of starting; see log_tail" % (launcher.proc.returncode, STARTUP_S)
             return report.send(error_line(args["kernel_id"], why, log_tail(files["log"])))
         pid = launcher.proc.pid

@@ -138,4 +138,53 @@ describe('gd_launcher.py on this computer', () => {
     await once(child, 'exit');
     assert.deepEqual(kernelPids(kernelId), [], 'the kernel went with it');
   });
+  test("run: the kernel's output also reaches the launcher's stderr (a container's log), and an early death its report", async () => {
+    const chatty = [
+      PYTHON,
+      '-c',
+      'import sys, time; print("kernel says hi", file=sys.stderr, flush=True); time.sleep(120)',
+      '{connection_file}',
+    ];
+    const kernelId = randomUUID();
+    launched.push(kernelId);
+    const args = launchCommandArgs({
+      python: PYTHON,
+      launcherFile: launcherPath(),
+      kernelId,
+      stateDir,
+      argv: chatty,
+    });
+    args[2] = 'run';
+    const child = spawn(args[0]!, args.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end(stdinLine(randomUUID(), {}));
+    let stderr = '';
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString('utf8');
+        if (stderr.includes('kernel says hi')) resolve();
+      }),
+    );
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+
+    const dying = [
+      PYTHON,
+      '-c',
+      'import sys; print("no GPU here", file=sys.stderr); sys.exit(3)',
+      '{connection_file}',
+    ];
+    const id2 = randomUUID();
+    launched.push(id2);
+    const args2 = launchCommandArgs({
+      python: PYTHON,
+      launcherFile: launcherPath(),
+      kernelId: id2,
+      stateDir,
+      argv: dying,
+    });
+    args2[2] = 'run';
+    const res = await run(args2, stdinLine(randomUUID(), {}));
+    assert.equal(res.code, 1);
+    assert.throws(() => parseReport(res.stdout, 'k', id2), /no GPU here/);
+  });
 });
