@@ -5,6 +5,7 @@ import { DockerCluster } from '../../docker/docker-cluster';
 import { diagnoseDocker } from '../../docker/diagnose-docker';
 import { parseDockerKept } from '../../docker/docker-kept';
 import { describeEngine } from '../../../../provisioners/docker/engine';
+import { checkContainerLaunch, containerLaunchParameters } from './launch';
 import type { ClusterKindDescriptor } from '../types';
 import { checkDockerEngine, dockerSchema, engineSettingsOf, type DockerClusterConfig } from './config';
 import { DOCKER_ENGINE_FIELDS, dockerConfigOf, dockerEngineValuesOf } from './fields';
@@ -42,6 +43,8 @@ export const dockerKind: ClusterKindDescriptor<DockerClusterConfig> = {
   where: (c) => describeEngine(engineSettingsOf(c)).replace(/^the /, ''),
   url: (c) => c.host ?? null,
   launchSettings: () => ({}),
+  launchParameters: (c, env) => containerLaunchParameters(c, env),
+  checkLaunchParameters: (c, env, values) => checkContainerLaunch(c, env, values),
   createRuntime: (cfg, opts) => {
     if (!opts.installId)
       throw new Error('Docker clusters need the app install id (RuntimeFactoryOptions.installId)');

@@ -10,6 +10,7 @@ import { SWARM_PROVISIONER_NAME } from '../../../../provisioners/docker/swarm-pr
 import { engineSettingsOf } from '../docker/config';
 import { dockerEnvironments } from '../docker/environments';
 import { dockerFieldOfPath } from '../docker';
+import { checkContainerLaunch, containerLaunchParameters } from '../docker/launch';
 import type { ClusterKindDescriptor } from '../types';
 import { checkSwarm, swarmSchema, type SwarmClusterConfig } from './config';
 import { SWARM_FIELDS, swarmConfigOf, swarmValuesOf } from './fields';
@@ -39,6 +40,8 @@ export const swarmKind: ClusterKindDescriptor<SwarmClusterConfig> = {
   where: (c) => `Swarm via ${describeEngine(engineSettingsOf(c)).replace(/^the /, '')}`,
   url: (c) => c.host ?? null,
   launchSettings: () => ({}),
+  launchParameters: (c, env) => containerLaunchParameters(c, env),
+  checkLaunchParameters: (c, env, values) => checkContainerLaunch(c, env, values),
   createRuntime: (cfg, opts) => {
     if (!opts.installId)
       throw new Error('Swarm clusters need the app install id (RuntimeFactoryOptions.installId)');
