@@ -1,11 +1,13 @@
 // Paired A/B measurements for the proxy's overhead over direct ZMQ, robust to a shared, noisy machine: the
 // paths are measured interleaved (round-robin, rotating order), so load drift hits each path alike.
-//   node --import tsx scripts/bench/ab.ts [--rounds R] [--rtts N] [--starts S] [--paths direct,proxy,proxy_v1,ssh]
+//   node --import tsx scripts/bench/ab.ts [--rounds R] [--rtts N] [--starts S] [--paths direct,proxy,proxy_v1,ssh,docker]
 // BENCH_PROXY_NODE_ARGS (see servers.ts) passes node flags to the proxy, e.g. --cpu-prof. `ssh` is the bench's
 // ssh path (loopback sshd); its starts are warm (a kernel kept on the host holds the pooled connection).
+// `docker` is the bench's docker path (a private dockerd; the image is on the engine).
 import { directPath, gatewayPath, timeRequests, type BenchPath } from './measure';
 import { startServe, type RunningServer } from './servers';
 import { openSshCluster, sshPath } from './ssh-path';
+import { dockerPath, openDockerCluster } from './docker-path';
 import { median, nowMs, percentile, round } from './stats';
 
 const args = process.argv.slice(2);
@@ -23,6 +25,9 @@ async function main() {
   const serve = wanted.some((n) => n.startsWith('proxy')) ? await startServe() : null;
   const ssh = wanted.includes('ssh') ? await openSshCluster((s) => process.stderr.write(s + '\n')) : null;
   const holder = ssh ? await sshPath(ssh.cluster).start() : null;
+  const docker = wanted.includes('docker')
+    ? await openDockerCluster((s) => process.stderr.write(s + '\n'))
+    : null;
   const proxied = (s: RunningServer): Record<string, BenchPath> => ({
     proxy: gatewayPath('proxy', s, 'python3'),
     proxy_v1: gatewayPath('proxy_v1', s, 'python3', 'v1'),
@@ -31,6 +36,7 @@ async function main() {
     direct: await directPath(),
     ...(serve ? proxied(serve) : {}),
     ...(ssh ? { ssh: sshPath(ssh.cluster) } : {}),
+    ...(docker ? { docker: dockerPath(docker.cluster) } : {}),
   };
   const paths = wanted.map((n) => all[n]).filter(Boolean);
   const rot = <T>(xs: T[], r: number) => xs.map((_, i) => xs[(i + r) % xs.length]);
@@ -91,6 +97,7 @@ async function main() {
   } finally {
     await holder?.stop();
     await ssh?.close();
+    await docker?.close();
     await serve?.stop();
   }
 }

@@ -8,6 +8,7 @@
 //   relay           the proxy relaying to an upstream Jupyter Server (gateway cluster); compare to jupyter_server
 //   upstream_zmq    a ZMQ client straight to a kernel that upstream Jupyter Server started (the relay's floor)
 //   ssh             the direct path's ZMQ client through an SSH cluster's tunnel to a kernel on a loopback sshd
+//   docker          the same client to a kernel in a container on a private Docker Engine (docker cluster)
 // plus, for the proxy alone: memory and CPU with idle kernels connected, event-loop delay while many kernels
 // stream, and fan-out of one kernel's output to many clients.
 import { writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { proxyLoadFigures } from './load';
 import { directPath, gatewayPath, measurePath, type BenchPath, type PathResult } from './measure';
 import { runCli, startJupyterServer, startServe, type RunningServer } from './servers';
 import { sshBench, type SshReport } from './ssh-path';
+import { dockerBench, type DockerReport } from './docker-path';
 import { round } from './stats';
 import { upstreamZmqPath } from './upstream-zmq';
 
@@ -60,6 +62,7 @@ async function main() {
   const relaySpec = 'upstream--python3';
   let proxyExtra: Record<string, number | boolean> = {};
   let ssh: (SshReport & PathResult) | { skipped: string } | null = null;
+  let docker: (DockerReport & PathResult) | { skipped: string } | null = null;
   try {
     if (['proxy', 'proxy_v1', 'lab_path', 'relay', 'load'].some(want)) serve = await startServe();
     if (serve && upstream)
@@ -105,6 +108,21 @@ async function main() {
           return r.result;
         },
       });
+    // docker next to direct too (after ssh when both run): its targets are differences from direct.
+    if (want('docker'))
+      steps.splice(steps.filter((s) => s.name === 'direct' || s.name === 'ssh').length, 0, {
+        name: 'docker',
+        async run() {
+          const r = await dockerBench(cfg, log);
+          if (!r.ok) {
+            log(`  skipped docker: ${r.skipped}`);
+            docker = { skipped: r.skipped };
+            return null;
+          }
+          docker = { ...r.result, ...r.report };
+          return r.result;
+        },
+      });
     for (const p of steps) {
       log(`measuring ${p.name}`);
       // One retry: a shared 2-core box occasionally stalls a start; a second failure is reported as such.
@@ -115,7 +133,7 @@ async function main() {
           break;
         } catch (e) {
           log(`  ${p.name} FAILED (attempt ${attempt}): ${(e as Error).message}`);
-          if (attempt === 2 && ['direct', 'proxy', 'ssh'].includes(p.name)) throw e;
+          if (attempt === 2 && ['direct', 'proxy', 'ssh', 'docker'].includes(p.name)) throw e;
         }
       }
     }
@@ -160,8 +178,11 @@ async function main() {
       relay_vs_upstream_zmq: ratio(by('relay'), by('upstream_zmq')),
       // Issue 12's targets: rtt within 1 ms of direct (median), throughput >= 70 %, warm start within 1 s.
       ssh_vs_direct: ratio(by('ssh'), by('direct')),
+      // Issue 13's targets: start within 1.5 s of direct (image present), 1+1 within 0.5 ms (median).
+      docker_vs_direct: ratio(by('docker'), by('direct')),
     },
     ssh,
+    docker,
   };
 
   const cols = ['path', 'start ms', 'info rtt med', 'info p95', 'exec rtt med', 'exec p95', 'MB/s'];
@@ -183,6 +204,7 @@ async function main() {
   rows.forEach((r) => console.log(line(r)));
   console.log('\nproxy:', JSON.stringify(report.proxy, null, 1));
   if (ssh) console.log('ssh:', JSON.stringify(ssh, null, 1));
+  if (docker) console.log('docker:', JSON.stringify(docker, null, 1));
   console.log('ratios:', JSON.stringify(report.ratios, null, 1));
   if (jsonFile) writeFileSync(jsonFile, JSON.stringify(report, null, 2) + '\n');
   // Sanity: every measured number is positive and every byte arrived.

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sshdAvailable } from '../testing/sshd';
+import { dockerdUnavailable } from '../testing/dockerd';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -43,12 +44,18 @@ test('npm run bench -- --quick completes with sane figures for every path', { ti
           }
         | { skipped: string }
         | null;
+      docker:
+        | { kernel_start_ms_median: number; start_phases_ms: Record<string, number> }
+        | { skipped: string }
+        | null;
     };
     const names = report.paths.map((p) => p.path);
     // The ssh path needs an sshd; without one the run says why it skipped it.
     const ssh = sshdAvailable();
+    // The docker path needs a dockerd it may start (root); without one the run says why it skipped it.
+    const docker = dockerdUnavailable() === null;
     const expected = ['direct', 'proxy', 'proxy_v1', 'jupyter_server', 'lab_path', 'relay'];
-    for (const want of ssh ? [...expected, 'ssh'] : expected) {
+    for (const want of [...expected, ...(ssh ? ['ssh'] : []), ...(docker ? ['docker'] : [])]) {
       assert.ok(
         names.includes(want),
         `path ${want} missing from ${names.join(', ')}:\n${r.stderr.slice(-3000)}`,
@@ -74,6 +81,18 @@ test('npm run bench -- --quick completes with sane figures for every path', { ti
     } else {
       assert.ok(report.ssh && 'skipped' in report.ssh && report.ssh.skipped.length > 0);
       assert.match(r.stderr, /skipped ssh: /);
+    }
+    if (docker) {
+      assert.ok(
+        report.docker && !('skipped' in report.docker),
+        `docker not measured: ${JSON.stringify(report.docker)}`,
+      );
+      // The engine's own steps were seen (the container was created and started) and took positive time.
+      assert.ok(report.docker.start_phases_ms.created! > 0 && report.docker.start_phases_ms.started! > 0);
+      assert.ok(report.ratios.docker_vs_direct, 'no docker_vs_direct ratios');
+    } else {
+      assert.ok(report.docker && 'skipped' in report.docker && report.docker.skipped.length > 0);
+      assert.match(r.stderr, /skipped docker: /);
     }
     assert.match(r.stdout, /\| path\s+\| start ms/);
   } finally {
