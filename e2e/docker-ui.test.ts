@@ -3,7 +3,9 @@
 // names its socket, the fixture's image, the host's Python and the read-only mounts that Python needs (the
 // image is an almost empty rootfs); the network stays the default, host. Test connection passes, a kernel
 // started from the cluster's environments runs code in a container, and after shutdown the container is gone.
+// Then a container left by an "earlier session" (our labels, an unknown kernel) is offered for removal at start.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
@@ -12,6 +14,8 @@ import {
   startDockerd,
   type TestDockerd,
 } from '../scripts/testing/dockerd';
+import { installIdOf } from '../electron/clusters/install-id';
+import { kernelLabels } from '../provisioners/docker/labels';
 import {
   openAppInBrowser,
   runInConsole,
@@ -99,6 +103,28 @@ describe('Docker clusters from the UI (a private real Docker Engine)', { skip, t
     // The proxy answers the shutdown once the provisioner cleaned up; a short poll covers the engine's removal.
     await waitFor('no kernel container', async () => (await kernelContainers()).length === 0, T);
     assert.deepEqual(await kernelContainers(), []);
+  });
+
+  test('at start the Clusters screen offers to remove a kernel container of an earlier session, and only that', async () => {
+    // What a crash leaves: a container with this install's kernel labels whose kernel the app does not know.
+    const create = async (labels: Record<string, string>) =>
+      (await d.docker.createContainer({ Image: d.image, Cmd: ['/bin/true'], Labels: labels })).id;
+    const orphan = await create(kernelLabels(randomUUID(), installIdOf(serve.dataDir)));
+    const unlabelled = await create({});
+    await page.goto(`${serve.url}?token=${serve.token}`);
+    const notice = page.getByRole('status', { name: 'Kernel containers from an earlier session' });
+    await notice.waitFor();
+    assert.match(
+      await notice.innerText(),
+      new RegExp(`1 kernel container from an earlier session is still on ${NAME}\\.`),
+    );
+    await screenshot(page, '52-docker-orphans');
+    await notice.getByRole('button', { name: `Remove 1 kernel container on ${NAME}` }).click();
+    await notice.waitFor({ state: 'detached' });
+    const left = (await d.docker.listContainers({ all: true })).map((c) => c.Id);
+    assert.ok(!left.includes(orphan), 'the orphan is removed');
+    assert.ok(left.includes(unlabelled), 'a container without our labels is never touched');
+    await d.docker.getContainer(unlabelled).remove({ force: true });
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -42,6 +42,18 @@ export interface ForeignKernel {
   connections: number;
 }
 
+/** What a kernel left on a cluster once the app forgot the kernel (a container or service with our labels). */
+export interface OrphanKernelResource {
+  /** The engine's id, what removeOrphan takes. */
+  id: string;
+  name: string;
+  kernelId: string;
+  image: string;
+  /** The engine's state (running, exited, …; '' when it has none). */
+  state: string;
+  createdAt: string;
+}
+
 export interface ClusterRuntime {
   readonly id: string;
   readonly name: string;
@@ -69,6 +81,14 @@ export interface ClusterRuntime {
     clusterSpecName: string,
     details: KeptKernelDetails,
   ): Promise<KernelBackend>;
+  /**
+   * Orphans (optional; kinds that label what they create): what carries this install's kernel labels but
+   * belongs to none of `knownKernelIds`. removeOrphan refuses anything without those labels.
+   */
+  listOrphans?(knownKernelIds: Iterable<string>): Promise<OrphanKernelResource[]>;
+  removeOrphan?(id: string): Promise<void>;
+  /** What one orphan is called in the UI ("container", "service"; default "container"). */
+  readonly orphanNoun?: string;
   /** Stop background work (polls, sockets). Kernels are shut down by the registry, not here. */
   dispose(): Promise<void>;
 }

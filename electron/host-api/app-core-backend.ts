@@ -11,6 +11,7 @@ import type { SecretLookup, SecretStore } from '../secrets/secret-store';
 import type { BackendKernel, BackendKernelEvent, BackendLab, BackendLaunch, HostBackend } from './backend';
 import { createClusterAccess } from './cluster-backend';
 import { foreignKernelAccess } from './foreign-kernels';
+import { orphanAccess } from './orphans';
 import { launchParametersFor } from './launch-backend';
 import type { KernelState } from './models';
 
@@ -126,6 +127,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
 
     lab: opts.lab ?? null,
     ...foreignKernelAccess(core),
+    ...orphanAccess(core),
 
     dispose() {
       clusters.dispose();

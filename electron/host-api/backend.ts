@@ -6,6 +6,7 @@ import type { ClusterRuntime } from '../clusters/types';
 import type { FieldProblem } from '../clusters/kinds/types';
 import type { LaunchParameter } from '../clusters/kinds/launch-parameters';
 import type { ForeignKernelAccess } from './foreign-kernels';
+import type { OrphanAccess } from './orphans';
 import type {
   AcceptHostKeyRequest,
   ClusterInput,
@@ -74,7 +75,7 @@ export interface ClusterLaunchParameters {
   check(values: Record<string, string>): Promise<FieldProblem[]>;
 }
 
-export interface HostBackend extends Partial<ForeignKernelAccess> {
+export interface HostBackend extends Partial<ForeignKernelAccess>, Partial<OrphanAccess> {
   readonly proxyUrl: string;
   readonly token: string;
   readonly dataDir: string;

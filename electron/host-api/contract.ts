@@ -24,9 +24,11 @@ import type {
   Settings,
 } from './models';
 import type { LaunchForm, LaunchRequest } from './launch-models';
+import type { OrphanList, RemoveOrphansRequest, RemoveOrphansResult } from './orphan-models';
 
 export type * from './models';
 export type * from './launch-models';
+export type * from './orphan-models';
 
 /** Every request the renderer can make. All return promises; errors reject with a HostError. */
 export interface HostMethods {
@@ -71,6 +73,10 @@ export interface HostMethods {
   listForeignKernels(clusterId: string): Promise<ForeignKernelSummary[]>;
   /** Lists such a kernel in the app (and the proxy) under its own id. */
   adoptKernel(req: { clusterId: string; kernelId: string }): Promise<KernelSummary>;
+  /** Containers (or services) labelled as this install's kernels that no listed kernel owns. */
+  listOrphans(): Promise<OrphanList>;
+  /** Removes them (force); one that cannot be removed is named in `errors`, the others still go. */
+  removeOrphans(req: RemoveOrphansRequest): Promise<RemoveOrphansResult>;
   // console (runs in the main process; the kernel's key never leaves it)
   execute(req: { kernelId: string; code: string }): Promise<ConsoleRun>;
   /** Answers the input() a console run is waiting on. */
@@ -111,6 +117,8 @@ export const HOST_METHOD_NAMES = [
   'shutdownKernel',
   'listForeignKernels',
   'adoptKernel',
+  'listOrphans',
+  'removeOrphans',
   'execute',
   'answerInput',
   'getProxyInfo',

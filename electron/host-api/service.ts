@@ -5,6 +5,7 @@ import type { BackendKernel, HostBackend } from './backend';
 import { ActivityLog } from './activity-log';
 import { ConsoleManager } from './console';
 import { adoptFor, listForeignFor } from './foreign-kernels';
+import { listOrphansFor, removeOrphansFor } from './orphans';
 import {
   HostError,
   type HostEventListener,
@@ -290,6 +291,10 @@ export class HostService implements HostMethods {
   listForeignKernels(clusterId: string): Promise<ForeignKernelSummary[]> {
     return listForeignFor(this.backend, clusterId);
   }
+
+  // Orphans (orphans.ts): the checks and the per-cluster work live there.
+  readonly listOrphans = () => listOrphansFor(this.backend);
+  readonly removeOrphans = (req: unknown) => removeOrphansFor(this.backend, req);
 
   async adoptKernel(req: { clusterId: string; kernelId: string }): Promise<KernelSummary> {
     const id = await adoptFor(this.backend, req);

@@ -6,6 +6,7 @@ import { selectedCluster } from '../stores/clusters';
 import { DiagnosisPanel } from './DiagnosisPanel';
 import { EnvironmentsPanel } from './EnvironmentsPanel';
 import { HealthBadge } from './StateBadge';
+import { OrphanNotice } from './OrphanNotice';
 
 export function ClustersView() {
   const clusters = useSel('clusters', (s) => s.clusters);
@@ -21,6 +22,7 @@ export function ClustersView() {
         <button onClick={() => actions.go('add-cluster')}>Add cluster</button>
       </div>
       <p className="lead">A cluster is where your kernels run. New kernels start on the active one.</p>
+      <OrphanNotice />
       {!loaded && <p className="muted">Loading clusters…</p>}
       {error && (
         <p className="error-text" role="alert">
