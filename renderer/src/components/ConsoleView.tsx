@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useModel, useSel } from '../context';
-import { envDisplayName } from '../stores/clusters';
+import { envDisplayName, onCluster } from '../stores/clusters';
 import { kernelList } from '../stores/kernels';
 import { shortId } from '../util/format';
 import { Entry } from './ConsoleEntry';
@@ -76,8 +76,8 @@ export function ConsoleView() {
             >
               {kernels.map((k) => (
                 <option key={k.id} value={k.id}>
-                  {envDisplayName(names, k.clusterId, k.specName)} on {k.clusterName} ({shortId(k.id)}) —{' '}
-                  {k.state}
+                  {onCluster(envDisplayName(names, k.clusterId, k.specName), k.clusterName)} ({shortId(k.id)})
+                  — {k.state}
                 </option>
               ))}
             </select>

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { KernelSummary, LaunchProgressEvent } from '../../../electron/host-api/models';
 import { useModel, useSel } from '../context';
-import { envDisplayName } from '../stores/clusters';
+import { envDisplayName, onCluster } from '../stores/clusters';
 import { kernelList } from '../stores/kernels';
 import { duration, relativeTime, seconds, shortId } from '../util/format';
 import { ForeignKernels } from './ForeignKernels';
@@ -30,8 +30,8 @@ function LaunchCard({ l }: { l: LaunchProgressEvent }) {
     >
       <div className="launch-head">
         <strong>
-          {l.status === 'failed' ? 'Could not start' : l.status === 'done' ? 'Started' : 'Starting'} {display}{' '}
-          on {cluster}
+          {l.status === 'failed' ? 'Could not start' : l.status === 'done' ? 'Started' : 'Starting'}{' '}
+          {onCluster(display, cluster)}
         </strong>
         <span className="muted">{seconds(elapsed)}</span>
       </div>

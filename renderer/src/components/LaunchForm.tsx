@@ -1,6 +1,7 @@
 // The launch form: the KERNEL_* parameters a cluster's kind declares for an environment (with their
 // defaults), rows for any other KERNEL_* variable, and Start. The host checks the values (syntax and what the
 // cluster can tell) and refuses invalid ones before anything is sent; each message shows at its field.
+import { onCluster } from '../stores/clusters';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type {
   ClusterSummary,
@@ -189,9 +190,7 @@ export function LaunchPanel(props: {
         }
       }}
     >
-      <h4 id={headingId}>
-        Launch parameters for {env.displayName} on {cluster.name}
-      </h4>
+      <h4 id={headingId}>Launch parameters for {onCluster(env.displayName, cluster.name)}</h4>
       {loadError && (
         <p className="error-text" role="alert">
           Could not read the launch parameters: {loadError}

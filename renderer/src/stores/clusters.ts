@@ -84,3 +84,11 @@ export function envDisplayName(s: ClustersState, clusterId: string, specName: st
   const envs = s.environments[clusterId]?.data?.environments ?? [];
   return envs.find((e) => e.name === specName)?.displayName ?? specName;
 }
+
+/**
+ * "Python 3 on Lab server": an environment's name with its cluster's, unless the display name already says
+ * where it runs (SSH and Docker environments are named "Python 3 on <cluster>" for JupyterLab's launcher).
+ */
+export function onCluster(displayName: string, clusterName: string): string {
+  return displayName.includes(clusterName) ? displayName : `${displayName} on ${clusterName}`;
+}
