@@ -168,6 +168,14 @@ export function ClusterForm({ mode }: { mode: 'add' | 'edit' }) {
           </fieldset>
         </details>
       );
+    if (s === 'launch')
+      // Defaults for every kernel of the cluster (resources, launch settings): their own titled group.
+      return (
+        <fieldset>
+          <legend>Kernel defaults</legend>
+          <KindFields {...props} />
+        </fieldset>
+      );
     return <KindFields {...props} />;
   };
 
