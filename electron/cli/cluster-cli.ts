@@ -16,6 +16,7 @@ import { addImportedGateway, importGatewaySettings } from '../clusters/import-co
 import { clusterUsage, kindFlagOptions } from './cluster-usage';
 import { CULL_FLAG_NAMES, setCulling, setKernelUsername, type CullFlags } from './cluster-set';
 import { runEnvCommand } from './cluster-env';
+import { runSizeCommand } from './cluster-size';
 import { gatewayKind } from '../clusters/kinds/gateway';
 import { confirmHostKeysForAdd, diagnoseConfirmingKeys, type PromptIo } from './host-key-prompt';
 
@@ -148,6 +149,7 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
         language: { type: 'string' },
         argv: { type: 'string' },
         env: { type: 'string', multiple: true },
+        set: { type: 'string', multiple: true }, // `size add` (cluster-size.ts)
         // `set NAME --no-cull-connected / --no-cull-busy` (the positive flags are the kinds' fields).
         'no-cull-connected': { type: 'boolean' },
         'no-cull-busy': { type: 'boolean' },
@@ -318,6 +320,8 @@ export async function runClusterCli(argv: string[], io: Io): Promise<number> {
           out: io.out,
           usage: (m) => new UsageError(m),
         });
+      case 'size':
+        return runSizeCommand(store, rest, o, { out: io.out, usage: (m) => new UsageError(m) });
       case 'remove': {
         const [name] = need(1, 'remove NAME');
         const c = store.remove(name);

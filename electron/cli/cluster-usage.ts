@@ -5,6 +5,7 @@ import { KNOWN_LAUNCH_PARAMS } from '../clusters/kinds/gateway/launch-params';
 import type { KindFieldInfo } from '../host-api/models';
 import { defaultDataDir } from './data-dir';
 import { ENV_USAGE } from './cluster-env';
+import { SIZE_USAGE } from './cluster-size';
 
 type FlagOption = { type: 'string' | 'boolean'; multiple?: boolean };
 
@@ -84,6 +85,7 @@ ${adds.join('\n')}
                                          0 turns it off)
   remove NAME                            remove a cluster and its stored secrets
 ${ENV_USAGE}
+${SIZE_USAGE}
   import [NAME]                          add the gateway you set up for Jupyter (JUPYTER_GATEWAY_* variables,
                                          c.GatewayClient.* in jupyter_server_config.py/.json); default name "Gateway"
 

@@ -18,6 +18,8 @@ import {
 } from '../secrets/secret-store';
 import type { Diagnosis } from './diagnose';
 import { installIdOf } from './install-id';
+import { withSavedSizes } from './sized-runtime';
+import { sizesOf } from './kinds/sizes';
 
 export type { RuntimeFactoryOptions } from './kinds/types';
 
@@ -44,7 +46,7 @@ export class UnusableClusterRuntime implements ClusterRuntime {
 /** Build the runtime for one cluster config. Never throws: unusable settings give an UnusableClusterRuntime. */
 export function createClusterRuntime(cfg: StoredCluster, opts: RuntimeFactoryOptions): ClusterRuntime {
   try {
-    return clusterKinds.of(cfg).createRuntime(cfg, opts);
+    return withSavedSizes(clusterKinds.of(cfg).createRuntime(cfg, opts), sizesOf(cfg));
   } catch (e) {
     return new UnusableClusterRuntime(cfg.id, cfg.name, cfg.kind, e instanceof Error ? e.message : String(e));
   }

@@ -20,6 +20,7 @@ export function entryInfo(e: Entry): KernelInfo {
   if (e.link !== undefined) info.link = e.link;
   const cull = cullAfterOf(e);
   if (cull) info.cullAfter = cull.toISOString();
+  if (Object.keys(e.params).length) info.params = { ...e.params };
   return info;
 }
 
@@ -66,6 +67,7 @@ export function keptRecord(e: Entry): KeptKernelRecord | null {
     specName: e.specName,
     clusterSpecName: e.clusterSpecName,
     startedAt: e.startedAt.toISOString(),
+    ...(Object.keys(e.params).length ? { params: { ...e.params } } : {}),
     details,
   };
 }

@@ -12,6 +12,7 @@ import {
   errorMessage,
 } from './errors';
 import { startOnCluster } from './launch-on-cluster';
+import { sizeValuesOf } from '../clusters/sized-runtime';
 import {
   withTimeout,
   type KernelInfo,
@@ -21,6 +22,26 @@ import {
 } from './registry-types';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** KERNEL_LAUNCH_TIMEOUT (seconds) as the launch's time limit, within 1 s .. 30 min; else `fallbackMs`. */
+function launchTimeoutOf(env: Record<string, string>, fallbackMs: number): number {
+  const s = Number(env.KERNEL_LAUNCH_TIMEOUT);
+  return env.KERNEL_LAUNCH_TIMEOUT && Number.isFinite(s) && s > 0
+    ? Math.min(Math.max(s * 1000, 1000), 30 * 60_000)
+    : fallbackMs;
+}
+
+/**
+ * The KERNEL_* parameters a kernel is shown with ("what it got"): what the start sent, size included, without
+ * the id and anything named like a secret (a client may pass a token as KERNEL_*; it is not ours to show).
+ */
+export function recordedParams(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env))
+    if (k.startsWith('KERNEL_') && k !== 'KERNEL_ID' && v !== '' && !SECRET_NAME.test(k)) out[k] = v;
+  return out;
+}
+const SECRET_NAME = /TOKEN|SECRET|PASSW|CREDENTIAL|_KEY\b|_KEY_|AUTH/i;
 
 export interface LauncherDeps {
   directory: SpecResolver;
@@ -37,6 +58,7 @@ export interface LauncherDeps {
     cluster: ClusterRuntime,
     specName: string,
     clusterSpecName: string,
+    params: Record<string, string>,
   ) => () => KernelInfo;
 }
 
@@ -94,10 +116,7 @@ export class KernelLauncher {
       kernelId = env.KERNEL_ID.toLowerCase();
     }
     let timeoutMs = opts.launchTimeoutMs ?? this.deps.defaultLaunchTimeoutMs;
-    if (opts.launchTimeoutMs === undefined && env.KERNEL_LAUNCH_TIMEOUT) {
-      const s = Number(env.KERNEL_LAUNCH_TIMEOUT);
-      if (Number.isFinite(s) && s > 0) timeoutMs = Math.min(Math.max(s * 1000, 1000), 30 * 60_000);
-    }
+    if (opts.launchTimeoutMs === undefined) timeoutMs = launchTimeoutOf(env, timeoutMs);
     const t0 = Date.now();
     const launch: LaunchInfo = {
       kernelId,
@@ -117,7 +136,16 @@ export class KernelLauncher {
     const onOuterAbort = () => controller.abort(opts.signal?.reason);
     if (opts.signal?.aborted) controller.abort(opts.signal.reason);
     else opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    const run = this.runLaunch(kernelId, specName, env, opts.cwd, timeoutMs, launch, controller);
+    const timeoutFixed = opts.launchTimeoutMs !== undefined;
+    const run = this.runLaunch(
+      kernelId,
+      specName,
+      env,
+      opts.cwd,
+      { timeoutMs, timeoutFixed },
+      launch,
+      controller,
+    );
     this.pending.set(kernelId, { controller, done: run.catch(() => undefined) });
     try {
       return await run;
@@ -133,10 +161,12 @@ export class KernelLauncher {
     specName: string,
     env: Record<string, string>,
     cwd: string | undefined,
-    timeoutMs: number,
+    limit: { timeoutMs: number; timeoutFixed: boolean },
     launch: LaunchInfo,
     controller: AbortController,
   ): Promise<KernelInfo> {
+    let { timeoutMs } = limit;
+    const { timeoutFixed } = limit;
     const t0 = Date.parse(launch.startedAt);
     const progress = (phase: string, message: string, detail?: string) => {
       launch.phase = phase;
@@ -160,6 +190,11 @@ export class KernelLauncher {
     }
     if (!resolved) return fail(new KernelSpecNotFoundError(specName));
     const { cluster } = resolved;
+    // A saved size's values under the client's own (sized-runtime.ts); kept so the kernel shows what it got.
+    const size = sizeValuesOf(cluster, resolved.specName);
+    if (size.KERNEL_LAUNCH_TIMEOUT && !env.KERNEL_LAUNCH_TIMEOUT && !timeoutFixed)
+      timeoutMs = launchTimeoutOf(size, timeoutMs);
+    env = { ...size, ...env };
     launch.clusterId = cluster.id;
     launch.clusterName = cluster.name;
     progress('starting', `Starting "${resolved.specName}" on ${cluster.name}`);
@@ -183,7 +218,8 @@ export class KernelLauncher {
     } catch (err) {
       return fail(err instanceof GatewayError ? err : new KernelLaunchError(errorMessage(err)));
     }
-    const announce = this.deps.list(kernelId, backend, cluster, specName, resolved.specName);
+    const params = recordedParams(env);
+    const announce = this.deps.list(kernelId, backend, cluster, specName, resolved.specName, params);
     launch.status = 'ready';
     progress('ready', `Kernel ready on ${cluster.name}`);
     return announce();

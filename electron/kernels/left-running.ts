@@ -35,6 +35,8 @@ export interface KeptKernelRecord {
   clusterSpecName: string;
   /** ISO 8601. */
   startedAt: string;
+  /** The KERNEL_* parameters it was started with (shown again after re-attaching). */
+  params?: Record<string, string>;
   details: KeptKernelDetails;
 }
 
@@ -83,6 +85,9 @@ function parseDetails(v: unknown): KeptKernelDetails | null {
 }
 
 /** One record, or the reason it cannot be used. */
+const paramsOk = (p: unknown): p is Record<string, string> =>
+  isObj(p) && Object.values(p).every((x) => typeof x === 'string');
+
 function parseRecord(v: unknown): KeptKernelRecord | string {
   if (!isObj(v)) return 'not an object';
   if (!isStr(v.id) || !isStr(v.clusterId) || !isStr(v.specName)) return 'id, clusterId or specName missing';
@@ -94,6 +99,7 @@ function parseRecord(v: unknown): KeptKernelRecord | string {
     specName: v.specName,
     clusterSpecName: isStr(v.clusterSpecName) ? v.clusterSpecName : v.specName,
     startedAt: isStr(v.startedAt) && !Number.isNaN(Date.parse(v.startedAt)) ? v.startedAt : '',
+    ...(paramsOk(v.params) ? { params: v.params } : {}),
     details,
   };
 }

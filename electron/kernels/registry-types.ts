@@ -38,6 +38,8 @@ export interface KernelInfo {
   startedAt: string;
   /** ISO 8601: when idle culling shuts it down if it stays inactive (absent: it is not culled now). */
   cullAfter?: string;
+  /** The KERNEL_* parameters it was started with (no secrets; absent when none). */
+  params?: Record<string, string>;
 }
 
 /** Why a live kernel is not answering right now (`reason` says more). */
@@ -163,6 +165,8 @@ export interface Entry {
   deadTimer: NodeJS.Timeout | null;
   activityTimer: NodeJS.Timeout | null;
   lastEmit: number;
+  /** The KERNEL_* parameters it was started with (launcher.ts recordedParams). */
+  params: Record<string, string>;
   /** Its cluster's idle culling as last read (culler.ts). */
   cullPolicy?: CullPolicy | null;
 }

@@ -60,8 +60,8 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
       emit: (l) => this.emit('launch-progress', l),
       isClosing: () => this.closing,
       listed: (id) => this.entries.has(id),
-      list: (id, backend, cluster, specName, clusterSpecName) => {
-        const entry = this.addEntry(id, backend, cluster, specName, clusterSpecName, new Date());
+      list: (id, backend, cluster, specName, clusterSpecName, params) => {
+        const entry = this.addEntry(id, backend, cluster, { specName, clusterSpecName, params }, new Date());
         return () => this.announce(entry);
       },
     });
@@ -147,22 +147,21 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
     id: string,
     backend: KernelBackend,
     cluster: ClusterRuntime,
-    specName: string,
-    clusterSpecName: string,
+    names: Pick<Entry, 'specName' | 'clusterSpecName'> & { params?: Record<string, string> },
     startedAt: Date,
   ): Entry {
-    const now = new Date();
     const entry: Entry = {
       id,
       backend,
       cluster,
       clusterId: cluster.id,
       clusterName: cluster.name,
-      specName,
-      clusterSpecName,
+      specName: names.specName,
+      clusterSpecName: names.clusterSpecName,
+      params: names.params ?? {},
       startedAt,
       executionState: backend.executionState === 'starting' ? 'idle' : backend.executionState,
-      lastActivity: backend.lastActivity ?? now,
+      lastActivity: backend.lastActivity ?? new Date(),
       connections: 0,
       unsubscribe: () => undefined,
       restarting: null,
@@ -196,13 +195,14 @@ export class KernelRegistry extends TypedEmitter<KernelRegistryEvents> {
     specName: string;
     clusterSpecName: string;
     startedAt?: Date;
+    params?: Record<string, string>;
   }): KernelInfo {
     if (this.closing) throw new ShuttingDownError();
     const id = k.id.toLowerCase();
     if (this.entries.has(id) || this.launcher.launching(id))
       throw new GatewayError(409, 'Conflict', `A kernel with id ${k.id} already exists`);
     const startedAt = k.startedAt && !Number.isNaN(k.startedAt.getTime()) ? k.startedAt : new Date();
-    return this.announce(this.addEntry(id, k.backend, k.cluster, k.specName, k.clusterSpecName, startedAt));
+    return this.announce(this.addEntry(id, k.backend, k.cluster, k, startedAt));
   }
 
   /**

@@ -96,6 +96,7 @@ export async function restoreKernels(opts: {
                 specName: rec.specName,
                 clusterSpecName: rec.clusterSpecName,
                 startedAt: rec.startedAt ? new Date(rec.startedAt) : undefined,
+                params: rec.params,
               });
             } catch (err) {
               await cluster.releaseKernel?.(backend).catch(() => undefined);

@@ -4,6 +4,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { ConfigError, type StoredCluster } from '../config-base';
 import type { ClusterKindInfo, SettingsValues } from '../../host-api/models';
 import { FieldError, type BuildContext, type ClusterKindDescriptor, type FieldProblem } from './types';
+import { checkSizes, sizesOf, sizesSchema, withSizes } from './sizes';
 
 export interface ClusterCheck {
   /** Field key -> message (the first problem per field), for the form. */
@@ -24,6 +25,7 @@ export class ClusterKindRegistry {
   private kinds = new Map<string, ClusterKindDescriptor>();
   private validators = new Map<string, ValidateFunction>();
   private ajv = new Ajv({ allErrors: true, strict: false });
+  private validateSizes = this.ajv.compile(sizesSchema);
 
   constructor(kinds: readonly ClusterKindDescriptor[] = []) {
     for (const k of kinds) this.register(k);
@@ -106,8 +108,17 @@ export class ClusterKindRegistry {
       );
       return { fieldErrors, problems, at: schemaAt };
     }
+    // Saved sizes are the same for every kind: checked here, not by the kind's schema (sizes.ts).
+    const { sizes, ...own } = c;
+    const sizesOk = sizes === undefined || this.validateSizes(sizes);
+    for (const e of sizesOk ? [] : (this.validateSizes.errors ?? [])) {
+      const at = ['sizes', ...e.instancePath.split('/').filter(Boolean)].join('.');
+      const message = e.message ?? 'is invalid';
+      add({ field: 'sizes', message: `${at} ${message}` }, label);
+      schemaAt.push({ path: at, message });
+    }
     const validate = this.validators.get(kind.kind);
-    if (validate && !validate(cfg)) {
+    if (validate && !validate(own)) {
       for (const e of validate.errors ?? []) {
         let message = e.message ?? 'is invalid';
         if (e.keyword === 'additionalProperties')
@@ -131,6 +142,7 @@ export class ClusterKindRegistry {
     } catch {
       semantic = [];
     }
+    if (sizesOk) semantic = [...semantic, ...checkSizes(kind, cfg as StoredCluster)];
     // A field both found wrong is told in the kind's words (written for people), once.
     const schemaFields = new Set(Object.keys(fieldErrors));
     const told = new Set<string>();
@@ -184,6 +196,8 @@ export class ClusterKindRegistry {
       }
     }
     if (config === null) return { ok: false, check: this.merge(input.name, early, null) };
+    // The form and `env` commands do not edit sizes: an edit keeps the saved ones.
+    if (ctx.prev) config = withSizes(config, sizesOf(ctx.prev));
     const check = this.merge(input.name, early, this.check(config));
     return check.problems.length ? { ok: false, check } : { ok: true, config };
   }
