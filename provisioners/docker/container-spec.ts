@@ -1,5 +1,6 @@
-// The engine's create options for one kernel container: image, the launcher as its command, labels, env, user,
-// working dir, volumes, CPU/memory limits and GPUs. Plain data, so tests can check what is asked of the engine.
+// The engine's create options for one kernel container: image, its command (our launcher, or the image's own
+// Gateway Provisioners bootstrap), labels, env, user, working dir, volumes, CPU/memory limits and GPUs. Plain
+// data, so tests can check what is asked of the engine.
 import type Docker from 'dockerode';
 import { kernelLabels } from './labels';
 import { containerLauncherArgv } from './launcher-archive';
@@ -9,6 +10,15 @@ export interface KernelContainerOptions {
   kernelId: string;
   installId: string;
   resources: KernelResources & { image: string };
+  command: OurLauncherCommand | ImageCommand;
+  networkMode: string;
+  /** The kernel's environment (never its key: that travels on stdin, or the kernel makes it). */
+  env: Record<string, string>;
+}
+
+/** Our launcher (copied in) as the main process; the request line comes on the attached stdin. */
+export interface OurLauncherCommand {
+  kind: 'launcher';
   /** The Python in the image that runs the launcher. */
   python: string;
   /** The kernel's argv (`{connection_file}` replaced by the launcher). */
@@ -16,9 +26,13 @@ export interface KernelContainerOptions {
   /** Address the kernel binds inside the container. */
   bindIp: string;
   portRange?: { lo: number; hi: number };
-  networkMode: string;
-  /** The kernel's environment (never its key: that travels on stdin). */
-  env: Record<string, string>;
+}
+
+/** The image's own command (a Gateway Provisioners bootstrap reads the env contract), or a given argv. */
+export interface ImageCommand {
+  kind: 'image';
+  /** Replaces the image's entrypoint and CMD; absent: the image's own. */
+  argv?: string[];
 }
 
 /** One name per kernel id: a launch cut short is found and removed by name even if create's answer was lost. */
@@ -33,25 +47,11 @@ export function kernelContainerOptions(o: KernelContainerOptions): Docker.Contai
   return {
     name: containerName(o.kernelId),
     Image: r.image,
-    // The image's entrypoint (a Gateway Provisioners bootstrap, a shell) would take our command as arguments.
-    Entrypoint: [],
-    Cmd: containerLauncherArgv({
-      python: o.python,
-      kernelId: o.kernelId,
-      ip: o.bindIp,
-      argv: o.argv,
-      ...(o.portRange ? { portRange: o.portRange } : {}),
-    }),
+    ...commandOptions(o.kernelId, o.command),
     Labels: kernelLabels(o.kernelId, o.installId),
     Env: Object.entries(o.env).map(([k, v]) => `${k}=${v}`),
     ...(user ? { User: user } : {}),
     ...(r.workingDir ? { WorkingDir: r.workingDir } : {}),
-    // The request line (key + env) is written on stdin once; the engine closes stdin when we detach.
-    OpenStdin: true,
-    StdinOnce: true,
-    AttachStdin: true,
-    AttachStdout: true,
-    AttachStderr: true,
     Tty: false,
     HostConfig: {
       NetworkMode: o.networkMode,
@@ -65,5 +65,29 @@ export function kernelContainerOptions(o: KernelContainerOptions): Docker.Contai
       ...(r.gid !== undefined && r.uid === undefined ? { GroupAdd: [String(r.gid)] } : {}),
       AutoRemove: false, // cleanup removes it, after reading its logs if the launch failed
     },
+  };
+}
+
+function commandOptions(
+  kernelId: string,
+  c: OurLauncherCommand | ImageCommand,
+): Docker.ContainerCreateOptions {
+  if (c.kind === 'image') return c.argv ? { Entrypoint: [], Cmd: c.argv } : {};
+  return {
+    // The image's entrypoint (a Gateway Provisioners bootstrap, a shell) would take our command as arguments.
+    Entrypoint: [],
+    Cmd: containerLauncherArgv({
+      python: c.python,
+      kernelId,
+      ip: c.bindIp,
+      argv: c.argv,
+      ...(c.portRange ? { portRange: c.portRange } : {}),
+    }),
+    // The request line (key + env) is written on stdin once; the engine closes stdin when we detach.
+    OpenStdin: true,
+    StdinOnce: true,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
   };
 }

@@ -3,6 +3,7 @@
 // A kernelspec's `metadata.kernel_provisioner.config` (an environment's settings, or Gateway Provisioners'
 // `image_name`) refines the defaults.
 import type Docker from 'dockerode';
+import type { V1ResponseListener } from '../remote/response-listener';
 import type { EngineAddress } from './engine';
 import type { PullPolicy } from './container-io';
 import { resourcesFromLaunchEnv, type KernelResources } from './resources';
@@ -25,6 +26,11 @@ export interface DockerKernelHost {
   resources: KernelResources;
   portRange?: { lo: number; hi: number };
   pull: PullPolicy;
+  /**
+   * The cluster's response listener (started on first use) for images with Gateway Provisioners' bootstrap;
+   * absent where the cluster offers none (then such an environment fails its start with why).
+   */
+  responses?: () => Promise<V1ResponseListener>;
   log(message: string): void;
 }
 

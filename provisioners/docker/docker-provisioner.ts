@@ -43,7 +43,7 @@ export class DockerProvisioner implements KernelProvisioner {
   readonly pollIntervalMs = 2000;
   readonly signals: SignalNumbers = LINUX_SIGNALS;
 
-  private req: LaunchRequest | undefined;
+  protected req: LaunchRequest | undefined;
   private resources: (KernelResources & { image: string }) | undefined;
   private key = '';
   private containerId: string | undefined;
@@ -61,7 +61,7 @@ export class DockerProvisioner implements KernelProvisioner {
   constructor(
     readonly kernelId: string,
     config: Record<string, unknown>,
-    private readonly host: DockerKernelHost,
+    protected readonly host: DockerKernelHost,
   ) {
     const c = readDockerConfig(config, host);
     this.defaults = c.resources;
@@ -94,15 +94,60 @@ export class DockerProvisioner implements KernelProvisioner {
   }
 
   async launch(bounds: LaunchBounds): Promise<ConnectionInfo> {
-    const req = this.req;
+    const { r, env } = await this.prepare(bounds);
+    const container = await this.createKernelContainer(
+      bounds,
+      kernelContainerOptions({
+        kernelId: this.kernelId,
+        installId: this.host.installId,
+        resources: r,
+        command: {
+          kind: 'launcher',
+          python: this.python,
+          argv: this.request().spec.spec.argv,
+          bindIp: kernelBindIp(this.host),
+          ...(this.host.portRange ? { portRange: this.host.portRange } : {}),
+        },
+        networkMode: this.host.networkMode,
+        env,
+      }),
+    );
+    await this.engineStep('copy the launcher into the container', () =>
+      container.putArchive(launcherArchive({ uid: r.uid, gid: r.gid }), { path: CONTAINER_LAUNCHER_DIR }),
+    );
+    const stream = await this.engineStep('attach to the container', () =>
+      container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }),
+    );
+    const out = new AttachedOutput(this.host.docker, stream);
+    this.attached = out;
+    await this.startContainer(bounds, container);
+    stream.write(stdinLine(this.key, env));
+    const got = await out.reportLine(bounds.signal);
+    if (bounds.signal.aborted) throw abortError();
+    if (!got) throw await this.exitedEarly(container);
+    const report = parseReport(got.line, this.key, this.kernelId);
+    out.close(); // the engine closes the container's stdin; the launcher no longer reads it
+    this.attached = undefined;
+    return this.reported(bounds, container, report, this.key);
+  }
+
+  /** The launch request, after preLaunch(). */
+  protected request(): LaunchRequest {
+    if (!this.req) throw new Error('launch() before preLaunch()');
+    return this.req;
+  }
+
+  /** The image on the engine, then the kernel's env: the spec's, the environment's, the client's, our ids. */
+  protected async prepare(
+    bounds: LaunchBounds,
+  ): Promise<{ r: KernelResources & { image: string }; env: Record<string, string> }> {
+    const req = this.request();
     const r = this.resources;
-    if (!req || !r) throw new Error('launch() before preLaunch()');
-    const docker = this.host.docker;
-    const engine = this.host.engine;
-    bounds.progress('image', `Checking image ${r.image} on ${engine}`);
-    await ensureImage(docker, r.image, {
+    if (!r) throw new Error('launch() before preLaunch()');
+    bounds.progress('image', `Checking image ${r.image} on ${this.host.engine}`);
+    await ensureImage(this.host.docker, r.image, {
       pull: this.host.pull,
-      engine,
+      engine: this.host.engine,
       signal: bounds.signal,
       progress: (m, d) => bounds.progress('pulling', m, d),
     });
@@ -113,41 +158,38 @@ export class DockerProvisioner implements KernelProvisioner {
       KERNEL_ID: this.kernelId,
       KERNEL_LANGUAGE: req.spec.spec.language,
     };
-    const options = kernelContainerOptions({
-      kernelId: this.kernelId,
-      installId: this.host.installId,
-      resources: r,
-      python: this.python,
-      argv: req.spec.spec.argv,
-      bindIp: kernelBindIp(this.host),
-      networkMode: this.host.networkMode,
-      env,
-      ...(this.host.portRange ? { portRange: this.host.portRange } : {}),
-    });
+    return { r, env };
+  }
+
+  /** Create the kernel's container; from here on cleanup removes it (by name if create's answer is lost). */
+  protected async createKernelContainer(
+    bounds: LaunchBounds,
+    options: Docker.ContainerCreateOptions,
+  ): Promise<Docker.Container> {
     this.attempted = true;
     const container = await this.engineStep('create the container', () =>
-      docker.createContainer({ ...options, abortSignal: bounds.signal }),
+      this.host.docker.createContainer({ ...options, abortSignal: bounds.signal }),
     );
     this.containerId = container.id;
-    bounds.progress('created', `Container ${container.id.slice(0, 12)} created from ${r.image}`);
-    await this.engineStep('copy the launcher into the container', () =>
-      container.putArchive(launcherArchive({ uid: r.uid, gid: r.gid }), { path: CONTAINER_LAUNCHER_DIR }),
-    );
-    const stream = await this.engineStep('attach to the container', () =>
-      container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }),
-    );
-    const out = new AttachedOutput(docker, stream);
-    this.attached = out;
+    bounds.progress('created', `Container ${container.id.slice(0, 12)} created from ${options.Image}`);
+    return container;
+  }
+
+  protected async startContainer(bounds: LaunchBounds, container: Docker.Container): Promise<void> {
     this.startTried = true;
     await this.engineStep('start the container', () => container.start());
     bounds.progress('started', `Container ${container.id.slice(0, 12)} started; waiting for the kernel`);
-    stream.write(stdinLine(this.key, env));
-    const got = await out.reportLine(bounds.signal);
-    if (bounds.signal.aborted) throw abortError();
-    if (!got) throw await this.exitedEarly(container);
-    this.report = parseReport(got.line, this.key, this.kernelId);
-    out.close(); // the engine closes the container's stdin; the launcher no longer reads it
-    this.attached = undefined;
+  }
+
+  /** The kernel reported: dial it where this computer reaches the container. */
+  protected async reported(
+    bounds: LaunchBounds,
+    container: Docker.Container,
+    report: LauncherReport,
+    key: string,
+  ): Promise<ConnectionInfo> {
+    this.report = report;
+    this.key = key;
     this.address = await dialAddress(this.host, container);
     bounds.progress('connecting', `Kernel runs in container ${container.id.slice(0, 12)} at ${this.address}`);
     return this.connection();
@@ -323,7 +365,7 @@ export class DockerProvisioner implements KernelProvisioner {
   }
 
   /** An engine call, its failure said in the engine's words with what we were doing. */
-  private async engineStep<T>(what: string, call: () => Promise<T>): Promise<T> {
+  protected async engineStep<T>(what: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (err) {
@@ -333,7 +375,7 @@ export class DockerProvisioner implements KernelProvisioner {
   }
 
   /** The container ended before the launcher reported: its exit code and last output. */
-  private async exitedEarly(container: Docker.Container): Promise<Error> {
+  protected async exitedEarly(container: Docker.Container): Promise<Error> {
     // Bounded: a stream can end while the container still runs (the engine dropped the attach).
     const state = await Promise.race([
       container

@@ -16,7 +16,9 @@ import {
   effectiveHost,
   parseEngineHost,
 } from '../../../provisioners/docker/engine';
+import { GpImageProvisioner, isGpImageConfig } from '../../../provisioners/docker/gp-image-provisioner';
 import { isOurKernel, ourLabelFilters } from '../../../provisioners/docker/labels';
+import { V1ResponseListener } from '../../../provisioners/remote/response-listener';
 import {
   parseCpus,
   parseGpus,
@@ -103,6 +105,8 @@ export class DockerCluster implements ClusterRuntime {
   private readonly registry: ProvisionerRegistry;
   private readonly log: (message: string) => void;
   private readonly provisioners = new WeakMap<KernelBackend, DockerProvisioner>();
+  /** Gateway Provisioners images report to it; started with the first such kernel, closed by dispose(). */
+  private responses: Promise<V1ResponseListener> | undefined;
 
   constructor(
     readonly cfg: DockerClusterConfig,
@@ -111,13 +115,27 @@ export class DockerCluster implements ClusterRuntime {
     this.id = cfg.id;
     this.name = cfg.name;
     this.log = opts.log ?? ((m) => console.warn(`[docker ${cfg.name}] ${m}`));
-    this.host = dockerKernelHost(cfg, opts.installId, this.log);
+    this.host = {
+      ...dockerKernelHost(cfg, opts.installId, this.log),
+      // Loopback only: a host-network container on this computer's engine shares it (gp-image-provisioner.ts).
+      responses: () => (this.responses ??= this.startResponses()),
+    };
     this.registry = new ProvisionerRegistry(createProvisionerContext({ log: this.log }), cfg.name)
       .register({
         name: DOCKER_PROVISIONER_NAME,
-        create: (o) => new DockerProvisioner(o.kernelId, o.config, this.host),
+        // One provisioner name, two ways to run the kernel: our launcher, or the image's own GP bootstrap.
+        create: (o) =>
+          isGpImageConfig(o.config)
+            ? new GpImageProvisioner(o.kernelId, o.config, this.host)
+            : new DockerProvisioner(o.kernelId, o.config, this.host),
       })
       .markUnavailable(...GATEWAY_PROVISIONERS);
+  }
+
+  private startResponses(): Promise<V1ResponseListener> {
+    const p = V1ResponseListener.start({ host: '127.0.0.1', log: this.log });
+    p.catch(() => (this.responses = undefined)); // the next start tries again
+    return p;
   }
 
   /** The engine client (tests and the orphan view). */
@@ -251,6 +269,9 @@ export class DockerCluster implements ClusterRuntime {
   }
 
   async dispose(): Promise<void> {
-    // Nothing held: every engine call is its own request.
+    // Every engine call is its own request; only the response listener is held.
+    const responses = this.responses;
+    this.responses = undefined;
+    await responses?.then((l) => l.close()).catch(() => undefined);
   }
 }

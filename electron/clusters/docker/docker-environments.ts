@@ -25,8 +25,11 @@ export function dockerKernelSpecs(
     for (const k of ['cpus', 'memory', 'gpus', 'volumes', 'uid', 'gid', 'workingDir'] as const)
       if (e[k] !== undefined) config[k] = e[k];
     if (e.launchTimeoutSec !== undefined) config.launch_timeout = e.launchTimeoutSec;
+    if (e.launcher) config.launcher = e.launcher;
+    // A Gateway Provisioners image runs its own command: no argv of ours (an empty one means the image's).
+    const ours = e.launcher ? [] : [python, '-m', 'ipykernel_launcher', '-f', '{connection_file}'];
     const spec: KernelSpecFile = {
-      argv: e.argv ? [...e.argv] : [python, '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
+      argv: e.argv ? [...e.argv] : ours,
       display_name: e.displayName,
       language: e.language,
       ...(e.env ? { env: { ...e.env } } : {}),

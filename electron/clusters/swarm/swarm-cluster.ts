@@ -4,6 +4,7 @@
 // name the swarm provisioner instead. Services, secrets and configs carry our labels with this install's id, so
 // the cluster lists the services whose kernel the app no longer knows, and never touches anyone else's.
 import { createProvisionerContext } from '../../../provisioners/context';
+import { isGpImageConfig } from '../../../provisioners/docker/gp-image-provisioner';
 import { isOurKernel } from '../../../provisioners/docker/labels';
 import {
   kernelObjects,
@@ -249,6 +250,11 @@ export class SwarmCluster implements ClusterRuntime {
 
   /** The cluster's access with an environment's Python and resources (its kernelspec's provisioner config). */
   private accessFor(config: Record<string, unknown> | undefined): SwarmAccess {
+    // A task on another node cannot reach this computer's response listener: only our launcher runs here.
+    if (config && isGpImageConfig(config))
+      throw new Error(
+        `${this.name}: images with Gateway Provisioners' bootstrap (launcher "gateway-provisioners") run on Docker clusters only, not on a Swarm`,
+      );
     const own = readDockerConfig(config ?? {}, this.host);
     return { ...this.access, python: own.python, defaults: own.resources };
   }

@@ -23,8 +23,16 @@ export interface DockerEnvironment {
   image?: string;
   /** The Python in the image with ipykernel (default the cluster's). */
   python?: string;
-  /** Any kernel argv with {connection_file} instead of `python -m ipykernel_launcher -f {connection_file}`. */
+  /**
+   * Any kernel argv with {connection_file} instead of `python -m ipykernel_launcher -f {connection_file}`; with
+   * launcher `gateway-provisioners`, the container's command instead of the image's own (GP placeholders).
+   */
   argv?: string[];
+  /**
+   * `gateway-provisioners`: the image carries Gateway Provisioners' bootstrap, run as the image's own command
+   * with GP's env contract (Docker clusters only). Unset: our launcher runs the kernel.
+   */
+  launcher?: 'gateway-provisioners';
   cpus?: number;
   /** e.g. 2g, 512m */
   memory?: string;
@@ -86,6 +94,7 @@ const environmentSchema: JSONSchemaType<DockerEnvironment> = {
     image: optStr,
     python: optStr,
     argv: { ...strList, minItems: 1 },
+    launcher: { type: 'string', enum: ['gateway-provisioners'], nullable: true },
     cpus: { type: 'number', exclusiveMinimum: 0, nullable: true },
     memory: optStr,
     gpus: optStr,
@@ -187,7 +196,7 @@ export function checkDockerEngine(c: DockerEngineConfig): FieldProblem[] {
         field: `environments.${i}.workingDir`,
         message: `environment "${e.name}": the working dir is an absolute path in the container`,
       });
-    if (e.argv && !e.argv.some((a) => a.includes('{connection_file}')))
+    if (e.argv && !e.launcher && !e.argv.some((a) => a.includes('{connection_file}')))
       out.push({
         field: `environments.${i}.argv`,
         message: `environment "${e.name}": the argv must contain {connection_file}`,
