@@ -44,6 +44,7 @@ function toKernel(info: KernelInfo): BackendKernel {
     connections: info.connections,
     reason: info.reason ?? null,
     cullAfter: info.cullAfter ?? null,
+    ...(info.params ? { params: info.params } : {}),
   };
 }
 

@@ -38,6 +38,8 @@ export interface BackendKernel {
   reason: string | null;
   /** ISO 8601: when idle culling shuts it down if it stays inactive (absent: not culled now). */
   cullAfter?: string | null;
+  /** The KERNEL_* parameters it was started with. */
+  params?: Record<string, string>;
 }
 
 export type BackendKernelEvent =

@@ -29,5 +29,6 @@ export function summarizeKernel(k: BackendKernel, c: SummaryContext): KernelSumm
     connections: k.connections + (c.consoleOpen ? 1 : 0),
     reason: k.reason,
     cullAfter: k.cullAfter ?? null,
+    ...(k.params ? { params: { ...k.params } } : {}),
   };
 }

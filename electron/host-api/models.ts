@@ -255,21 +255,7 @@ export interface EnvironmentList {
   error: string | null;
 }
 
-export interface KernelSummary {
-  id: string;
-  clusterId: string;
-  clusterName: string;
-  specName: string;
-  displayName: string;
-  state: KernelState;
-  startedAt: string;
-  lastActivity: string;
-  connections: number;
-  /** Why a kernel is dead or disconnected. */
-  reason: string | null;
-  /** ISO 8601: when idle culling shuts it down if it stays inactive; null/absent when it is not culled now. */
-  cullAfter?: string | null;
-}
+export type * from './kernel-models';
 
 export type LaunchStatus = 'running' | 'done' | 'failed';
 

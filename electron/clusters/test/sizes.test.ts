@@ -143,6 +143,8 @@ describe('saved sizes', { timeout: 120_000 }, () => {
       KERNEL_GPUS: '0',
       KERNEL_CPUS: '2',
     });
+    const summary = (await service!.listKernels()).find((x) => x.id === k.id);
+    assert.deepEqual(summary?.params, { KERNEL_MEMORY: '16G', KERNEL_GPUS: '0', KERNEL_CPUS: '2' });
     const del = await fetch(`${core.proxyUrl}api/kernels/${k.id}`, { method: 'DELETE', headers: auth() });
     assert.equal(del.status, 204);
   });

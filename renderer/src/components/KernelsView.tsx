@@ -5,6 +5,7 @@ import { useModel, useSel } from '../context';
 import { envDisplayName, onCluster } from '../stores/clusters';
 import { kernelList } from '../stores/kernels';
 import { duration, relativeTime, seconds, shortId } from '../util/format';
+import { compactParams, fullParams } from '../util/params';
 import { ForeignKernels } from './ForeignKernels';
 import { KernelActions } from './KernelActions';
 import { StateBadge } from './StateBadge';
@@ -65,6 +66,7 @@ function LaunchCard({ l }: { l: LaunchProgressEvent }) {
 function KernelRow({ k }: { k: KernelSummary }) {
   const now = useSel('clock', (s) => s.now);
   const display = useSel('clusters', (s) => envDisplayName(s, k.clusterId, k.specName));
+  const params = compactParams(k.params);
   return (
     <tr data-kernel-id={k.id} data-state={k.state}>
       <td>
@@ -76,6 +78,13 @@ function KernelRow({ k }: { k: KernelSummary }) {
         <div className="muted mono" title={k.id}>
           {shortId(k.id)}
         </div>
+        {/* What it was started with (KERNEL_*): a few words, every value on hover and unfolded. */}
+        {k.params && Object.keys(k.params).length > 0 && (
+          <details className="kernel-params small" data-testid="kernel-params">
+            <summary title={fullParams(k.params)}>{params || 'Parameters'}</summary>
+            <pre className="mono">{fullParams(k.params)}</pre>
+          </details>
+        )}
       </td>
       <td>{k.clusterName}</td>
       <td>{duration(now - Date.parse(k.startedAt))}</td>
