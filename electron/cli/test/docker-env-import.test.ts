@@ -167,6 +167,29 @@ describe('npm run cluster -- env import of docker-spec kernelspecs', () => {
     assert.equal(JSON.stringify(saved()), before);
   });
 
+  test('config.launcher "gateway-provisioners": the image runs its own bootstrap, any language; a Swarm ignores it', async () => {
+    const spec = gpDockerSpec('docker-provisioner', 'R', 'elyra/kernel-r:3.2.3');
+    Object.assign(spec.metadata.kernel_provisioner.config, { launcher: 'gateway-provisioners' });
+    const r = await cli(['env', 'import', 'Dock', write('docker_r_gp', spec), ...dd]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /launcher gateway-provisioners: the image's own command/);
+    assert.match(r.out, /argv python .*launch_docker\.py .*runs the image's own command/);
+    const env = saved().environments?.find((e) => e.name === 'docker_r_gp');
+    assert.deepEqual(env && { language: env.language, launcher: env.launcher }, {
+      language: 'R',
+      launcher: 'gateway-provisioners',
+    });
+    const listed = dockerKernelSpecs(saved()).find((s) => s.name === 'docker_r_gp');
+    assert.deepEqual(listed?.spec.argv, [], 'no argv of ours');
+    assert.equal(listed?.spec.metadata?.kernel_provisioner?.config?.launcher, 'gateway-provisioners');
+    const swarm = dockerEnvironments<DockerClusterConfig>(SWARM_PROVISIONER_NAME);
+    const py = gpDockerSpec(SWARM_PROVISIONER_NAME);
+    Object.assign(py.metadata.kernel_provisioner.config, { launcher: 'gateway-provisioners' });
+    const onSwarm = swarm.fromKernelSpec(py, { dirName: 'swarm_gp', cfg: saved() });
+    assert.equal(onSwarm.item.launcher, undefined);
+    assert.ok(onSwarm.ignored.some((s) => s.startsWith('config.launcher: a Swarm runs our launcher')));
+  });
+
   test("the swarm kind's editor takes docker-swarm-provisioner specs as its own", () => {
     const swarm = dockerEnvironments<DockerClusterConfig>(SWARM_PROVISIONER_NAME);
     const cfg = saved();

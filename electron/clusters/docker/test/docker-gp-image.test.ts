@@ -78,7 +78,7 @@ describe(
       await d?.stop();
     });
 
-    test('start, execute, interrupt a sleep, shut down: the payload names the kernel; the container is gone', async () => {
+    test('start, execute, interrupt a sleep, restart, shut down: the payload names the kernel; the container is gone', async () => {
       const spec = (await c.listKernelSpecs()).specs.find((s) => s.name === 'gp_python');
       assert.deepEqual(spec?.spec.argv, [], 'no argv of ours: the image runs its own command');
       const kernelId = randomUUID();
@@ -132,6 +132,21 @@ describe(
         /comm request \{"signum": 2\}/,
         'the interrupt went to the comm port',
       );
+
+      await run(k, 'x = 41');
+      await k.restart();
+      assert.equal(
+        (await run(k, 'print(globals().get("x"))')).trim(),
+        'None',
+        'a fresh kernel after restart',
+      );
+      assert.notEqual(k.getProvisionerInfo().connection.key, info.connection.key, 'a new payload, a new key');
+      const now = await d.docker.listContainers({
+        all: true,
+        filters: JSON.stringify({ label: [`kernel_id=${kernelId}`] }),
+      });
+      assert.equal(now.length, 1, 'one container per kernel, also after a restart');
+      assert.notEqual(now[0]!.Id, listed.Id);
 
       await k.shutdown();
       const left = await d.docker.listContainers({

@@ -4,6 +4,7 @@
 // swarm kind takes the same editor with its own provisioner name (dockerEnvironments(SWARM_PROVISIONER_NAME)).
 import type { SettingItem } from '../../../host-api/models';
 import { DOCKER_PROVISIONER_NAME } from '../../../../provisioners/docker/docker-provisioner';
+import { GP_LAUNCHER } from '../../../../provisioners/docker/gp-image-provisioner';
 import { SWARM_PROVISIONER_NAME } from '../../../../provisioners/docker/swarm-provisioner';
 import type { StoredCluster } from '../../config-base';
 import type { KernelSpecImport, KindEnvironments } from '../types';
@@ -27,7 +28,11 @@ function line(e: DockerEnvironment, cfg: DockerEngineConfig): string {
   const parts = [
     `${e.displayName} (${e.language})`,
     `image ${e.image ?? `${cfg.image} (the cluster's)`}`,
-    e.argv ? `argv ${e.argv.join(' ')}` : `python ${e.python ?? `${cfg.python} (the cluster's)`}`,
+    e.launcher
+      ? `the image's own command (Gateway Provisioners bootstrap)${e.argv ? `: ${e.argv.join(' ')}` : ''}`
+      : e.argv
+        ? `argv ${e.argv.join(' ')}`
+        : `python ${e.python ?? `${cfg.python} (the cluster's)`}`,
     `launch timeout ${e.launchTimeoutSec ?? cfg.launchTimeoutSec ?? DEFAULT_DOCKER_LAUNCH_TIMEOUT_SEC} s`,
   ];
   const cpus = e.cpus ?? cfg.cpus;
@@ -55,16 +60,26 @@ export function fromDockerKernelSpec(
     );
   const config = isRecord(kp.config) ? kp.config : {};
   const language = text(spec.language) ?? 'python';
+  // config.launcher "gateway-provisioners" (added by hand: GP's CLI does not write it) says the image carries
+  // GP's bootstrap; the Docker kind runs it as the image's own command. A Swarm cannot (swarm-cluster.ts).
+  const gp = config.launcher === GP_LAUNCHER && ownProvisioner !== SWARM_PROVISIONER_NAME;
   // The app runs ipykernel in the image itself; another language needs its own argv, which GP's spec lacks.
-  if (language.toLowerCase() !== 'python')
+  if (!gp && language.toLowerCase() !== 'python')
     throw new Error(
       `its language is ${language}: the app starts Python (ipykernel) in the image; a ${language} kernel needs an argv with {connection_file}, which a docker-spec does not have`,
     );
   const name = opts.name ?? environmentNameOf(opts.dirName);
   const displayName = text(spec.display_name) ?? name;
-  const item: SettingItem = { name, displayName, language: 'python' };
-  const imported = [`name ${name}`, `display name "${displayName}"`, 'language python'];
+  const lang = gp ? language : 'python';
+  const item: SettingItem = { name, displayName, language: lang, ...(gp ? { launcher: GP_LAUNCHER } : {}) };
+  const imported = [`name ${name}`, `display name "${displayName}"`, `language ${lang}`];
   const ignored: string[] = [];
+  if (gp)
+    imported.push(
+      `launcher ${GP_LAUNCHER}: the image's own command (its bootstrap) runs with KERNEL_ID, KERNEL_LANGUAGE, RESPONSE_ADDRESS, PUBLIC_KEY, PORT_RANGE`,
+    );
+  else if (config.launcher !== undefined)
+    ignored.push(`config.launcher: a Swarm runs our launcher, not an image's Gateway Provisioners bootstrap`);
   if (provisioner !== ownProvisioner)
     imported.push(
       `written for ${provisioner}; here it runs as ${ownProvisioner === SWARM_PROVISIONER_NAME ? 'one Swarm service' : 'one container'} per kernel`,
@@ -79,11 +94,11 @@ export function fromDockerKernelSpec(
     imported.push(`launch timeout ${config.launch_timeout} s`);
   }
   for (const k of Object.keys(config))
-    if (!['image_name', 'image', 'launch_timeout'].includes(k))
+    if (!['image_name', 'image', 'launch_timeout', 'launcher'].includes(k))
       ignored.push(`config.${k}: ${NOT_USED[k] ?? 'not a setting of container environments here'}`);
   if (Array.isArray(spec.argv))
     ignored.push(
-      `argv ${spec.argv.map(String).join(' ')}: Gateway Provisioners' launch_docker.py makes the container from the Gateway's host; here the app makes it and runs ipykernel with the image's Python (${opts.cfg.python}, the cluster's)`,
+      `argv ${spec.argv.map(String).join(' ')}: Gateway Provisioners' launch_docker.py makes the container from the Gateway's host; here the app makes it and ${gp ? "runs the image's own command" : `runs ipykernel with the image's Python (${opts.cfg.python}, the cluster's)`}`,
     );
   if (isRecord(spec.env)) {
     const env = Object.fromEntries(
