@@ -15,6 +15,11 @@ export function sizeValuesOf(cluster: ClusterRuntime, specName: string): Record<
   return size ? { ...size.values } : {};
 }
 
+/** The saved size a spec name of `cluster` stands for, or null. */
+export function sizeOf(cluster: ClusterRuntime | undefined, specName: string): SavedSize | null {
+  return cluster ? findSize(sizesByRuntime.get(cluster) ?? [], specName) : null;
+}
+
 function sizedSpecs(listing: ClusterKernelSpecs, sizes: readonly SavedSize[]): ClusterKernelSpecs {
   const specs: ClusterKernelSpec[] = [];
   const taken = new Set(listing.specs.map((s) => s.name.toLowerCase()));

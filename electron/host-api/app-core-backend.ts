@@ -12,7 +12,7 @@ import type { BackendKernel, BackendKernelEvent, BackendLab, BackendLaunch, Host
 import { createClusterAccess } from './cluster-backend';
 import { foreignKernelAccess } from './foreign-kernels';
 import { orphanAccess } from './orphans';
-import { launchParametersFor } from './launch-backend';
+import { launchParametersFor, sizesSaverFor } from './launch-backend';
 import type { KernelState } from './models';
 
 export interface AppCoreBackendOptions {
@@ -73,6 +73,7 @@ export function createAppCoreBackend(opts: AppCoreBackendOptions): HostBackend &
 
     runtime: (id) => directory.get(id),
     launchParameters: launchParametersFor(directory, store, secrets ?? { get: () => undefined }),
+    saveSizes: sizesSaverFor(store),
 
     listKernels: () => registry.list().map(toKernel),
 

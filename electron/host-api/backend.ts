@@ -3,6 +3,7 @@
 // unit tests give a small in-memory one. Plain Node types only.
 import type { KernelBackend, LaunchProgress } from '../../provisioners/types';
 import type { ClusterRuntime } from '../clusters/types';
+import type { SavedSize } from '../clusters/kinds/sizes';
 import type { FieldProblem } from '../clusters/kinds/types';
 import type { LaunchParameter } from '../clusters/kinds/launch-parameters';
 import type { ForeignKernelAccess } from './foreign-kernels';
@@ -107,6 +108,8 @@ export interface HostBackend extends Partial<ForeignKernelAccess>, Partial<Orpha
 
   /** The launch parameters of a cluster's environment (absent: only free KERNEL_* rows, generic checks). */
   launchParameters?(clusterId: string, specName: string): Promise<ClusterLaunchParameters>;
+  /** Change a cluster's saved sizes (kinds/sizes.ts); rejects with what the validator refused. */
+  saveSizes?(clusterId: string, change: (sizes: SavedSize[]) => SavedSize[]): Promise<void>;
 
   listKernels(): BackendKernel[];
   startKernel(req: {

@@ -3,6 +3,8 @@
 // shows of a cluster (health, kernel count, kind label) is built here.
 import { clusterKinds } from '../clusters/kinds';
 import { checkClusterInput } from '../clusters/kinds/input';
+import { sizeOf } from '../clusters/sized-runtime';
+import type { ClusterRuntime } from '../clusters/types';
 import type { ActivityLog } from './activity-log';
 import type { BackendCluster, HostBackend } from './backend';
 import { HostError, type HostEvents } from './contract';
@@ -33,6 +35,11 @@ export interface ClusterMethodsDeps {
   kernels: () => Iterable<KernelSummary>;
   setClusterNames: (names: Map<string, string>) => void;
   clusterName: (id: string) => string | undefined;
+}
+
+function sizeInfo(rt: ClusterRuntime, specName: string): Pick<KernelEnvironment, 'size'> {
+  const size = sizeOf(rt, specName);
+  return size ? { size: { environment: size.environment, name: size.name } } : {};
 }
 
 export class ClusterMethods {
@@ -271,6 +278,7 @@ export class ClusterMethods {
         argv: Array.isArray(s.spec.argv) ? s.spec.argv : [],
         interruptMode: s.spec.interrupt_mode === 'message' ? 'message' : 'signal',
         launchSettings: { ...(s.spec.env ?? {}), ...launch },
+        ...sizeInfo(rt, s.name),
       })),
     );
     environments.sort(

@@ -23,7 +23,7 @@ import type {
   ProxyInfo,
   Settings,
 } from './models';
-import type { LaunchForm, LaunchRequest } from './launch-models';
+import type { LaunchForm, LaunchRequest, SizeRequest } from './launch-models';
 import type { OrphanList, RemoveOrphansRequest, RemoveOrphansResult } from './orphan-models';
 
 export type * from './models';
@@ -66,6 +66,9 @@ export interface HostMethods {
    * `launch-progress` events with the returned launchId. Invalid values reject with fieldErrors, unsent.
    */
   startKernel(req: LaunchRequest): Promise<{ launchId: string }>;
+  /** Save the values as a named size of the environment (listed as its own kernelspec); fieldErrors as checkLaunch. */
+  saveSize(req: SizeRequest): Promise<void>;
+  removeSize(req: SizeRequest): Promise<void>;
   interruptKernel(id: string): Promise<void>;
   restartKernel(id: string): Promise<void>;
   shutdownKernel(id: string): Promise<void>;
@@ -111,6 +114,8 @@ export const HOST_METHOD_NAMES = [
   'listKernels',
   'getLaunchForm',
   'checkLaunch',
+  'saveSize',
+  'removeSize',
   'startKernel',
   'interruptKernel',
   'restartKernel',

@@ -5,6 +5,9 @@ import type { ClusterDirectory } from '../clusters/directory';
 import { clusterKinds } from '../clusters/kinds';
 import type { LaunchEnvironment } from '../clusters/kinds/launch-parameters';
 import type { ClusterStore } from '../clusters/store';
+import { sizeOf } from '../clusters/sized-runtime';
+import { sizesOf, withSizes, type SavedSize } from '../clusters/kinds/sizes';
+import { HostError } from './contract';
 import type { SecretLookup } from '../secrets/secret-store';
 import type { ClusterLaunchParameters } from './backend';
 
@@ -21,7 +24,24 @@ async function environmentOf(
   } catch {
     // An unreachable cluster still gets its form; the defaults are then the cluster's own.
   }
-  return { name: specName, env };
+  // A size's form is its environment's (an SSH environment's hosts are looked up by that name).
+  return { name: sizeOf(directory.get(clusterId), specName)?.environment ?? specName, env };
+}
+
+/** Change a stored cluster's saved sizes through the one validator (kinds/registry.ts). */
+export function sizesSaverFor(
+  store: ClusterStore | null,
+): (clusterId: string, change: (sizes: SavedSize[]) => SavedSize[]) => Promise<void> {
+  return async (clusterId, change) => {
+    const cfg = store?.get(clusterId);
+    if (!store || !cfg)
+      throw new HostError({ code: 'not-found', message: `Cluster "${clusterId}" has no saved settings.` });
+    const next = withSizes(cfg, change(sizesOf(cfg)));
+    const r = clusterKinds.check(next);
+    if (r.problems.length)
+      throw new HostError({ code: 'invalid-input', message: `Nothing was saved: ${r.problems.join('; ')}` });
+    store.update(next);
+  };
 }
 
 export function launchParametersFor(

@@ -7,7 +7,7 @@ import type { ClusterLaunchParameters, HostBackend } from './backend';
 import { HostError } from './contract';
 import { requireString } from './errors-util';
 import type { KernelLaunches } from './launches';
-import type { LaunchForm, LaunchParameterInfo, LaunchRequest } from './launch-models';
+import type { LaunchForm, LaunchParameterInfo, LaunchRequest, SizeRequest } from './launch-models';
 
 const NOTE =
   'Each value is sent as its KERNEL_* variable with this start only; what the cluster does with it depends on its kernelspecs. Leave a field empty to keep the default.';
@@ -69,6 +69,52 @@ export class LaunchFormMethods {
         fieldErrors,
       });
     return this.launches.start(clusterId, specName, env);
+  }
+
+  /** "Save as size…": the values checked as checkLaunch checks them (same fieldErrors), then stored. */
+  async saveSize(req: SizeRequest): Promise<void> {
+    const { clusterId, environment, name } = this.sizeTarget(req);
+    const env = this.envOf({ clusterId, specName: environment, env: req.values });
+    const values = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+    if (!Object.keys(values).length)
+      throw new HostError({ code: 'invalid-input', message: 'Set at least one value to save as a size.' });
+    const fieldErrors = checkLaunchValues((await this.declared(clusterId, environment)).parameters, values);
+    if (Object.keys(fieldErrors).length)
+      throw new HostError({
+        code: 'invalid-input',
+        message: `Nothing was saved: ${Object.values(fieldErrors).join('; ')}`,
+        fieldErrors,
+      });
+    await this.saver()(clusterId, (sizes) => {
+      if (sizes.some((s) => s.environment === environment && s.name.toLowerCase() === name.toLowerCase()))
+        throw new HostError({
+          code: 'conflict',
+          message: `There is a size "${name}" of this environment already.`,
+        });
+      return [...sizes, { environment, name, values }];
+    });
+  }
+
+  async removeSize(req: SizeRequest): Promise<void> {
+    const { clusterId, environment, name } = this.sizeTarget(req);
+    await this.saver()(clusterId, (sizes) =>
+      sizes.filter((s) => !(s.environment === environment && s.name.toLowerCase() === name.toLowerCase())),
+    );
+  }
+
+  private sizeTarget(req: SizeRequest): { clusterId: string; environment: string; name: string } {
+    const r: Partial<SizeRequest> = typeof req === 'object' && req !== null ? req : {};
+    return {
+      clusterId: requireString(r.clusterId, 'Cluster id'),
+      environment: requireString(r.environment, 'Kernel environment'),
+      name: requireString(r.name, 'Size name').trim(),
+    };
+  }
+
+  private saver(): NonNullable<HostBackend['saveSizes']> {
+    const save = this.backend.saveSizes?.bind(this.backend);
+    if (!save) throw new HostError({ code: 'unavailable', message: 'Sizes cannot be saved here.' });
+    return save;
   }
 
   private target(req: unknown): { clusterId: string; specName: string } {

@@ -30,6 +30,15 @@ export interface LaunchForm {
 }
 
 /** A start (or a check of one): `env` holds the KERNEL_* values chosen; empty values are not sent. */
+/** "Save as size…" (values: the form's KERNEL_* values; empty ones are dropped) and "Remove size". */
+export interface SizeRequest {
+  clusterId: string;
+  /** The environment the size is for (its kernelspec name on the cluster). */
+  environment: string;
+  name: string;
+  values?: Record<string, string>;
+}
+
 export interface LaunchRequest {
   clusterId: string;
   specName: string;

@@ -239,6 +239,8 @@ export interface KernelEnvironment {
   interruptMode: 'signal' | 'message';
   /** Environment variables from the kernelspec and the cluster's launch parameters. */
   launchSettings: Record<string, string>;
+  /** Set when this is a saved size of another environment (listed as its own kernelspec). */
+  size?: { environment: string; name: string };
 }
 
 export interface EnvironmentProblem {

@@ -245,16 +245,12 @@ export class HostService implements HostMethods {
   editCluster(id: string, input: ClusterInput): Promise<ClusterSummary> {
     return this.clusterMethods.editCluster(id, input);
   }
-  removeCluster(id: string): Promise<void> {
-    return this.clusterMethods.removeCluster(id);
-  }
+  removeCluster: HostMethods['removeCluster'] = (id) => this.clusterMethods.removeCluster(id);
   testCluster(target: ClusterTestTarget): Promise<ConnectionDiagnosis> {
     return this.clusterMethods.testCluster(target);
   }
   acceptHostKey: HostMethods['acceptHostKey'] = (req) => this.clusterMethods.acceptHostKey(req);
-  setActiveCluster(id: string): Promise<void> {
-    return this.clusterMethods.setActiveCluster(id);
-  }
+  setActiveCluster: HostMethods['setActiveCluster'] = (id) => this.clusterMethods.setActiveCluster(id);
   listEnvironments(clusterId: string): Promise<EnvironmentList> {
     return this.clusterMethods.listEnvironments(clusterId);
   }
@@ -270,6 +266,8 @@ export class HostService implements HostMethods {
   getLaunchForm: HostMethods['getLaunchForm'] = (req) => this.launchForm.getLaunchForm(req);
   checkLaunch: HostMethods['checkLaunch'] = (req) => this.launchForm.checkLaunch(req);
   startKernel: HostMethods['startKernel'] = (req) => this.launchForm.startKernel(req);
+  saveSize: HostMethods['saveSize'] = (req) => this.launchForm.saveSize(req);
+  removeSize: HostMethods['removeSize'] = (req) => this.launchForm.removeSize(req);
 
   async interruptKernel(id: string): Promise<void> {
     requireString(id, 'Kernel id');

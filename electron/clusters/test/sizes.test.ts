@@ -11,6 +11,7 @@ import { runClusterCli } from '../../cli/cluster-cli';
 import { RawClient, SYSTEM_KERNELS } from '../../gateway/test/helpers';
 import { hostApiExtension } from '../../host-api/mount';
 import type { HostService } from '../../host-api/service';
+import type { HostError } from '../../host-api/contract';
 import { startJupyterServer } from '../../../scripts/testing/jupyter-server';
 import { tempDir, waitFor } from './helpers';
 
@@ -179,6 +180,49 @@ describe('saved sizes', { timeout: 120_000 }, () => {
     } finally {
       await js.stop();
     }
+  });
+
+  test('host API: Save as size refuses at the field, saves, lists under the environment, removes', async () => {
+    const host = service!;
+    const bad = await host
+      .saveSize({
+        clusterId: 'local',
+        environment: 'python3',
+        name: 'Huge',
+        values: { KERNEL_MEMORY: 'lots' },
+      })
+      .then(
+        () => null,
+        (e: unknown) => e as HostError,
+      );
+    const form = await host.checkLaunch({
+      clusterId: 'local',
+      specName: 'python3',
+      env: { KERNEL_MEMORY: 'lots' },
+    });
+    assert.equal(bad?.fieldErrors?.KERNEL_MEMORY, form.KERNEL_MEMORY, 'the form’s words at the field');
+    await host.saveSize({
+      clusterId: 'local',
+      environment: 'python3',
+      name: 'Small',
+      values: { KERNEL_MEMORY: '1G', KERNEL_CPUS: '' },
+    });
+    const listed = await waitFor(
+      'size in the environments',
+      async () =>
+        (await host.listEnvironments('local')).environments.find((e) => e.name === 'python3--small'),
+      15_000,
+    );
+    assert.deepEqual(listed.size, { environment: 'python3', name: 'Small' });
+    const form2 = await host.getLaunchForm({ clusterId: 'local', specName: 'python3--small' });
+    assert.ok(form2.parameters.length > 0, 'a size has its environment’s form');
+    await host.removeSize({ clusterId: 'local', environment: 'python3', name: 'Small' });
+    await waitFor(
+      'size gone from the environments',
+      async () =>
+        !(await host.listEnvironments('local')).environments.some((e) => e.name === 'python3--small'),
+      15_000,
+    );
   });
 
   test('CLI remove: the size is no longer listed', async () => {
