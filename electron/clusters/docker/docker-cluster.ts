@@ -16,6 +16,7 @@ import {
   effectiveHost,
   parseEngineHost,
 } from '../../../provisioners/docker/engine';
+import { engineSshAccess } from '../../../provisioners/docker/engine-link';
 import { GpImageProvisioner, isGpImageConfig } from '../../../provisioners/docker/gp-image-provisioner';
 import { isOurKernel, ourLabelFilters } from '../../../provisioners/docker/labels';
 import { V1ResponseListener } from '../../../provisioners/remote/response-listener';
@@ -29,10 +30,10 @@ import {
 import { GATEWAY_PROVISIONERS } from '../../../provisioners/gateway-provisioners';
 import { KernelManager } from '../../../provisioners/kernel-manager';
 import { ProvisionerRegistry } from '../../../provisioners/registry';
+import { ProvisionedKernels } from '../provisioned-kernels';
 import type { KernelBackend } from '../../../provisioners/types';
-import { KernelLaunchError, KernelSpecNotFoundError } from '../../kernels/errors';
+import { KernelSpecNotFoundError } from '../../kernels/errors';
 import type { KeptKernelDetails } from '../../kernels/left-running';
-import { kernelEnvFromClient } from '../client-env';
 import {
   DEFAULT_DOCKER_NETWORK,
   engineSettingsOf,
@@ -104,7 +105,8 @@ export class DockerCluster implements ClusterRuntime {
   private readonly host: DockerKernelHost;
   private readonly registry: ProvisionerRegistry;
   private readonly log: (message: string) => void;
-  private readonly provisioners = new WeakMap<KernelBackend, DockerProvisioner>();
+  /** Starts kernels; keeps the provisioner of each one this cluster started or re-attached (saved state). */
+  private readonly kernels: ProvisionedKernels<DockerProvisioner>;
   /** Gateway Provisioners images report to it; started with the first such kernel, closed by dispose(). */
   private responses: Promise<V1ResponseListener> | undefined;
 
@@ -115,12 +117,17 @@ export class DockerCluster implements ClusterRuntime {
     this.id = cfg.id;
     this.name = cfg.name;
     this.log = opts.log ?? ((m) => console.warn(`[docker ${cfg.name}] ${m}`));
+    const context = createProvisionerContext({ log: this.log });
+    const host = dockerKernelHost(cfg, opts.installId, this.log);
+    // ssh:// engine, host network: kernels' ports are carried over one SSH link per host (context.pool).
+    const ssh = engineSshAccess(host, engineSettingsOf(cfg), context);
     this.host = {
-      ...dockerKernelHost(cfg, opts.installId, this.log),
+      ...host,
+      ...(ssh ? { ssh } : {}),
       // Loopback only: a host-network container on this computer's engine shares it (gp-image-provisioner.ts).
       responses: () => (this.responses ??= this.startResponses()),
     };
-    this.registry = new ProvisionerRegistry(createProvisionerContext({ log: this.log }), cfg.name)
+    this.registry = new ProvisionerRegistry(context, cfg.name)
       .register({
         name: DOCKER_PROVISIONER_NAME,
         // One provisioner name, two ways to run the kernel: our launcher, or the image's own GP bootstrap.
@@ -130,6 +137,12 @@ export class DockerCluster implements ClusterRuntime {
             : new DockerProvisioner(o.kernelId, o.config, this.host),
       })
       .markUnavailable(...GATEWAY_PROVISIONERS);
+    this.kernels = new ProvisionedKernels({
+      registry: this.registry,
+      clusterName: cfg.name,
+      log: this.log,
+      keepable: (p): p is DockerProvisioner => p instanceof DockerProvisioner,
+    });
   }
 
   private startResponses(): Promise<V1ResponseListener> {
@@ -158,49 +171,17 @@ export class DockerCluster implements ClusterRuntime {
   async startKernel(req: StartKernelRequest): Promise<KernelBackend> {
     const spec = dockerKernelSpecs(this.cfg).find((s) => s.name === req.specName);
     if (!spec) throw new KernelSpecNotFoundError(req.specName);
-    let provisioner;
-    try {
-      provisioner = this.registry.create({ kernelId: req.kernelId, spec });
-    } catch (err) {
-      // A bad environment setting or KERNEL_* value, or a provisioner this cluster has not: before anything runs.
-      throw new KernelLaunchError(err instanceof Error ? err.message : String(err));
-    }
-    try {
-      const km = await KernelManager.start({
-        provisioner,
-        kernelId: req.kernelId,
-        spec,
-        env: kernelEnvFromClient(req.env, this.log, `on ${this.cfg.name}`),
-        launchTimeoutMs: dockerLaunchTimeoutMs(this.cfg, spec, req.env),
-        onProgress: req.onProgress,
-        signal: req.signal,
-      });
-      if (provisioner instanceof DockerProvisioner) this.provisioners.set(km, provisioner);
-      return km;
-    } catch (err) {
-      if (err instanceof Error && err.name !== 'AbortError' && !(err instanceof KernelLaunchError))
-        throw new KernelLaunchError(`${err.message}`);
-      throw err;
-    }
+    return this.kernels.start(req, spec, dockerLaunchTimeoutMs(this.cfg, spec, req.env));
   }
 
   // Every live kernel: its container runs on after a crash of the app, so the journal lets the next start re-attach.
   keepInfo(backend: KernelBackend): DockerKept | null {
-    const prov = this.provisioners.get(backend);
-    if (!prov || backend.executionState === 'dead' || backend.executionState === 'restarting') return null;
-    try {
-      return dockerKeptOf(prov.getProvisionerInfo());
-    } catch {
-      return null;
-    }
+    return this.kernels.keepInfo(backend, dockerKeptOf);
   }
 
   /** "Leave running": close our sockets; the container keeps running (nothing else holds it). */
-  async releaseKernel(backend: KernelBackend): Promise<void> {
-    if (!this.provisioners.has(backend) || !(backend instanceof KernelManager))
-      throw new Error(`kernel ${backend.id} is not a kernel of ${this.name}`);
-    await backend.release();
-    this.provisioners.delete(backend);
+  releaseKernel(backend: KernelBackend): Promise<void> {
+    return this.kernels.release(backend);
   }
 
   async reattachKernel(
@@ -220,7 +201,7 @@ export class DockerCluster implements ClusterRuntime {
     );
     try {
       const km = await KernelManager.reattach(dockerStateOf(kernelId, kept), spec, { provisioner: prov });
-      this.provisioners.set(km, prov);
+      this.kernels.adopt(km, prov);
       return km;
     } catch (err) {
       const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
@@ -269,9 +250,10 @@ export class DockerCluster implements ClusterRuntime {
   }
 
   async dispose(): Promise<void> {
-    // Every engine call is its own request; only the response listener is held.
+    // Every engine call is its own request; only the response listener and an SSH link are held.
     const responses = this.responses;
     this.responses = undefined;
     await responses?.then((l) => l.close()).catch(() => undefined);
+    await this.registry.context.pool.closeAll();
   }
 }

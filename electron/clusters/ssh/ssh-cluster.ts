@@ -4,7 +4,7 @@
 import { KernelManager } from '../../../provisioners/kernel-manager';
 import { createProvisionerContext, type ProvisionerContext } from '../../../provisioners/context';
 import { GATEWAY_PROVISIONERS } from '../../../provisioners/gateway-provisioners';
-import { ProvisionerRegistry, ProvisionerUnavailableError } from '../../../provisioners/registry';
+import { ProvisionerRegistry } from '../../../provisioners/registry';
 import { HostBalancer } from '../../../provisioners/ssh/host-balancer';
 import { SshLink } from '../../../provisioners/ssh/ssh-link';
 import {
@@ -21,11 +21,11 @@ import type { KernelBackend } from '../../../provisioners/types';
 import type { KeptKernelDetails } from '../../kernels/left-running';
 import type { SecretLookup } from '../../secrets/secret-store';
 import { KernelLaunchError, KernelSpecNotFoundError } from '../../kernels/errors';
-import { kernelEnvFromClient } from '../client-env';
 import type { ClusterKernelSpecs, ClusterRuntime, StartKernelRequest } from '../types';
 import { parsePortRange, type SshClusterConfig } from '../kinds/ssh/config';
 import { ensureLauncher } from './remote-launcher';
 import { startErrorText } from './host-keys';
+import { ProvisionedKernels } from '../provisioned-kernels';
 import { accessFor, launchTimeoutMs, sshKernelSpecs } from './ssh-environments';
 import { DEFAULT_SSH_ENVIRONMENT } from '../kinds/ssh/environments';
 import { parseSshKept, sshKeptOf, sshStateOf, stopHint, type SshKept } from './ssh-kept';
@@ -53,8 +53,8 @@ export class SshCluster implements ClusterRuntime {
   /** Where Gateway Provisioners' launchers report (distributed-provisioner kernelspecs), over reverse forwards. */
   private readonly responses = new ReverseResponses((m) => this.log(m));
   private readonly access: SshHostAccess;
-  /** The provisioner of each kernel this cluster started or re-attached (for lease and saved state). */
-  private readonly provisioners = new WeakMap<KernelBackend, SshProvisioner>();
+  /** Starts kernels; keeps the provisioner of each one this cluster started or re-attached (lease, state). */
+  private readonly kernels: ProvisionedKernels<SshProvisioner>;
 
   constructor(
     readonly cfg: SshClusterConfig,
@@ -78,6 +78,14 @@ export class SshCluster implements ClusterRuntime {
         create: (o) => new DistributedProvisioner(o.kernelId, o.config, access, this.responses),
       })
       .markUnavailable(...GATEWAY_PROVISIONERS);
+    this.kernels = new ProvisionedKernels({
+      registry: this.registry,
+      clusterName: cfg.name,
+      log: this.log,
+      // Gateway Provisioners' launchers have no lease to lift: their kernels are not left running.
+      keepable: (p): p is SshProvisioner => p instanceof SshProvisioner,
+      startError: (err) => startErrorText(err, cfg.name),
+    });
   }
 
   async listKernelSpecs(): Promise<ClusterKernelSpecs> {
@@ -96,52 +104,18 @@ export class SshCluster implements ClusterRuntime {
   async startKernel(req: StartKernelRequest): Promise<KernelBackend> {
     const spec = sshKernelSpecs(this.cfg).find((s) => s.name === req.specName);
     if (!spec) throw new KernelSpecNotFoundError(req.specName);
-    let provisioner;
-    try {
-      provisioner = this.registry.create({ kernelId: req.kernelId, spec });
-    } catch (err) {
-      if (err instanceof ProvisionerUnavailableError) throw new KernelLaunchError(err.message);
-      throw err;
-    }
-    try {
-      const km = await KernelManager.start({
-        provisioner,
-        kernelId: req.kernelId,
-        spec,
-        env: kernelEnvFromClient(req.env, this.log, `on ${this.cfg.name}`),
-        launchTimeoutMs: launchTimeoutMs(this.cfg, spec, req.env),
-        onProgress: req.onProgress,
-        signal: req.signal,
-      });
-      if (provisioner instanceof SshProvisioner) this.provisioners.set(km, provisioner);
-      return km;
-    } catch (err) {
-      if (err instanceof Error && err.name !== 'AbortError' && !(err instanceof KernelLaunchError))
-        throw new KernelLaunchError(startErrorText(err, this.cfg.name));
-      throw err;
-    }
+    return this.kernels.start(req, spec, launchTimeoutMs(this.cfg, spec, req.env));
   }
 
   // Every live SSH kernel, not only ones meant to outlive the app: after a crash its launcher keeps it until the
   // lease runs out, so the journal lets the next start re-attach it meanwhile (and later finds it gone).
   keepInfo(backend: KernelBackend): SshKept | null {
-    const prov = this.provisioners.get(backend);
-    if (!prov || backend.executionState === 'dead' || backend.executionState === 'restarting') return null;
-    try {
-      return sshKeptOf(prov.getProvisionerInfo());
-    } catch {
-      return null; // between two launches (restarting)
-    }
+    return this.kernels.keepInfo(backend, sshKeptOf);
   }
 
-  /** "Leave running": lift the lease first (nothing renews it once released), then close sockets and tunnel. */
-  async releaseKernel(backend: KernelBackend): Promise<void> {
-    const prov = this.provisioners.get(backend);
-    if (!prov || !(backend instanceof KernelManager))
-      throw new Error(`kernel ${backend.id} is not a kernel of ${this.name}`);
-    await prov.keepRunning();
-    await backend.release(); // the provisioner's detach closes the tunnel and the lease on the shared link
-    this.provisioners.delete(backend);
+  /** "Leave running": the lease is lifted, then the sockets, tunnel and link lease are let go. */
+  releaseKernel(backend: KernelBackend): Promise<void> {
+    return this.kernels.release(backend);
   }
 
   /**
@@ -180,7 +154,7 @@ export class SshCluster implements ClusterRuntime {
     await prov
       .watchAgain()
       .catch((err: Error) => this.log(`kernel ${kernelId}: lease not renewed: ${err.message}`));
-    this.provisioners.set(km, prov);
+    this.kernels.adopt(km, prov);
     return km;
   }
 

@@ -22,10 +22,10 @@ import { readDockerConfig, type DockerKernelHost } from '../../../provisioners/d
 import { GATEWAY_PROVISIONERS } from '../../../provisioners/gateway-provisioners';
 import { KernelManager } from '../../../provisioners/kernel-manager';
 import { ProvisionerRegistry } from '../../../provisioners/registry';
+import { ProvisionedKernels } from '../provisioned-kernels';
 import type { KernelBackend } from '../../../provisioners/types';
-import { KernelLaunchError, KernelSpecNotFoundError } from '../../kernels/errors';
+import { KernelSpecNotFoundError } from '../../kernels/errors';
 import type { KeptKernelDetails } from '../../kernels/left-running';
-import { kernelEnvFromClient } from '../client-env';
 import { dockerKernelHost } from '../docker/docker-cluster';
 import {
   dockerKernelSpecs,
@@ -67,7 +67,8 @@ export class SwarmCluster implements ClusterRuntime {
   private readonly host: DockerKernelHost;
   private readonly registry: ProvisionerRegistry;
   private readonly log: (message: string) => void;
-  private readonly provisioners = new WeakMap<KernelBackend, SwarmProvisioner>();
+  /** Starts kernels; keeps the provisioner of each one this cluster started or re-attached (lease, state). */
+  private readonly kernels: ProvisionedKernels<SwarmProvisioner>;
 
   constructor(
     readonly cfg: SwarmClusterConfig,
@@ -98,6 +99,12 @@ export class SwarmCluster implements ClusterRuntime {
         create: (o) => new SwarmProvisioner(o.kernelId, this.accessFor(o.config), o.outlivesApp === true),
       })
       .markUnavailable(...GATEWAY_PROVISIONERS);
+    this.kernels = new ProvisionedKernels({
+      registry: this.registry,
+      clusterName: cfg.name,
+      log: this.log,
+      keepable: (p): p is SwarmProvisioner => p instanceof SwarmProvisioner,
+    });
   }
 
   /** The engine client (tests and the orphan view). */
@@ -120,52 +127,18 @@ export class SwarmCluster implements ClusterRuntime {
   async startKernel(req: StartKernelRequest): Promise<KernelBackend> {
     const spec = this.specs().find((s) => s.name === req.specName);
     if (!spec) throw new KernelSpecNotFoundError(req.specName);
-    let provisioner;
-    try {
-      provisioner = this.registry.create({ kernelId: req.kernelId, spec });
-    } catch (err) {
-      // A bad environment setting, or a provisioner this cluster has not: before anything runs.
-      throw new KernelLaunchError(err instanceof Error ? err.message : String(err));
-    }
-    try {
-      const km = await KernelManager.start({
-        provisioner,
-        kernelId: req.kernelId,
-        spec,
-        env: kernelEnvFromClient(req.env, this.log, `on ${this.cfg.name}`),
-        launchTimeoutMs: dockerLaunchTimeoutMs(this.cfg, spec, req.env),
-        onProgress: req.onProgress,
-        signal: req.signal,
-      });
-      if (provisioner instanceof SwarmProvisioner) this.provisioners.set(km, provisioner);
-      return km;
-    } catch (err) {
-      if (err instanceof Error && err.name !== 'AbortError' && !(err instanceof KernelLaunchError))
-        throw new KernelLaunchError(err.message);
-      throw err;
-    }
+    return this.kernels.start(req, spec, dockerLaunchTimeoutMs(this.cfg, spec, req.env));
   }
 
   // Every live kernel: its service runs on after a crash of the app (until the launcher's lease ends), so the
   // journal lets the next start re-attach it meanwhile.
   keepInfo(backend: KernelBackend): SwarmKept | null {
-    const prov = this.provisioners.get(backend);
-    if (!prov || backend.executionState === 'dead' || backend.executionState === 'restarting') return null;
-    try {
-      return swarmKeptOf(prov.getProvisionerInfo());
-    } catch {
-      return null; // between two launches (restarting)
-    }
+    return this.kernels.keepInfo(backend, swarmKeptOf);
   }
 
-  /** "Leave running": lift the launcher's lease first (nothing renews it once released), then let go. */
-  async releaseKernel(backend: KernelBackend): Promise<void> {
-    const prov = this.provisioners.get(backend);
-    if (!prov || !(backend instanceof KernelManager))
-      throw new Error(`kernel ${backend.id} is not a kernel of ${this.name}`);
-    await prov.keepRunning();
-    await backend.release();
-    this.provisioners.delete(backend);
+  /** "Leave running": the launcher's lease is lifted, then the kernel is let go. */
+  releaseKernel(backend: KernelBackend): Promise<void> {
+    return this.kernels.release(backend);
   }
 
   /**
@@ -197,7 +170,7 @@ export class SwarmCluster implements ClusterRuntime {
     await prov
       .watchAgain()
       .catch((err: Error) => this.log(`kernel ${kernelId}: lease not renewed: ${err.message}`));
-    this.provisioners.set(km, prov);
+    this.kernels.adopt(km, prov);
     return km;
   }
 

@@ -109,9 +109,10 @@ export async function interruptSleep(k: KernelBackend): Promise<unknown> {
   const session = randomUUID();
   const port = k.openPort(session, inbox.push);
   try {
-    const ex = executeMsg('import time\ntime.sleep(60)', session);
+    const ex = executeMsg("import time\nprint('sleeping', flush=True)\ntime.sleep(60)", session);
     port.send(ex.msg);
-    await inbox.wait((p) => p.msgType === 'status' && p.content.execution_state === 'busy', 10_000, 'busy');
+    // The cell's own output, not any 'busy': an interrupt that arrives before the cell runs is lost.
+    await inbox.wait((p) => p.parentMsgId === ex.msgId && p.msgType === 'stream', 30_000, 'the cell running');
     await k.interrupt();
     const reply = await inbox.wait(
       (p) => p.parentMsgId === ex.msgId && p.msgType === 'execute_reply',
