@@ -3,6 +3,9 @@
 // A kernelspec's `metadata.kernel_provisioner.config` (an environment's settings, or Gateway Provisioners'
 // `image_name`) refines the defaults.
 import type Docker from 'dockerode';
+import type { PoolLease } from '../context';
+import type { SshTarget } from '../ssh/ssh-connection';
+import type { SshLink } from '../ssh/ssh-link';
 import type { V1ResponseListener } from '../remote/response-listener';
 import type { EngineAddress } from './engine';
 import type { PullPolicy } from './container-io';
@@ -21,6 +24,11 @@ export interface DockerKernelHost {
   networkMode: string;
   /** Overrides where this computer dials the kernel's ports (a name or IP of the engine's host). */
   kernelAddress?: string;
+  /**
+   * Set for an ssh:// engine with host networking (and no kernel address): kernels bind the host's 127.0.0.1 and
+   * are reached through this SSH login's shared link (kernel-reach.ts). The Swarm kind never sets it.
+   */
+  ssh?: DockerSshAccess;
   /** The Python in the image that runs the launcher. */
   python: string;
   resources: KernelResources;
@@ -34,12 +42,20 @@ export interface DockerKernelHost {
   log(message: string): void;
 }
 
+/** The SSH login to an ssh:// engine's host and its shared, reconnecting link (the cluster's pool). */
+export interface DockerSshAccess {
+  target: SshTarget;
+  link(signal?: AbortSignal): Promise<PoolLease<SshLink>>;
+}
+
 /**
  * The address the kernel binds in its container. On the host network of a local engine: 127.0.0.1 (nothing
- * else on the network reaches it). Elsewhere the app dials it from outside the container: all interfaces.
+ * else on the network reaches it); on an ssh:// engine's, reached over SSH, too. Elsewhere the app dials it
+ * from outside the container: all interfaces.
  */
 export function kernelBindIp(h: DockerKernelHost): string {
-  return h.networkMode === 'host' && h.address.kind === 'unix' && !h.kernelAddress ? '127.0.0.1' : '0.0.0.0';
+  const loopback = h.address.kind === 'unix' || (h.address.kind === 'ssh' && h.ssh !== undefined);
+  return h.networkMode === 'host' && loopback && !h.kernelAddress ? '127.0.0.1' : '0.0.0.0';
 }
 
 /** Where this computer dials the kernel: 127.0.0.1, the engine's host, or the container's IP on its network. */
@@ -49,8 +65,8 @@ export async function dialAddress(h: DockerKernelHost, container: Docker.Contain
     if (h.address.kind === 'unix') return '127.0.0.1';
     if (h.address.kind === 'tcp') return h.address.host;
     throw new Error(
-      `kernels on ${h.where}'s ssh:// engine are not reached through SSH yet: set the cluster's kernel address ` +
-        '(the host name this computer dials) or use a tcp:// engine',
+      `kernels on ${h.where}'s ssh:// engine are carried over SSH only for a Docker cluster's host network: set ` +
+        "the cluster's kernel address (the host name this computer dials) or use a tcp:// engine",
     );
   }
   const info = await container.inspect();

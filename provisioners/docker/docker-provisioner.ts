@@ -4,10 +4,8 @@
 // attached stdout. Signals and shutdown go to the launcher's comm port; the container is removed (force) on
 // cleanup, whatever happened: shutdown, failed launch or cancel. Leave running keeps the container.
 import { randomUUID } from 'node:crypto';
-import { connect as netConnect } from 'node:net';
 import type Docker from 'dockerode';
 import { abortError } from '../abort';
-import { commRequest } from '../remote/comm-port';
 import { parseReport, stdinLine, type LauncherReport } from '../remote/launcher-protocol';
 import { LINUX_SIGNALS } from '../signals';
 import type {
@@ -16,6 +14,7 @@ import type {
   KernelProvisioner,
   LaunchBounds,
   LaunchRequest,
+  LinkState,
   ProvisionerState,
   SignalNumbers,
 } from '../types';
@@ -28,7 +27,8 @@ import {
   statusOf,
 } from './container-io';
 import { containerName, kernelContainerOptions } from './container-spec';
-import { dialAddress, kernelBindIp, readDockerConfig, type DockerKernelHost } from './docker-host';
+import { kernelBindIp, readDockerConfig, type DockerKernelHost } from './docker-host';
+import { KernelReach, reportedConnection } from './kernel-reach';
 import { isOurKernel } from './labels';
 import { CONTAINER_LAUNCHER_DIR, CONTAINER_LOG_FILE, launcherArchive } from './launcher-archive';
 import { resourcesFromLaunchEnv, type KernelResources } from './resources';
@@ -48,8 +48,8 @@ export class DockerProvisioner implements KernelProvisioner {
   private key = '';
   private containerId: string | undefined;
   private report: LauncherReport | undefined;
-  /** Where this computer dials the kernel's ports and comm port. */
-  private address: string | undefined;
+  /** Where this computer dials the kernel's ports and comm port: directly, or through an SSH tunnel. */
+  private readonly reach: KernelReach;
   private attached: AttachedOutput | undefined;
   private exitCode: number | null = null;
   /** start() was called: a container still 'created' afterwards never ran. */
@@ -66,6 +66,7 @@ export class DockerProvisioner implements KernelProvisioner {
     const c = readDockerConfig(config, host);
     this.defaults = c.resources;
     this.python = c.python;
+    this.reach = new KernelReach(kernelId, host);
   }
 
   private readonly python: string;
@@ -190,8 +191,9 @@ export class DockerProvisioner implements KernelProvisioner {
   ): Promise<ConnectionInfo> {
     this.report = report;
     this.key = key;
-    this.address = await dialAddress(this.host, container);
-    bounds.progress('connecting', `Kernel runs in container ${container.id.slice(0, 12)} at ${this.address}`);
+    await this.reach.open(report, { container }, bounds.signal);
+    const at = this.reach.viaSsh ? `127.0.0.1 on ${this.host.engine}, through SSH` : this.reach.address;
+    bounds.progress('connecting', `Kernel runs in container ${container.id.slice(0, 12)} at ${at}`);
     return this.connection();
   }
 
@@ -248,6 +250,7 @@ export class DockerProvisioner implements KernelProvisioner {
   async cleanup(): Promise<void> {
     this.attached?.close();
     this.attached = undefined;
+    await this.reach.close();
     if (this.attempted) {
       const ref = this.containerId ?? containerName(this.kernelId);
       await this.host.docker
@@ -263,27 +266,29 @@ export class DockerProvisioner implements KernelProvisioner {
     this.report = undefined;
   }
 
-  /** Leave running: the container keeps running; nothing here holds it (no tunnel, no lease). */
+  /** Leave running: the container keeps running; nothing holds it (a tunnel closes, the kernel stays). */
   async detach(): Promise<void> {
     this.attached?.close();
     this.attached = undefined;
+    await this.reach.close();
+  }
+
+  onLinkChange(listener: (state: LinkState) => void): () => void {
+    return this.reach.onLinkChange(listener);
   }
 
   getProvisionerInfo(): ProvisionerState {
     const r = this.report;
-    if (!r || !this.containerId || !this.address)
-      throw new Error(`kernel ${this.kernelId} has not been launched`);
+    const address = this.reach.address;
+    if (!r || !this.containerId || !address) throw new Error(`kernel ${this.kernelId} has not been launched`);
     const details: { [k: string]: JsonValue } = {
       containerId: this.containerId,
-      address: this.address,
+      address,
       commPort: r.commPort,
     };
-    return {
-      provisioner: DOCKER_PROVISIONER_NAME,
-      kernelId: this.kernelId,
-      connection: this.connection(),
-      details,
-    };
+    // The kernel's own ports (on the engine's host when tunnelled): a re-attach opens a new tunnel to them.
+    const connection = reportedConnection(r, address, this.key, this.req?.spec.name);
+    return { provisioner: DOCKER_PROVISIONER_NAME, kernelId: this.kernelId, connection, details };
   }
 
   /** Re-attach: the container must still run, carry our labels for this kernel, and its launcher must answer. */
@@ -309,7 +314,6 @@ export class DockerProvisioner implements KernelProvisioner {
     if (!info.State.Running) throw new Error(`the container of kernel ${state.kernelId} has exited`);
     const c = state.connection;
     this.containerId = d.containerId;
-    this.address = d.address;
     this.key = c.key;
     this.attempted = true;
     this.report = {
@@ -326,6 +330,7 @@ export class DockerProvisioner implements KernelProvisioner {
       log: CONTAINER_LOG_FILE(state.kernelId),
       launcherVersion: '',
     };
+    await this.reach.open(this.report, { address: d.address });
     const status = await this.comm({ status: 1 });
     if (!status.delivered) throw new Error(`the launcher of kernel ${state.kernelId} does not answer`);
     return this.connection();
@@ -342,26 +347,13 @@ export class DockerProvisioner implements KernelProvisioner {
 
   private connection(): ConnectionInfo {
     const r = this.report;
-    if (!r || !this.address) throw new Error(`kernel ${this.kernelId} has not been launched`);
-    return {
-      transport: 'tcp',
-      ip: this.address,
-      shell_port: r.shellPort,
-      iopub_port: r.iopubPort,
-      stdin_port: r.stdinPort,
-      control_port: r.controlPort,
-      hb_port: r.hbPort,
-      key: this.key,
-      signature_scheme: 'hmac-sha256',
-      kernel_name: this.req?.spec.name,
-    };
+    if (!r) throw new Error(`kernel ${this.kernelId} has not been launched`);
+    return this.reach.connection(r, this.key, this.req?.spec.name);
   }
 
   private comm(body: { [k: string]: JsonValue }): Promise<{ delivered: boolean; reply: JsonValue | null }> {
     const r = this.report;
-    const address = this.address;
-    if (!r || !address) return Promise.resolve({ delivered: false, reply: null });
-    return commRequest(() => netConnect(r.commPort, address), body, { readReply: true });
+    return r ? this.reach.comm(r, body) : Promise.resolve({ delivered: false, reply: null });
   }
 
   /** An engine call, its failure said in the engine's words with what we were doing. */

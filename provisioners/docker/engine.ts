@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { checkHostKey, defaultKnownHostsFiles } from '../ssh/known-hosts';
+import { dockerModemSsh, engineSshTarget, type EngineSshSettings } from './engine-ssh';
 
 /** Where the engine is. Unset host: DOCKER_HOST, else the local socket (as the docker CLI does). */
 export interface EngineSettings {
@@ -12,6 +12,8 @@ export interface EngineSettings {
   host?: string;
   /** PEM file paths for a TCP engine with TLS (client certificate and the CA that signed the engine's). */
   tls?: { ca?: string; cert?: string; key?: string };
+  /** How an ssh:// engine's host is logged in to (key file, known_hosts). */
+  ssh?: EngineSshSettings;
 }
 
 /** The engine's address as the user wrote it (or where it comes from), for messages. */
@@ -95,22 +97,10 @@ function readPem(what: string, file: string): Buffer {
   }
 }
 
-/** The SSH agent and key an ssh:// engine logs in with (as the docker CLI: the agent, else ~/.ssh/id_*). */
-function sshAuth(): { agent?: string; privateKey?: Buffer } {
-  if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
-  for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
-    try {
-      return { privateKey: readFileSync(path.join(homedir(), '.ssh', name)) };
-    } catch {
-      // next
-    }
-  }
-  return {};
-}
-
 /**
  * A dockerode client for the engine. ssh:// runs `docker system dial-stdio` on the host (docker-modem), with
- * the host key checked against known_hosts as `ssh` would: an unknown or changed key is refused.
+ * the login of engineSshTarget() and the host key checked against known_hosts as `ssh` would: an unknown or
+ * changed key is refused.
  */
 export function engineClient(s: EngineSettings): Docker {
   const a = parseEngineHost(effectiveHost(s), hasTls(s));
@@ -128,15 +118,6 @@ export function engineClient(s: EngineSettings): Docker {
       key: t.key ? readPem('key', t.key) : undefined,
     });
   }
-  const files = defaultKnownHostsFiles();
-  return new Docker({
-    host: a.host,
-    port: a.port,
-    protocol: 'ssh',
-    username: a.user ?? process.env.USER,
-    sshOptions: {
-      ...sshAuth(),
-      hostVerifier: (key: Buffer) => checkHostKey(files, a.host, a.port, key) === 'match',
-    },
-  });
+  const t = dockerModemSsh(engineSshTarget(a, s.ssh));
+  return new Docker({ ...t, protocol: 'ssh' });
 }

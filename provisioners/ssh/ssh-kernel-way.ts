@@ -53,7 +53,8 @@ export class SshKernelWay {
 
   constructor(
     private readonly kernelId: string,
-    private readonly access: SshHostAccess,
+    // Only hosts and links: a Docker kernel on an ssh:// engine's host uses this way too (no launcher upload).
+    private readonly access: Pick<SshHostAccess, 'chooseHost' | 'link'>,
   ) {}
 
   /** The host the kernel runs on, once chosen. */

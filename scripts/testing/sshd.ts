@@ -89,6 +89,11 @@ export interface SshdOptions {
   alsoAuthorize?: string[];
   /** sshd's LogLevel (default VERBOSE; DEBUG1 logs each forwarded channel's target). */
   logLevel?: string;
+  /**
+   * Variables every session gets (sshd_config SetEnv), e.g. DOCKER_HOST of a private dockerd, so the
+   * `docker system dial-stdio` an ssh:// engine client runs reaches it.
+   */
+  setEnv?: Record<string, string>;
 }
 
 export async function startSshd(opts: SshdOptions = {}): Promise<TestSshd> {
@@ -131,6 +136,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<TestSshd> {
       'AllowTcpForwarding yes',
       'PrintMotd no',
       `LogLevel ${opts.logLevel ?? 'VERBOSE'}`,
+      ...Object.entries(opts.setEnv ?? {}).map(([k, v]) => `SetEnv ${k}=${v}`),
       '',
     ].join('\n'),
   );

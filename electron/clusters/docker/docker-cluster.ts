@@ -16,6 +16,7 @@ import {
   effectiveHost,
   parseEngineHost,
 } from '../../../provisioners/docker/engine';
+import { engineSshAccess } from '../../../provisioners/docker/engine-link';
 import { GpImageProvisioner, isGpImageConfig } from '../../../provisioners/docker/gp-image-provisioner';
 import { isOurKernel, ourLabelFilters } from '../../../provisioners/docker/labels';
 import { V1ResponseListener } from '../../../provisioners/remote/response-listener';
@@ -116,12 +117,17 @@ export class DockerCluster implements ClusterRuntime {
     this.id = cfg.id;
     this.name = cfg.name;
     this.log = opts.log ?? ((m) => console.warn(`[docker ${cfg.name}] ${m}`));
+    const context = createProvisionerContext({ log: this.log });
+    const host = dockerKernelHost(cfg, opts.installId, this.log);
+    // ssh:// engine, host network: kernels' ports are carried over one SSH link per host (context.pool).
+    const ssh = engineSshAccess(host, engineSettingsOf(cfg), context);
     this.host = {
-      ...dockerKernelHost(cfg, opts.installId, this.log),
+      ...host,
+      ...(ssh ? { ssh } : {}),
       // Loopback only: a host-network container on this computer's engine shares it (gp-image-provisioner.ts).
       responses: () => (this.responses ??= this.startResponses()),
     };
-    this.registry = new ProvisionerRegistry(createProvisionerContext({ log: this.log }), cfg.name)
+    this.registry = new ProvisionerRegistry(context, cfg.name)
       .register({
         name: DOCKER_PROVISIONER_NAME,
         // One provisioner name, two ways to run the kernel: our launcher, or the image's own GP bootstrap.
@@ -244,9 +250,10 @@ export class DockerCluster implements ClusterRuntime {
   }
 
   async dispose(): Promise<void> {
-    // Every engine call is its own request; only the response listener is held.
+    // Every engine call is its own request; only the response listener and an SSH link are held.
     const responses = this.responses;
     this.responses = undefined;
     await responses?.then((l) => l.close()).catch(() => undefined);
+    await this.registry.context.pool.closeAll();
   }
 }

@@ -2,7 +2,11 @@
 // JSONSchemaType), the defaults, and the checks beyond the schema. The engine's TLS files are paths (the key
 // file stays where the user keeps it); nothing secret is stored here.
 import type { JSONSchemaType } from 'ajv';
-import { EngineAddressError, parseEngineHost } from '../../../../provisioners/docker/engine';
+import {
+  EngineAddressError,
+  parseEngineHost,
+  type EngineSettings,
+} from '../../../../provisioners/docker/engine';
 import {
   KernelResourceError,
   parseCpus,
@@ -56,6 +60,8 @@ export interface DockerEngineConfig {
   tlsCa?: string;
   tlsCert?: string;
   tlsKey?: string;
+  /** Private key for an ssh:// engine's host (default: ~/.ssh/config, ~/.ssh/id_*; the agent too). */
+  identityFile?: string;
   /** The image kernels run in (an environment may name another). */
   image: string;
   /** The Python in the image that runs our launcher and ipykernel. */
@@ -115,6 +121,7 @@ export const dockerEngineProperties = {
   tlsCa: optStr,
   tlsCert: optStr,
   tlsKey: optStr,
+  identityFile: optStr,
   image: { type: 'string', minLength: 1 },
   python: { type: 'string', minLength: 1 },
   network: optStr,
@@ -161,11 +168,14 @@ export function checkDockerEngine(c: DockerEngineConfig): FieldProblem[] {
       const a = parseEngineHost(c.host, Boolean(c.tlsCa || c.tlsCert || c.tlsKey));
       if (a.kind !== 'tcp' && (c.tlsCa || c.tlsCert || c.tlsKey))
         out.push({ field: 'tlsCa', message: 'TLS files are for a tcp:// engine only' });
+      if (a.kind !== 'ssh' && c.identityFile)
+        out.push({ field: 'identityFile', message: 'a key file is for an ssh:// engine only' });
     } catch (err) {
       if (!(err instanceof EngineAddressError)) throw err;
       out.push({ field: 'host', message: err.message });
     }
-  }
+  } else if (c.identityFile)
+    out.push({ field: 'identityFile', message: 'a key file is for an ssh://USER@HOST engine only' });
   if (Boolean(c.tlsCert) !== Boolean(c.tlsKey))
     out.push({
       field: c.tlsCert ? 'tlsKey' : 'tlsCert',
@@ -211,10 +221,11 @@ export function checkDockerEngine(c: DockerEngineConfig): FieldProblem[] {
 }
 
 /** The engine settings in engine.ts's terms. */
-export function engineSettingsOf(c: DockerEngineConfig): {
-  host?: string;
-  tls?: { ca?: string; cert?: string; key?: string };
-} {
+export function engineSettingsOf(c: DockerEngineConfig): EngineSettings {
   const tls = c.tlsCa || c.tlsCert || c.tlsKey ? { ca: c.tlsCa, cert: c.tlsCert, key: c.tlsKey } : undefined;
-  return { ...(c.host ? { host: c.host } : {}), ...(tls ? { tls } : {}) };
+  return {
+    ...(c.host ? { host: c.host } : {}),
+    ...(tls ? { tls } : {}),
+    ...(c.identityFile ? { ssh: { identityFile: c.identityFile } } : {}),
+  };
 }

@@ -60,6 +60,13 @@ export const DOCKER_ENGINE_FIELDS: readonly KindFieldInfo[] = [
     type: 'path',
     cli: { flag: 'tls-key', arg: 'F' },
   }),
+  field(
+    'identityFile',
+    'SSH key file',
+    "private key for an ssh:// engine's host (default: the SSH agent, ~/.ssh/config, ~/.ssh/id_*)",
+    'connection',
+    { type: 'path', cli: { flag: 'identity', arg: 'FILE' } },
+  ),
   field('image', 'Image', 'image kernels run in (it needs Python with ipykernel)', 'connection', {
     default: DEFAULT_DOCKER_IMAGE,
     form: { id: 'cf-docker-image', placeholder: DEFAULT_DOCKER_IMAGE },
@@ -89,7 +96,7 @@ export const DOCKER_ENGINE_FIELDS: readonly KindFieldInfo[] = [
   field(
     'kernelAddress',
     'Kernel address',
-    "address this computer dials kernels at (default: 127.0.0.1 for a local engine's host network, the engine's host for tcp://, the container's IP on other networks)",
+    "address this computer dials kernels at (default: 127.0.0.1 for a local engine's host network, an SSH tunnel for ssh://, the engine's host for tcp://, the container's IP on other networks)",
     'advanced',
     {
       cli: { flag: 'kernel-address', arg: 'HOST' },
@@ -186,6 +193,7 @@ export function dockerEngineConfigOf(
     'tlsCa',
     'tlsCert',
     'tlsKey',
+    'identityFile',
     'kernelAddress',
     'memory',
     'gpus',
@@ -231,6 +239,7 @@ export function dockerEngineValuesOf(c: DockerEngineConfig): SettingsValues {
     tlsCa: c.tlsCa ?? '',
     tlsCert: c.tlsCert ?? '',
     tlsKey: c.tlsKey ?? '',
+    identityFile: c.identityFile ?? '',
     image: c.image,
     python: c.python,
     network: c.network ?? DEFAULT_DOCKER_NETWORK,
