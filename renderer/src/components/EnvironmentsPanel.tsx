@@ -86,6 +86,21 @@ export function EnvironmentsPanel({ cluster }: { cluster: ClusterSummary }) {
                   <div className="env-title">
                     <strong>{env.displayName}</strong>
                     {env.isDefault && <span className="pill">Default</span>}
+                    {env.size && (
+                      <>
+                        <span className="pill">Saved size</span>
+                        <button
+                          className="link small"
+                          aria-label={`Remove size ${env.size.name} of ${env.size.environment} on ${cluster.name}`}
+                          onClick={() => {
+                            const s = env.size;
+                            if (s) void actions.removeSize(cluster.id, s.environment, s.name);
+                          }}
+                        >
+                          Remove
+                        </button>
+                      </>
+                    )}
                   </div>
                   <div className="muted">
                     {env.language} · name <code>{env.name}</code>

@@ -91,6 +91,7 @@ export function LaunchPanel(props: {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [sizeName, setSizeName] = useState<string | null>(null);
   // Bumped when the host refused values: the first field with a message then takes the focus.
   const [refusals, setRefusals] = useState(0);
   const root = useRef<HTMLFormElement>(null);
@@ -125,9 +126,9 @@ export function LaunchPanel(props: {
     setErrors(({ [name]: _, ...rest }) => rest);
   };
 
-  const submit = async (e: FormEvent): Promise<void> => {
-    e.preventDefault();
-    if (busy || !form) return;
+  /** The values the form would send, or null when a free row needs fixing first (shown at the row). */
+  const collect = (): Record<string, string> | null => {
+    if (!form) return null;
     const sent: Record<string, string> = {};
     const local: Record<string, string> = {};
     for (const [k, v] of Object.entries(values)) if (v.trim()) sent[k] = v.trim();
@@ -143,8 +144,16 @@ export function LaunchPanel(props: {
     setFormError(null);
     if (Object.keys(local).length) {
       setRefusals((n) => n + 1);
-      return;
+      return null;
     }
+    return sent;
+  };
+
+  const submit = async (e: FormEvent): Promise<void> => {
+    e.preventDefault();
+    if (busy || !form) return;
+    const sent = collect();
+    if (!sent) return;
     setBusy(true);
     try {
       await actions.startWithParameters(cluster.id, env.name, sent);
@@ -157,6 +166,28 @@ export function LaunchPanel(props: {
           ? 'Some values need attention; nothing was sent.'
           : `Could not start: ${errorText(err)}`,
       );
+      setRefusals((n) => n + 1);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  // "Save as size…": the values under a name, listed as a kernelspec of their own (the host checks them).
+  const saveSize = async (): Promise<void> => {
+    const sent = collect();
+    if (!sent || busy || sizeName === null) return;
+    if (!sizeName.trim()) {
+      setErrors((s) => ({ ...s, 'size-name': 'Give the size a name, e.g. GPU, 16 GB.' }));
+      return;
+    }
+    setBusy(true);
+    try {
+      await actions.saveSize(cluster.id, env.size?.environment ?? env.name, sizeName.trim(), sent);
+      props.onClose();
+    } catch (err) {
+      const he = toHostError(err);
+      if (he.fieldErrors) setErrors(he.fieldErrors);
+      setFormError(he.fieldErrors ? 'Some values need attention; nothing was saved.' : errorText(err));
       setRefusals((n) => n + 1);
     } finally {
       setBusy(false);
@@ -273,10 +304,52 @@ export function LaunchPanel(props: {
         <button type="submit" disabled={!form} aria-disabled={busy}>
           {busy ? 'Starting…' : 'Start with these parameters'}
         </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={!form}
+          aria-expanded={sizeName !== null}
+          onClick={() => setSizeName(sizeName === null ? '' : null)}
+        >
+          Save as size…
+        </button>
         <button type="button" className="secondary" onClick={props.onClose}>
           Cancel
         </button>
       </div>
+      {sizeName !== null && (
+        <div className={`launch-size ${errors['size-name'] ? 'field-error' : ''}`}>
+          <label htmlFor="lf-size-name">Size name</label>
+          <input
+            id="lf-size-name"
+            value={sizeName}
+            placeholder="GPU, 16 GB"
+            aria-invalid={Boolean(errors['size-name'])}
+            onChange={(e) => {
+              setSizeName(e.target.value);
+              setErrors(({ 'size-name': _, ...rest }) => rest);
+            }}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') {
+                e.preventDefault();
+                void saveSize();
+              }
+            }}
+          />
+          <button type="button" aria-disabled={busy} onClick={() => void saveSize()}>
+            Save size
+          </button>
+          <span className="hint">
+            Listed as a kernel of its own (JupyterLab&apos;s launcher shows it); starting it uses these
+            values.
+          </span>
+          {errors['size-name'] && (
+            <div className="field-message" role="alert">
+              {errors['size-name']}
+            </div>
+          )}
+        </div>
+      )}
     </form>
   );
 }

@@ -122,6 +122,24 @@ function createActions(
     /** A start from the launch form: rejects with the host's field errors (nothing was sent then). */
     startWithParameters: (clusterId: string, specName: string, env: Record<string, string>) =>
       host.startKernel({ clusterId, specName, env }),
+    /** "Save as size…": rejects with the host's field errors (nothing was saved then). */
+    saveSize: async (
+      clusterId: string,
+      environment: string,
+      name: string,
+      values: Record<string, string>,
+    ) => {
+      await host.saveSize({ clusterId, environment, name, values });
+      await loadEnvironments(clusterId);
+    },
+    removeSize: async (clusterId: string, environment: string, name: string) => {
+      try {
+        await host.removeSize({ clusterId, environment, name });
+        await loadEnvironments(clusterId);
+      } catch (err) {
+        notifyError('Could not remove the size')(err);
+      }
+    },
     interrupt: (id: string) => host.interruptKernel(id).catch(notifyError('Could not interrupt')),
     restart: (id: string) => host.restartKernel(id).catch(notifyError('Could not restart')),
     shutdown: (id: string) => host.shutdownKernel(id).catch(notifyError('Could not shut down')),
