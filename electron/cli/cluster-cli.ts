@@ -72,8 +72,13 @@ function valuesFromFlags(kind: ClusterKindDescriptor, o: FlagValues, io: Io): Se
   for (const f of kind.fields) {
     if (!f.cli) continue;
     const flag = `--${f.cli.flag}`;
-    const v = o[f.cli.flag];
+    let v = o[f.cli.flag];
     if (v === undefined) continue;
+    // A flag another kind repeats (ssh's --host) arrives as a list; this kind takes it once.
+    if (Array.isArray(v) && f.type !== 'list' && f.type !== 'map') {
+      if (v.length > 1) throw new UsageError(`${flag} is given ${v.length} times; ${kind.kind} takes one`);
+      v = v[0];
+    }
     if (f.type === 'boolean') values[f.key] = f.cli.invert ? v !== true : v === true;
     else if (f.type === 'secret') values[f.key] = secretFromEnv(io, flag, String(v));
     else if (f.type === 'seconds') values[f.key] = seconds(flag, String(v));

@@ -15,9 +15,20 @@ export function kindFlagOptions(kinds: ClusterKindRegistry = clusterKinds): Reco
   for (const k of kinds.list())
     for (const f of k.fields) {
       if (!f.cli) continue;
-      if (f.type === 'boolean') out[f.cli.flag] = { type: 'boolean' };
-      else if (f.type === 'list' || f.type === 'map') out[f.cli.flag] = { type: 'string', multiple: true };
-      else out[f.cli.flag] = { type: 'string' };
+      const want: FlagOption =
+        f.type === 'boolean'
+          ? { type: 'boolean' }
+          : f.type === 'list' || f.type === 'map'
+            ? { type: 'string', multiple: true }
+            : { type: 'string' };
+      const had = out[f.cli.flag];
+      // Kinds share flag names (--host is ssh's repeatable host and docker's engine URL): one parse serves all,
+      // repeatable if any kind repeats it; each kind then reads its own (valuesFromFlags).
+      if (had && had.type !== want.type)
+        throw new Error(
+          `--${f.cli.flag} is a ${had.type} flag of one cluster kind and a ${want.type} of ${k.kind}`,
+        );
+      out[f.cli.flag] = had?.multiple ? had : want;
     }
   return out;
 }

@@ -94,6 +94,21 @@ describe('the ssh cluster kind', () => {
     const twice = await cli(['add', 'ssh', 'D', '--host', 'h', '--host', 'H', ...dd]);
     assert.notEqual(twice.code, 0);
     assert.match(twice.err, /listed twice/);
+    // --host is repeatable for ssh and single for docker (its engine URL): each kind reads it its own way.
+    const twoEngines = await cli([
+      'add',
+      'docker',
+      'E',
+      '--host',
+      'unix:///a.sock',
+      '--host',
+      'unix:///b.sock',
+      '--image',
+      'i',
+      ...dd,
+    ]);
+    assert.notEqual(twoEngines.code, 0);
+    assert.match(twoEngines.err, /--host is given 2 times; docker takes one/);
   });
 
   test('its kernel environments: the cluster Python first, then its own, all run by the ssh provisioner', () => {
