@@ -2,49 +2,30 @@
 // process's verdict at each input (the name, a launch timeout that is not a number), fix them, Save, and the
 // cluster lists the new environment. No connection is made: the cluster's host is never dialled.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
-import { ClusterStore } from '../electron/clusters/store';
+import { describe, test } from 'node:test';
 import type { SshClusterConfig } from '../electron/clusters/kinds/ssh/config';
-import { openAppInBrowser, screenshot, startServe, waitFor, type ServeHandle } from './helpers';
+import { screenshot, waitFor } from './helpers';
+import { withStoredCluster } from './stored-cluster';
 
 const T = 60_000;
 
 describe('SSH kernel environments in the cluster form', { timeout: 300_000 }, () => {
-  let serve: ServeHandle;
-  let page: Page;
-  let closeBrowser: () => Promise<void> = async () => undefined;
-  const pageErrors: string[] = [];
-  const saved = (): SshClusterConfig => {
-    const s = ClusterStore.open(serve.dataDir);
-    try {
-      return s.require('lab') as SshClusterConfig;
-    } finally {
-      s.close();
-    }
-  };
-
-  before(async () => {
-    serve = await startServe();
-    const s = ClusterStore.open(serve.dataDir);
-    s.add({
+  const app = withStoredCluster<SshClusterConfig>(
+    {
       id: 'lab',
       name: 'Lab',
       kind: 'ssh',
+      enabled: true,
       hosts: ['gpu1.lab.invalid', 'gpu2.lab.invalid'],
       python: '/usr/bin/python3',
       environments: [{ name: 'r', displayName: 'R 4.3', language: 'R', argv: ['R', '{connection_file}'] }],
-    } as SshClusterConfig);
-    s.close();
-    ({ page, close: closeBrowser } = await openAppInBrowser(serve, { timeoutMs: T, pageErrors }));
-  });
-
-  after(async () => {
-    await closeBrowser();
-    await serve?.stop();
-  });
+    },
+    T,
+  );
+  const { saved, pageErrors } = app;
 
   test('add an environment; errors at their inputs; fixed, it is saved and listed', async () => {
+    const page = app.page();
     await page.getByRole('button', { name: 'Clusters' }).click();
     await page.locator('.cluster-card[data-cluster-id="lab"]').click();
     await page.getByRole('button', { name: 'Edit', exact: true }).click();

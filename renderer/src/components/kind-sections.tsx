@@ -3,10 +3,12 @@
 // list of the components there are.
 import type { ComponentType } from 'react';
 import { AdvancedSettings } from './ClusterFormAdvanced';
+import { DockerEnvironments } from './DockerEnvironments';
 import { SshEnvironments } from './SshEnvironments';
 import type { FieldsProps } from './kind-fields';
 
 export const KIND_SECTIONS: Record<string, ComponentType<FieldsProps>> = {
   'gateway-advanced': AdvancedSettings,
   'ssh-environments': SshEnvironments,
+  'docker-environments': DockerEnvironments,
 };

@@ -133,6 +133,14 @@ export const DOCKER_ENGINE_FIELDS: readonly KindFieldInfo[] = [
       cli: { flag: 'volume', arg: 'SRC:DST[:ro]' },
     },
   ),
+  field(
+    // Edited by the kind's form section (customSections.launch) and `npm run cluster -- env ...`.
+    'environments',
+    'Kernel environments',
+    "kernel environments besides the cluster's image: name, display name, image, Python, CPUs, memory, GPUs, volumes, user/group, working dir, launch timeout, variables",
+    'launch',
+    { type: 'items', default: [], form: { id: 'cf-docker-envs' } },
+  ),
   field('pull', 'Pull images', 'missing (pull an image the engine lacks) or never', 'advanced', {
     default: 'missing',
     suggestions: [
@@ -166,15 +174,46 @@ function positive(key: string, v: unknown, what: string): number | undefined {
   return n;
 }
 
+const NUMBERS: Record<string, [what: string, integer: boolean]> = {
+  cpus: ['a number of CPUs above 0 (e.g. 2 or 0.5)', false],
+  uid: ['a user id (a whole number)', true],
+  gid: ['a group id (a whole number)', true],
+  launchTimeoutSec: ['a positive number of seconds', false],
+};
+
+/** One form/CLI value of an environment as stored: trimmed text, numbers, lists without blank lines. */
+function envValue(i: number, k: string, val: unknown): unknown {
+  if (typeof val === 'string') val = val.trim();
+  if (val === '' || val === undefined || val === null) return undefined;
+  const num = NUMBERS[k];
+  if (num && typeof val === 'string') {
+    const n = Number(val);
+    const ok = Number.isFinite(n) && (num[1] ? Number.isInteger(n) && n >= 0 : n > 0);
+    if (!ok) throw new FieldError(`environments.${i}.${k}`, `"${val}" is not ${num[0]}`);
+    return n;
+  }
+  if (Array.isArray(val)) {
+    const list = val.map((x) => (typeof x === 'string' ? x.trim() : x)).filter((x) => x !== '');
+    return list.length ? list : undefined;
+  }
+  if (k === 'env' && typeof val === 'object') {
+    const env = Object.fromEntries(Object.entries(val).filter(([name]) => name.trim() !== ''));
+    return Object.keys(env).length ? env : undefined;
+  }
+  return val;
+}
+
 /** Form/CLI records -> environments (the schema and checks judge them as built). */
 function environmentsOf(v: unknown): DockerEnvironment[] | undefined {
   if (!Array.isArray(v)) return undefined;
   return v
     .filter((x): x is SettingItem => typeof x === 'object' && x !== null && !Array.isArray(x))
-    .map((item) => {
+    .map((item, i) => {
       const e: Record<string, unknown> = { language: 'python' };
-      for (const [k, val] of Object.entries(item))
-        if (val !== '' && val !== undefined && val !== null) e[k] = val;
+      for (const [k, val] of Object.entries(item)) {
+        const out = envValue(i, k, val);
+        if (out !== undefined) e[k] = out;
+      }
       return e as unknown as DockerEnvironment;
     });
 }
@@ -215,7 +254,7 @@ export function dockerEngineConfigOf(
   else if (pull && pull !== 'missing') throw new FieldError('pull', `"${pull}": choose missing or never`);
   const t = positive('launchTimeoutSec', values.launchTimeoutSec, 'a positive number of seconds');
   if (t !== undefined) c.launchTimeoutSec = t;
-  // Environments are kept in clusters.json (no form section yet): input without them keeps the saved ones.
+  // Input without the field (an older form, `cluster add`) keeps the saved environments; a list replaces them.
   const envs = environmentsOf(values.environments) ?? prev?.environments?.map((e) => ({ ...e }));
   if (envs?.length) c.environments = envs;
   return c;
@@ -251,7 +290,7 @@ export function dockerEngineValuesOf(c: DockerEngineConfig): SettingsValues {
     pull: c.pull ?? 'missing',
     portRange: c.portRange ?? '',
     launchTimeoutSec: c.launchTimeoutSec ?? DEFAULT_DOCKER_LAUNCH_TIMEOUT_SEC,
-    // No form field shows them yet; `npm run cluster -- env ...` reads and writes them here.
+    // The form's launch section (DockerEnvironments) and `npm run cluster -- env ...` edit them here.
     environments: dockerEnvironmentItems(c.environments),
   };
 }

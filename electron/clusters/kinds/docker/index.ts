@@ -31,6 +31,8 @@ export const dockerKind: ClusterKindDescriptor<DockerClusterConfig> = {
   intro:
     "Each kernel runs in its own container on a Docker Engine: this computer's, or a lab server's. The image needs Python with ipykernel; the app copies its small launcher into each container.",
   schema: dockerSchema,
+  // The launch section draws the Kernel defaults fields and the environments (renderer DockerEnvironments).
+  customSections: { launch: 'docker-environments' },
   fields: DOCKER_ENGINE_FIELDS,
   environments: dockerEnvironments<DockerClusterConfig>(DOCKER_PROVISIONER_NAME),
   is: (cfg: StoredCluster): cfg is DockerClusterConfig => cfg.kind === 'docker',

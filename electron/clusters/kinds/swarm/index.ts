@@ -27,6 +27,8 @@ export const swarmKind: ClusterKindDescriptor<SwarmClusterConfig> = {
   intro:
     "Each kernel runs as its own Swarm service on a node the Swarm picks (with the CPUs, memory and GPUs it asks for). Point the cluster at a manager's engine; the image needs Python with ipykernel.",
   schema: swarmSchema,
+  // The launch section draws the Kernel defaults fields and the environments (renderer DockerEnvironments).
+  customSections: { launch: 'docker-environments' },
   fields: SWARM_FIELDS,
   // The docker kind's editor: `npm run cluster -- env …`, and env import of docker-swarm-provisioner kernelspecs.
   environments: dockerEnvironments<SwarmClusterConfig>(SWARM_PROVISIONER_NAME),
