@@ -51,6 +51,10 @@ describe('console (issue 17 item 8)', { timeout: 300_000 }, () => {
       'idle',
       async () => (await page.locator('.console-bar .badge').getAttribute('data-state')) === 'idle',
     );
+    // One plain run first, so the console's port is connected on every channel before input() is tested. Known
+    // bug (open): a first cell that calls input() on a brand-new port can hang, because the kernel's stdin ROUTER
+    // drops an input_request for a peer whose handshake has not completed (failed 1 CI run in 4).
+    await runToEnd('pass');
   });
 
   after(async () => {
