@@ -62,9 +62,26 @@ export class ProvisionedKernels<P extends KeepableProvisioner> {
     }
   }
 
-  /** A re-attached kernel, from now on managed like one started here. */
-  adopt(km: KernelManager, provisioner: P): void {
+  /**
+   * Re-attach to a kernel left running (`state`) with `provisioner`, which reopens the way to it before anything
+   * dials it; from then on it is managed like one started here. A kernel that may still run but cannot be taken
+   * over (not known to be gone) is not stopped: the error ends with `hint`, how the user can stop it.
+   */
+  async reattach(
+    state: ProvisionerState,
+    spec: KernelSpec,
+    provisioner: P,
+    hint: string,
+  ): Promise<KernelManager> {
+    let km: KernelManager;
+    try {
+      km = await KernelManager.reattach(state, spec, { provisioner });
+    } catch (err) {
+      const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      throw new Error(provisioner.hasProcess ? `${why}; ${hint}` : why);
+    }
     this.byBackend.set(km, provisioner);
+    return km;
   }
 
   /**

@@ -28,7 +28,6 @@ import {
   type KernelResources,
 } from '../../../provisioners/docker/resources';
 import { GATEWAY_PROVISIONERS } from '../../../provisioners/gateway-provisioners';
-import { KernelManager } from '../../../provisioners/kernel-manager';
 import { ProvisionerRegistry } from '../../../provisioners/registry';
 import { ProvisionedKernels } from '../provisioned-kernels';
 import type { KernelBackend } from '../../../provisioners/types';
@@ -199,14 +198,7 @@ export class DockerCluster implements ClusterRuntime {
       spec.spec.metadata?.kernel_provisioner?.config ?? {},
       this.host,
     );
-    try {
-      const km = await KernelManager.reattach(dockerStateOf(kernelId, kept), spec, { provisioner: prov });
-      this.kernels.adopt(km, prov);
-      return km;
-    } catch (err) {
-      const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      throw new Error(prov.hasProcess ? `${why}; ${hint}` : why);
-    }
+    return this.kernels.reattach(dockerStateOf(kernelId, kept), spec, prov, hint);
   }
 
   /**

@@ -1,7 +1,6 @@
 // An SSH cluster: kernels on hosts this computer can ssh to, started by our launcher (provisioners/ssh). Its
 // kernelspecs come from the cluster's settings (a default Python environment and any others), each naming the
 // ssh provisioner; one reconnecting SSH connection per host is shared by all kernels there.
-import { KernelManager } from '../../../provisioners/kernel-manager';
 import { createProvisionerContext, type ProvisionerContext } from '../../../provisioners/context';
 import { GATEWAY_PROVISIONERS } from '../../../provisioners/gateway-provisioners';
 import { ProvisionerRegistry } from '../../../provisioners/registry';
@@ -142,19 +141,11 @@ export class SshCluster implements ClusterRuntime {
     if (spec?.spec.metadata?.kernel_provisioner?.provisioner_name !== SSH_PROVISIONER_NAME)
       throw new Error(`the environment "${clusterSpecName}" is gone from ${this.name}; ${hint}`);
     const prov = new SshProvisioner(kernelId, config, accessFor(this.access, config));
-    let km: KernelManager;
-    try {
-      km = await KernelManager.reattach(sshStateOf(kernelId, kept), spec, { provisioner: prov });
-    } catch (err) {
-      const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      // hasProcess: not known to be gone (the launcher said nothing, or the kernel did not answer).
-      throw new Error(prov.hasProcess ? `${why}; ${hint}` : why);
-    }
+    const km = await this.kernels.reattach(sshStateOf(kernelId, kept), spec, prov, hint);
     // Watched again: its lease applies again, so a later crash of the app does not leave it running for ever.
     await prov
       .watchAgain()
       .catch((err: Error) => this.log(`kernel ${kernelId}: lease not renewed: ${err.message}`));
-    this.kernels.adopt(km, prov);
     return km;
   }
 

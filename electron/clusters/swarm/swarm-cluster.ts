@@ -20,7 +20,6 @@ import { DEFAULT_GPU_RESOURCE } from '../../../provisioners/docker/swarm-spec';
 import { serviceTasks, taskState } from '../../../provisioners/docker/swarm-tasks';
 import { readDockerConfig, type DockerKernelHost } from '../../../provisioners/docker/docker-host';
 import { GATEWAY_PROVISIONERS } from '../../../provisioners/gateway-provisioners';
-import { KernelManager } from '../../../provisioners/kernel-manager';
 import { ProvisionerRegistry } from '../../../provisioners/registry';
 import { ProvisionedKernels } from '../provisioned-kernels';
 import type { KernelBackend } from '../../../provisioners/types';
@@ -160,17 +159,10 @@ export class SwarmCluster implements ClusterRuntime {
       kernelId,
       this.accessFor(spec.spec.metadata?.kernel_provisioner?.config),
     );
-    let km: KernelManager;
-    try {
-      km = await KernelManager.reattach(swarmStateOf(kernelId, kept), spec, { provisioner: prov });
-    } catch (err) {
-      const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      throw new Error(prov.hasProcess ? `${why}; ${hint}` : why);
-    }
+    const km = await this.kernels.reattach(swarmStateOf(kernelId, kept), spec, prov, hint);
     await prov
       .watchAgain()
       .catch((err: Error) => this.log(`kernel ${kernelId}: lease not renewed: ${err.message}`));
-    this.kernels.adopt(km, prov);
     return km;
   }
 
